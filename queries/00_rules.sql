@@ -1,0 +1,107 @@
+-- Business rules of the submission contract (shared/spec/inputs.md), as
+-- views that every figure family builds on. Nothing here writes data: the
+-- warehouse keeps every accepted row, and these views decide which of them
+-- count. Auditors can query each view directly.
+
+-- Member registry: one row per credit code. A code listed twice keeps the
+-- row of the file path that sorts first, then the upper row.
+CREATE OR REPLACE VIEW member_registry_ranked AS
+SELECT *,
+       row_number() OVER (PARTITION BY credit_code ORDER BY path, row_no) AS occurrence
+FROM members;
+
+CREATE OR REPLACE VIEW member_registry AS
+SELECT * EXCLUDE (occurrence) FROM member_registry_ranked WHERE occurrence = 1;
+
+CREATE OR REPLACE VIEW member_duplicates AS
+SELECT * FROM member_registry_ranked WHERE occurrence > 1;
+
+-- A company is a member in year Y when it joined on or before 31 Dec Y and
+-- has not left before 1 Jan Y.
+CREATE OR REPLACE VIEW member_years AS
+SELECT y.year, m.credit_code, m.name, m.tier, m.committee, m.joined_on, m.left_on,
+       m.tier IN ('会长', '执行会长', '常务副会长', '副会长') AS vice_president_or_above
+FROM years y
+JOIN member_registry m
+  ON m.joined_on <= make_date(y.year, 12, 31)
+ AND (m.left_on IS NULL OR m.left_on >= make_date(y.year, 1, 1));
+
+-- Resubmissions. The unit of a submission is (credit code, year); every
+-- company file holding an accepted row for that code on any sheet is a
+-- candidate. The latest 填报日期 wins (a file without one is older than any
+-- dated file); on a tie the path that sorts last (byte order) wins.
+CREATE OR REPLACE VIEW submissions AS
+WITH candidates AS (
+    SELECT credit_code, year, path, reported_on FROM company_reports
+    UNION ALL
+    SELECT credit_code, year, path, NULL::DATE FROM financing
+), per_file AS (
+    SELECT credit_code, year, path, max(reported_on) AS reported_on
+    FROM candidates
+    GROUP BY credit_code, year, path
+)
+SELECT *,
+       row_number() OVER (PARTITION BY credit_code, year
+                          ORDER BY reported_on DESC NULLS LAST, path DESC) = 1 AS winner
+FROM per_file;
+
+-- The losers: kept in the warehouse, listed in the run report.
+CREATE OR REPLACE VIEW superseded_submissions AS
+SELECT s.credit_code, s.year, s.path, s.reported_on,
+       w.path AS superseded_by, w.reported_on AS superseded_by_reported_on
+FROM submissions s
+JOIN submissions w
+  ON w.credit_code = s.credit_code AND w.year = s.year AND w.winner
+WHERE NOT s.winner;
+
+-- Rows of winning submissions only.
+CREATE OR REPLACE VIEW company_current AS
+SELECT r.* FROM company_reports r
+JOIN submissions s USING (credit_code, year, path)
+WHERE s.winner;
+
+CREATE OR REPLACE VIEW financing_current AS
+SELECT f.* FROM financing f
+JOIN submissions s USING (credit_code, year, path)
+WHERE s.winner;
+
+-- Reporting members: members in Y with an accepted, non-superseded 年度数据
+-- row for Y. 利税总额 is derived as 利润总额 + 纳税总额 when missing and
+-- both parts are present.
+CREATE OR REPLACE VIEW reporting_members AS
+SELECT r.*,
+       coalesce(r.profit_tax, r.profit + r.tax) AS profit_tax_effective,
+       (r.profit_tax IS NULL AND r.profit IS NOT NULL AND r.tax IS NOT NULL) AS profit_tax_derived,
+       m.tier,
+       m.vice_president_or_above,
+       m.committee AS member_committee
+FROM company_current r
+JOIN member_years m USING (credit_code, year);
+
+-- Rows whose credit code is not a member in that year: kept, counted nowhere.
+CREATE OR REPLACE VIEW non_member_rows AS
+SELECT '年度数据' AS sheet_kind, r.path, r.sheet, r.row_no, r.year, r.credit_code, r.name
+FROM company_reports r
+ANTI JOIN member_years m USING (credit_code, year)
+UNION ALL
+SELECT '金融支持', f.path, f.sheet, f.row_no, f.year, f.credit_code, NULL
+FROM financing f
+ANTI JOIN member_years m USING (credit_code, year);
+
+-- Events: the same (committee, 活动名称, 活动日期) twice in one year counts
+-- once; the first by path and row stays, repeats are duplicates.
+CREATE OR REPLACE VIEW event_occurrences AS
+SELECT *,
+       row_number() OVER (PARTITION BY year, committee, name, held_on ORDER BY path, row_no) AS occurrence
+FROM events;
+
+CREATE OR REPLACE VIEW events_distinct AS
+SELECT * EXCLUDE (occurrence) FROM event_occurrences WHERE occurrence = 1;
+
+CREATE OR REPLACE VIEW event_duplicates AS
+SELECT d.*, f.path AS first_path, f.row_no AS first_row_no
+FROM event_occurrences d
+JOIN event_occurrences f
+  ON f.year = d.year AND f.committee = d.committee AND f.name = d.name
+ AND f.held_on = d.held_on AND f.occurrence = 1
+WHERE d.occurrence > 1;

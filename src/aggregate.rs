@@ -1,0 +1,123 @@
+//! Aggregate: run the SQL files in `queries/` against the warehouse.
+//!
+//! Each file is one figure family, executed as-is in name order (the
+//! `00_rules.sql` views first). Files write `(year, metric, value)` rows into
+//! `metric_values` for every year in the warehouse; Rust never builds SQL
+//! from input data. The headline of one year is then read back exactly.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+use duckdb::Connection;
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use crate::ingest::sha256_hex;
+pub use crate::metrics::Headline;
+use crate::metrics::{self, Kind, METRICS};
+
+/// One SQL file of the queries folder.
+#[derive(Debug, Clone)]
+pub struct QueryFile {
+    pub name: String,
+    pub sha256: String,
+    pub sql: String,
+}
+
+/// Read every `*.sql` file of `dir`, in name order.
+pub fn read_queries(dir: &Path) -> Result<Vec<QueryFile>> {
+    let entries = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read the queries folder {}", dir.display()))?;
+    let mut files = Vec::new();
+    for entry in entries {
+        let path = entry?.path();
+        if path.extension().and_then(|e| e.to_str()) != Some("sql") {
+            continue;
+        }
+        let bytes =
+            std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        let sql = String::from_utf8(bytes.clone())
+            .with_context(|| format!("{} is not UTF-8", path.display()))?;
+        files.push(QueryFile {
+            name: path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            sha256: sha256_hex(&bytes),
+            sql,
+        });
+    }
+    files.sort_by(|a, b| a.name.cmp(&b.name));
+    if files.is_empty() {
+        bail!("no .sql files in the queries folder {}", dir.display());
+    }
+    Ok(files)
+}
+
+/// The aggregate stage's report.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct AggregateReport {
+    pub queries_run: Vec<String>,
+    pub metric_rows: u64,
+}
+
+/// Recompute `metric_values` for every year from the queries, in one
+/// transaction.
+pub fn aggregate(conn: &mut Connection, queries: &[QueryFile]) -> Result<AggregateReport> {
+    let tx = conn.transaction().context("cannot start the aggregation transaction")?;
+    tx.execute_batch("DELETE FROM metric_values;")?;
+    let mut report = AggregateReport::default();
+    for q in queries {
+        let _span = tracing::debug_span!("query", file = %q.name).entered();
+        tx.execute_batch(&q.sql)
+            .with_context(|| format!("query file {} failed", q.name))?;
+        report.queries_run.push(q.name.clone());
+    }
+    report.metric_rows = tx.query_row("SELECT count(*) FROM metric_values", [], |r| r.get::<_, i64>(0))? as u64;
+    tx.commit().context("cannot commit the aggregation")?;
+    Ok(report)
+}
+
+/// Read one year's headline from `metric_values`. A metric with no row is 0
+/// (the contract: never blank). A percent is computed exactly from its
+/// numerator and denominator rows.
+pub fn headline(conn: &Connection, year: i32) -> Result<Headline> {
+    let mut stmt = conn.prepare("SELECT metric, value FROM metric_values WHERE year = ?")?;
+    let rows = stmt.query_map([year], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Decimal>(1)?)))?;
+    let mut found: HashMap<String, Decimal> = HashMap::new();
+    for row in rows {
+        let (metric, value) = row?;
+        if found.insert(metric.clone(), value).is_some() {
+            bail!("query files wrote metric {metric} twice for {year}");
+        }
+    }
+    let values = METRICS
+        .iter()
+        .map(|m| {
+            let v = match m.kind {
+                Kind::Percent => {
+                    let part = |suffix: &str| {
+                        found
+                            .get(&format!("{}{suffix}", m.id))
+                            .copied()
+                            .unwrap_or_default()
+                    };
+                    metrics::percent(part(metrics::NUMERATOR), part(metrics::DENOMINATOR))
+                }
+                _ => found.get(m.id).copied().unwrap_or_default(),
+            };
+            (m, v)
+        })
+        .collect();
+    Ok(Headline { year, values })
+}
+
+/// The years the warehouse holds, ascending.
+pub fn years(conn: &Connection) -> Result<Vec<i32>> {
+    let mut stmt = conn.prepare("SELECT year FROM years ORDER BY year")?;
+    let years = stmt
+        .query_map([], |r| r.get::<_, i32>(0))?
+        .collect::<duckdb::Result<Vec<_>>>()?;
+    Ok(years)
+}

@@ -1,0 +1,213 @@
+//! The `check` command: validate files or folders exactly as `run` would,
+//! without a warehouse, and list every problem with file, sheet and cell.
+//! Meant for a member company or committee before the deadline, and for
+//! the secretariat before a run.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use calamine::Reader;
+
+use crate::cli::{Format, Global};
+use crate::ingest::{self, FolderKind, InputFile, Level, Problem};
+use crate::Outcome;
+
+/// The check stage's report.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct CheckReport {
+    pub files_checked: usize,
+    pub rows_accepted: u64,
+    pub problems: Vec<Problem>,
+}
+
+impl CheckReport {
+    /// True when anything would be rejected (notes and skipped files are not).
+    pub fn has_rejections(&self) -> bool {
+        self.problems
+            .iter()
+            .any(|p| matches!(p.level, Level::File | Level::Sheet | Level::Row | Level::Cell))
+    }
+}
+
+pub fn check(g: &Global, paths: &[PathBuf], format: Format) -> Result<Outcome> {
+    let targets: Vec<PathBuf> = if paths.is_empty() {
+        vec![g.inputs.clone()]
+    } else {
+        paths.to_vec()
+    };
+    let mut report = CheckReport::default();
+    for target in &targets {
+        check_path(target, &mut report)?;
+    }
+    let mut out = std::io::stdout().lock();
+    match format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut out, &report)?;
+            writeln!(out)?;
+        }
+        Format::Csv => write_csv(&mut out, &report.problems)?,
+        Format::Table => write_table(&mut out, &report)?,
+    }
+    Ok(if report.has_rejections() {
+        Outcome::Problems
+    } else {
+        Outcome::Done
+    })
+}
+
+fn check_path(target: &Path, report: &mut CheckReport) -> Result<()> {
+    let meta = std::fs::metadata(target)
+        .with_context(|| format!("cannot read {}", target.display()))?;
+    if meta.is_dir() && looks_like_inputs_root(target) {
+        let discovery = ingest::discover(target)?;
+        report.problems.extend(discovery.skipped.into_iter().map(|(_, p)| p));
+        for file in &discovery.files {
+            add(report, ingest::parse_file(file));
+        }
+        return Ok(());
+    }
+    let mut files = Vec::new();
+    collect_files(target, &mut files)?;
+    files.sort();
+    for abs in files {
+        let rel = abs.to_string_lossy().replace('\\', "/");
+        let name = abs.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let ext = abs.extension().and_then(|e| e.to_str()).unwrap_or_default();
+        if name.starts_with("~$") || name.starts_with('.') || !ingest::schema::is_workbook_extension(ext) {
+            report.problems.push(Problem {
+                level: Level::Skipped,
+                path: rel,
+                sheet: String::new(),
+                cell: String::new(),
+                raw: String::new(),
+                reason: "not a workbook submission (.xlsx .xlsm .xls .xlsb .ods); skipped".into(),
+            });
+            continue;
+        }
+        let (folder, year) = place_of(&abs);
+        let file = InputFile {
+            abs: abs.clone(),
+            rel,
+            folder,
+            year,
+        };
+        add(report, ingest::parse_file(&file));
+    }
+    Ok(())
+}
+
+fn add(report: &mut CheckReport, result: ingest::FileResult) {
+    report.files_checked += 1;
+    report.rows_accepted += result.records.len() as u64;
+    report.problems.extend(result.problems);
+}
+
+fn looks_like_inputs_root(dir: &Path) -> bool {
+    dir.join("reference").is_dir()
+        || std::fs::read_dir(dir).is_ok_and(|entries| {
+            entries.flatten().any(|e| {
+                let n = e.file_name().to_string_lossy().into_owned();
+                n.len() == 4 && n.chars().all(|c| c.is_ascii_digit()) && e.path().is_dir()
+            })
+        })
+}
+
+fn collect_files(path: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+    if path.is_dir() {
+        for entry in std::fs::read_dir(path).with_context(|| format!("cannot list {}", path.display()))? {
+            collect_files(&entry?.path(), out)?;
+        }
+    } else {
+        out.push(path.to_path_buf());
+    }
+    Ok(())
+}
+
+/// A file checked on its own: its folder names its kind and year when it
+/// sits in an inputs tree; otherwise the sheet names tell the kind and the
+/// year is unknown (dates are then not held to a reporting year).
+fn place_of(abs: &Path) -> (FolderKind, Option<i32>) {
+    let parts: Vec<String> = abs
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    for (i, part) in parts.iter().enumerate() {
+        let year = i
+            .checked_sub(1)
+            .and_then(|j| parts.get(j))
+            .filter(|y| y.len() == 4 && y.chars().all(|c| c.is_ascii_digit()))
+            .and_then(|y| y.parse().ok());
+        match part.as_str() {
+            "companies" => return (FolderKind::Companies, year),
+            "committees" => return (FolderKind::Committees, year),
+            "reference" => return (FolderKind::Reference, None),
+            _ => {}
+        }
+    }
+    let names = calamine::open_workbook_auto(abs)
+        .map(|wb| wb.sheet_names())
+        .unwrap_or_default();
+    let has = |n: &str| names.iter().any(|s| s.trim() == n);
+    let kind = if has("活动") {
+        FolderKind::Committees
+    } else if has("会员名册") || has("银会合作") || has("区域合作") {
+        FolderKind::Reference
+    } else {
+        FolderKind::Companies
+    };
+    (kind, None)
+}
+
+fn write_table(out: &mut impl Write, report: &CheckReport) -> Result<()> {
+    if report.problems.is_empty() {
+        writeln!(out, "{} file(s) checked, {} row(s) accepted, no problems.", report.files_checked, report.rows_accepted)?;
+        return Ok(());
+    }
+    writeln!(out, "LEVEL\tFILE\tSHEET\tCELL\tRAW\tREASON")?;
+    for p in &report.problems {
+        writeln!(
+            out,
+            "{}\t{}\t{}\t{}\t{}\t{}",
+            p.level.label(),
+            p.path,
+            p.sheet,
+            p.cell,
+            p.raw.replace(['\n', '\t'], " "),
+            p.reason
+        )?;
+    }
+    let rejected = report
+        .problems
+        .iter()
+        .filter(|p| matches!(p.level, Level::File | Level::Sheet | Level::Row | Level::Cell))
+        .count();
+    writeln!(
+        out,
+        "{} file(s) checked, {} row(s) accepted, {} problem(s) that reject input, {} note(s)/skipped file(s).",
+        report.files_checked,
+        report.rows_accepted,
+        rejected,
+        report.problems.len() - rejected
+    )?;
+    Ok(())
+}
+
+fn write_csv(out: &mut impl Write, problems: &[Problem]) -> Result<()> {
+    writeln!(out, "level,path,sheet,cell,raw,reason")?;
+    for p in problems {
+        let fields = [p.level.label(), &p.path, &p.sheet, &p.cell, &p.raw, &p.reason];
+        let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+        writeln!(out, "{}", line.join(","))?;
+    }
+    Ok(())
+}
+
+/// Quote a CSV field when needed (RFC 4180).
+pub fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}

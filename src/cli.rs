@@ -1,0 +1,112 @@
+//! Command-line interface (clap derive). Parsing only; each command's work
+//! lives in its stage module.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  done: outputs written (even when some input rows were rejected)
+  1  a check or verify found problems (bad input, figures that differ)
+  2  could not run: bad arguments, no inputs, warehouse unusable";
+
+/// Nightly statistics pipeline of the chamber: Excel submissions → DuckDB
+/// warehouse → headline figures, traceable to every input cell.
+#[derive(Debug, Parser)]
+#[command(name = "chamberstat", version, after_help = EXIT_CODES)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct Global {
+    /// The inputs tree (reference/, <year>/companies/, <year>/committees/).
+    #[arg(long, global = true, default_value = "inputs", env = "CHAMBERSTAT_INPUTS")]
+    pub inputs: PathBuf,
+    /// Where outputs/<year>/ is written.
+    #[arg(long, global = true, default_value = "outputs", env = "CHAMBERSTAT_OUTPUTS")]
+    pub outputs: PathBuf,
+    /// The folder of SQL files run by the aggregate stage.
+    #[arg(long, global = true, default_value = "queries", env = "CHAMBERSTAT_QUERIES")]
+    pub queries: PathBuf,
+    /// The DuckDB warehouse file.
+    #[arg(long, global = true, default_value = "outputs/warehouse.duckdb", env = "CHAMBERSTAT_DB")]
+    pub db: PathBuf,
+    /// More log output on stderr (-v info, -vv debug, -vvv trace).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Only errors on stderr.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Log format on stderr: text for people, json (one object per line) for cron.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// The nightly job: ingest, validate, load, aggregate, emit outputs/<Y>/.
+    Run {
+        /// Reporting year to emit (default: the latest year folder).
+        #[arg(long)]
+        year: Option<i32>,
+    },
+    /// Validate files or folders without touching the warehouse; exit 1 if
+    /// any file, sheet, row or cell would be rejected.
+    Check {
+        /// Files or folders to check (default: --inputs).
+        paths: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// The lineage of one headline figure: every input cell it sums.
+    Explain {
+        /// A metric id of headline.csv, e.g. profit_tax_total.
+        metric: String,
+        #[arg(long)]
+        year: Option<i32>,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Write a synthetic inputs tree with a known answer (expected/headline-<year>.csv).
+    Generate(GenerateArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Csv,
+    Json,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GenerateArgs {
+    /// Folder to write (created; must be empty or absent).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Number of registry entries (members and former members).
+    #[arg(long, default_value_t = 300)]
+    pub members: usize,
+    /// Reporting years, comma separated.
+    #[arg(long, value_delimiter = ',', default_values_t = [2022, 2023, 2024])]
+    pub years: Vec<i32>,
+    /// Random seed: the same arguments give byte-identical files.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Share of cells written with contract-accepted drift (0 to 1).
+    #[arg(long, default_value_t = 0.3)]
+    pub drift: f64,
+    /// Share of rows and files written to be rejected or set aside (0 to 1).
+    #[arg(long, default_value_t = 0.03)]
+    pub traps: f64,
+}

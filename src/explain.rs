@@ -1,0 +1,150 @@
+//! The `explain` command: the lineage of one headline figure, read from the
+//! warehouse's `lineage` view (`queries/60_lineage.sql`). One line per
+//! contributing input cell and a total line equal to the figure in
+//! headline.csv.
+
+use std::io::Write;
+
+use anyhow::{bail, Context, Result};
+use duckdb::{AccessMode, Config, Connection};
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use crate::aggregate;
+use crate::check::csv_field;
+use crate::cli::{Format, Global};
+use crate::metrics::{self, Kind};
+use crate::Outcome;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LineageRow {
+    pub role: String,
+    pub credit_code: Option<String>,
+    pub subject: Option<String>,
+    pub path: String,
+    pub sheet: String,
+    pub cell: String,
+    pub raw: String,
+    pub unit: Option<String>,
+    pub normalized: String,
+    pub value: Decimal,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Explanation {
+    pub metric: String,
+    pub year: i32,
+    pub unit: String,
+    pub rows: Vec<LineageRow>,
+    /// The sum of the rows (for a percent: numerator / denominator × 100),
+    /// formatted as headline.csv writes it.
+    pub total: String,
+}
+
+/// Read the lineage of `metric` for `year` from an open warehouse.
+pub fn lineage(conn: &Connection, metric: &metrics::Metric, year: i32) -> Result<Explanation> {
+    let mut stmt = conn.prepare(
+        "SELECT role, credit_code, subject, path, sheet, cell, raw, unit, normalized, value
+         FROM lineage WHERE metric = ? AND year = ?
+         ORDER BY role DESC, path, sheet, row_no, cell",
+    )?;
+    let rows = stmt
+        .query_map(duckdb::params![metric.id, year], |r| {
+            Ok(LineageRow {
+                role: r.get(0)?,
+                credit_code: r.get(1)?,
+                subject: r.get(2)?,
+                path: r.get(3)?,
+                sheet: r.get(4)?,
+                cell: r.get(5)?,
+                raw: r.get(6)?,
+                unit: r.get(7)?,
+                normalized: r.get::<_, Option<String>>(8)?.unwrap_or_default(),
+                value: r.get(9)?,
+            })
+        })?
+        .collect::<duckdb::Result<Vec<_>>>()?;
+    let sum = |role: &str| -> Decimal { rows.iter().filter(|r| r.role == role).map(|r| r.value).sum() };
+    let total = match metric.kind {
+        Kind::Percent => metrics::percent(sum("numerator"), sum("denominator")),
+        _ => sum("figure"),
+    };
+    Ok(Explanation {
+        metric: metric.id.to_string(),
+        year,
+        unit: metric.unit.to_string(),
+        total: metric.format(total),
+        rows,
+    })
+}
+
+pub fn explain(g: &Global, metric_id: &str, year: Option<i32>, format: Format) -> Result<Outcome> {
+    let Some(metric) = metrics::find(metric_id) else {
+        let mut err = std::io::stderr().lock();
+        writeln!(err, "chamberstat: unknown metric {metric_id}; valid ids:")?;
+        for id in metrics::ids() {
+            writeln!(err, "  {id}")?;
+        }
+        return Ok(Outcome::Problems);
+    };
+    if !g.db.exists() {
+        bail!(
+            "no warehouse at {}: run `chamberstat run` first",
+            g.db.display()
+        );
+    }
+    let config = Config::default().access_mode(AccessMode::ReadOnly)?;
+    let conn = Connection::open_with_flags(&g.db, config)
+        .with_context(|| format!("cannot open the warehouse {}", g.db.display()))?;
+    let years = aggregate::years(&conn)?;
+    let year = crate::pipeline::pick_year(year, &years)?;
+    let e = lineage(&conn, metric, year)?;
+    let mut out = std::io::stdout().lock();
+    match format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut out, &e)?;
+            writeln!(out)?;
+        }
+        Format::Csv => {
+            writeln!(out, "role,credit_code,subject,path,sheet,cell,raw,unit,normalized,value")?;
+            for r in &e.rows {
+                let fields = [
+                    r.role.clone(),
+                    r.credit_code.clone().unwrap_or_default(),
+                    r.subject.clone().unwrap_or_default(),
+                    r.path.clone(),
+                    r.sheet.clone(),
+                    r.cell.clone(),
+                    r.raw.clone(),
+                    r.unit.clone().unwrap_or_default(),
+                    r.normalized.clone(),
+                    r.value.normalize().to_string(),
+                ];
+                let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+                writeln!(out, "{}", line.join(","))?;
+            }
+            writeln!(out, "total,,,,,,,{},,{}", e.unit, e.total)?;
+        }
+        Format::Table => {
+            writeln!(out, "{} for {} ({}): {} line(s)", e.metric, e.year, metric.label, e.rows.len())?;
+            writeln!(out, "ROLE\tCREDIT CODE\tSUBJECT\tSOURCE\tRAW\tUNIT\tVALUE")?;
+            for r in &e.rows {
+                writeln!(
+                    out,
+                    "{}\t{}\t{}\t{}:{}!{}\t{}\t{}\t{}",
+                    r.role,
+                    r.credit_code.as_deref().unwrap_or("-"),
+                    r.subject.as_deref().unwrap_or("-"),
+                    r.path,
+                    r.sheet,
+                    r.cell,
+                    r.raw.replace(['\n', '\t'], " "),
+                    r.unit.as_deref().unwrap_or(""),
+                    r.value.normalize()
+                )?;
+            }
+            writeln!(out, "TOTAL\t{} {}", e.total, e.unit)?;
+        }
+    }
+    Ok(Outcome::Done)
+}

@@ -1,0 +1,59 @@
+//! chamberstat: the chamber's nightly statistics pipeline.
+//!
+//! One module per stage, in pipeline order:
+//! `ingest` (calamine → typed rows) → `normalize` (units, numbers, dates,
+//! codes; used by ingest) → `load` (DuckDB) → `aggregate` (runs
+//! `queries/*.sql`) → `emit` (one file per output format). `pipeline` wires
+//! them into the `run` command; `check`, `explain` and `generate` are the
+//! other commands. Each stage has one entry function and a report type.
+
+pub mod aggregate;
+pub mod check;
+pub mod cli;
+pub mod emit;
+pub mod explain;
+pub mod generate;
+pub mod ingest;
+pub mod load;
+pub mod logging;
+pub mod metrics;
+pub mod normalize;
+pub mod pipeline;
+
+use anyhow::Result;
+
+/// How a command that ran to the end went; errors (exit 2) are `Err`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Exit 0.
+    Done,
+    /// Exit 1: a check or verify found problems.
+    Problems,
+}
+
+impl Outcome {
+    pub fn exit_code(self) -> i32 {
+        match self {
+            Outcome::Done => 0,
+            Outcome::Problems => 1,
+        }
+    }
+}
+
+/// Exit code for a command that could not run.
+pub const EXIT_COULD_NOT_RUN: i32 = 2;
+
+/// Dispatch a parsed command line.
+pub fn run(cli: cli::Cli) -> Result<Outcome> {
+    let g = &cli.global;
+    match cli.command {
+        cli::Command::Run { year } => pipeline::run(g, year).map(|_| Outcome::Done),
+        cli::Command::Check { ref paths, format } => check::check(g, paths, format),
+        cli::Command::Explain {
+            ref metric,
+            year,
+            format,
+        } => explain::explain(g, metric, year, format),
+        cli::Command::Generate(ref args) => generate::generate(args).map(|_| Outcome::Done),
+    }
+}

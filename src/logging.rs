@@ -1,0 +1,30 @@
+//! Logging: `tracing` to stderr, never stdout (stdout carries data).
+//! Verbosity from `-v`/`-q`, overridden by `RUST_LOG`; `--log-format json`
+//! writes one JSON object per line for cron log collectors.
+
+use tracing_subscriber::EnvFilter;
+
+use crate::cli::{Global, LogFormat};
+
+pub fn init(g: &Global) {
+    let default = if g.quiet {
+        "error"
+    } else {
+        match g.verbose {
+            0 => "warn,chamberstat=info",
+            1 => "info",
+            2 => "debug",
+            _ => "trace",
+        }
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false);
+    // A second init (tests calling the library twice) is harmless.
+    let _ = match g.log_format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).try_init(),
+    };
+}

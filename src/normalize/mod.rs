@@ -1,0 +1,129 @@
+//! Normalise one raw spreadsheet cell into a typed value.
+//!
+//! Submissions are typed by hand in Excel, WPS and LibreOffice, so the same
+//! number arrives as a float cell, as `"1,234.5"`, as full-width `"１２３４．５"`
+//! or as `"约1234.5万"`. Every rule of the submission contract
+//! (`shared/spec/inputs.md`, "Common rules for every sheet") lives here, one
+//! function per value type, each independent of calamine so it can be tested
+//! on plain values. A cell either normalises, is *missing* (an empty cell or a
+//! missing marker such as `-` or `无`), or fails with a [`CellError`] whose
+//! message says what was expected and what was found.
+
+mod number;
+mod text;
+mod values;
+
+pub use number::{parse_decimal_text, parse_money, parse_whole, Money, MoneyUnit, UnitSource};
+pub use text::{fold_width, header_label, is_missing_marker, unit_note, HeaderLabel};
+pub use values::{committee_from_note, parse_credit_code, parse_date, parse_yes_no};
+
+use chrono::NaiveDateTime;
+use rust_decimal::Decimal;
+use thiserror::Error;
+
+/// One cell as the reader found it, before any contract rule is applied.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Raw {
+    Empty,
+    Text(String),
+    /// A numeric cell; Excel stores these as IEEE doubles.
+    Number(f64),
+    Int(i64),
+    Bool(bool),
+    /// A cell formatted as a date (or an ODS/ISO date-time string).
+    Date(NaiveDateTime),
+    /// An error value such as `#DIV/0!`, kept as Excel spells it.
+    Error(String),
+}
+
+impl Raw {
+    /// The text an auditor sees for this cell: what the submitter typed, or
+    /// the shortest decimal that round-trips a numeric cell.
+    pub fn display(&self) -> String {
+        match self {
+            Raw::Empty => String::new(),
+            Raw::Text(s) => s.clone(),
+            Raw::Number(f) => shortest_decimal(*f),
+            Raw::Int(i) => i.to_string(),
+            Raw::Bool(b) => if *b { "TRUE" } else { "FALSE" }.to_string(),
+            Raw::Date(d) => {
+                if d.time() == chrono::NaiveTime::MIN {
+                    d.date().format("%Y-%m-%d").to_string()
+                } else {
+                    d.format("%Y-%m-%d %H:%M:%S").to_string()
+                }
+            }
+            Raw::Error(e) => e.clone(),
+        }
+    }
+
+    /// True for an empty cell or one holding only white space.
+    pub fn is_blank(&self) -> bool {
+        match self {
+            Raw::Empty => true,
+            Raw::Text(s) => s.chars().all(char::is_whitespace),
+            _ => false,
+        }
+    }
+
+    /// True when the cell means "no value": blank, or a missing marker.
+    pub fn is_missing(&self) -> bool {
+        match self {
+            Raw::Text(s) => is_missing_marker(s),
+            other => other.is_blank(),
+        }
+    }
+}
+
+/// Rust's `Display` for `f64` prints the shortest decimal that parses back
+/// to the same double, which is exactly the contract's "a float cell from
+/// Excel is taken at its shortest round-trip decimal".
+pub fn shortest_decimal(f: f64) -> String {
+    if f == 0.0 {
+        return "0".to_string();
+    }
+    format!("{f}")
+}
+
+/// Convert a numeric cell to an exact decimal via its shortest round-trip
+/// text, so `0.1` is 0.1 and not 0.1000000000000000055511151231257827.
+pub fn float_to_decimal(f: f64) -> Result<Decimal, CellError> {
+    if !f.is_finite() {
+        return Err(CellError::NotANumber {
+            found: shortest_decimal(f),
+        });
+    }
+    let s = shortest_decimal(f);
+    s.parse::<Decimal>()
+        .map_err(|_| CellError::TooLarge { found: s })
+}
+
+/// Why one cell was not accepted. Messages are written for a secretariat
+/// clerk: what the cell should hold, and what it holds.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum CellError {
+    #[error("required value is missing")]
+    Missing,
+    #[error("expected a number (e.g. 1234.5, 1,234.5, 约1234.5万), found '{found}'")]
+    NotANumber { found: String },
+    #[error("number too large to hold exactly: '{found}'")]
+    TooLarge { found: String },
+    #[error("expected an amount of 0 or more, found {found}")]
+    Negative { found: String },
+    #[error("expected a whole number of 0 or more, found '{found}'")]
+    NotWhole { found: String },
+    #[error("expected yes/no (是/否, Y/N, TRUE/FALSE, 1/0, √/×), found '{found}'")]
+    NotYesNo { found: String },
+    #[error("expected a date (2024-03-05, 2024/3/5, 2024.3.5, 2024年3月5日 or an Excel date), found '{found}'")]
+    NotADate { found: String },
+    #[error("date {found} is outside the reporting year {year}")]
+    DateOutsideYear { found: String, year: i32 },
+    #[error("the cell holds the spreadsheet error {found}")]
+    ErrorCell { found: String },
+    #[error("统一社会信用代码 '{found}' {why}")]
+    BadCreditCode { found: String, why: String },
+    #[error("expected one of {expected}, found '{found}'")]
+    NotInList { expected: String, found: String },
+    #[error("amount '{found}' has more than 6 decimal places of a yuan")]
+    TooPrecise { found: String },
+}

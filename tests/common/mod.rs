@@ -1,0 +1,102 @@
+//! Helpers shared by the integration tests: the real binary, temporary
+//! copies of input trees, and the shared samples when they are present.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+/// The `chamberstat` binary under test.
+pub fn bin() -> Command {
+    Command::cargo_bin("chamberstat").expect("binary built")
+}
+
+/// `../shared/samples` beside the project, as on the developers' machines
+/// and in CI; `None` on a user's machine (tests then say so and skip).
+pub fn samples() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/samples");
+    if dir.join("inputs").is_dir() && dir.join("expected").is_dir() {
+        Some(dir)
+    } else {
+        eprintln!("SKIPPED: ../shared/samples not found; this check needs the shared samples");
+        None
+    }
+}
+
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// A scratch workspace: `inputs/` (copied or generated), `outputs/`, and a
+/// warehouse inside outputs.
+pub struct Workspace {
+    pub dir: tempfile::TempDir,
+}
+
+impl Workspace {
+    pub fn new() -> Self {
+        Workspace {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    pub fn inputs(&self) -> PathBuf {
+        self.dir.path().join("inputs")
+    }
+
+    pub fn outputs(&self) -> PathBuf {
+        self.dir.path().join("outputs")
+    }
+
+    pub fn db(&self) -> PathBuf {
+        self.outputs().join("warehouse.duckdb")
+    }
+
+    /// `chamberstat <args>` with this workspace's folders and the project's
+    /// queries.
+    pub fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = bin();
+        c.arg("--inputs")
+            .arg(self.inputs())
+            .arg("--outputs")
+            .arg(self.outputs())
+            .arg("--db")
+            .arg(self.db())
+            .arg("--queries")
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("queries"))
+            .args(args);
+        c
+    }
+
+    /// Run the pipeline for `year` and return headline.csv.
+    pub fn run_year(&self, year: i32) -> String {
+        self.cmd(&["run", "--year", &year.to_string()]).assert().success();
+        std::fs::read_to_string(self.outputs().join(year.to_string()).join("headline.csv")).unwrap()
+    }
+
+    /// Generate an inputs tree with the given arguments.
+    pub fn generate(&self, args: &[&str]) {
+        bin()
+            .arg("generate")
+            .arg("--out")
+            .arg(self.inputs())
+            .args(args)
+            .assert()
+            .success();
+    }
+
+    pub fn query_i64(&self, sql: &str) -> i64 {
+        let conn = duckdb::Connection::open(self.db()).unwrap();
+        conn.query_row(sql, [], |r| r.get(0)).unwrap()
+    }
+}
