@@ -60,6 +60,12 @@ pub enum Command {
         /// Reporting year to emit (default: the latest year folder).
         #[arg(long)]
         year: Option<i32>,
+        /// Re-read every input file instead of only new and changed ones.
+        #[arg(long)]
+        full: bool,
+        /// Seconds to wait for another run holding the warehouse (0: fail at once).
+        #[arg(long, default_value_t = 0)]
+        lock_timeout: u64,
     },
     /// Validate files or folders without touching the warehouse; exit 1 if
     /// any file, sheet, row or cell would be rejected.
@@ -77,6 +83,12 @@ pub enum Command {
         year: Option<i32>,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+    },
+    /// Rebuild from the inputs a manifest names (in a temporary warehouse)
+    /// and report, input by input and figure by figure, what still matches.
+    Verify {
+        /// outputs/<year>/manifest.json
+        manifest: PathBuf,
     },
     /// Write a synthetic inputs tree with a known answer (expected/headline-<year>.csv).
     Generate(GenerateArgs),

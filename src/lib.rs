@@ -4,8 +4,8 @@
 //! `ingest` (calamine → typed rows) → `normalize` (units, numbers, dates,
 //! codes; used by ingest) → `load` (DuckDB) → `aggregate` (runs
 //! `queries/*.sql`) → `emit` (one file per output format). `pipeline` wires
-//! them into the `run` command; `check`, `explain` and `generate` are the
-//! other commands. Each stage has one entry function and a report type.
+//! them into the `run` command; `check`, `explain`, `verify` and `generate`
+//! are the other commands; `manifest` records what an auditor needs. Each stage has one entry function and a report type.
 
 pub mod aggregate;
 pub mod check;
@@ -15,10 +15,13 @@ pub mod explain;
 pub mod generate;
 pub mod ingest;
 pub mod load;
+pub mod lock;
 pub mod logging;
+pub mod manifest;
 pub mod metrics;
 pub mod normalize;
 pub mod pipeline;
+pub mod verify;
 
 use anyhow::Result;
 
@@ -47,13 +50,18 @@ pub const EXIT_COULD_NOT_RUN: i32 = 2;
 pub fn run(cli: cli::Cli) -> Result<Outcome> {
     let g = &cli.global;
     match cli.command {
-        cli::Command::Run { year } => pipeline::run(g, year).map(|_| Outcome::Done),
+        cli::Command::Run {
+            year,
+            full,
+            lock_timeout,
+        } => pipeline::run(g, year, full, std::time::Duration::from_secs(lock_timeout)).map(|_| Outcome::Done),
         cli::Command::Check { ref paths, format } => check::check(g, paths, format),
         cli::Command::Explain {
             ref metric,
             year,
             format,
         } => explain::explain(g, metric, year, format),
+        cli::Command::Verify { ref manifest } => verify::verify(g, manifest),
         cli::Command::Generate(ref args) => generate::generate(args).map(|_| Outcome::Done),
     }
 }

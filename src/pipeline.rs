@@ -1,18 +1,21 @@
 //! The `run` command: discover → ingest + load → aggregate → emit, for one
 //! reporting year, with one summary line at the end for the operator.
+//! `verify` rebuilds through the same [`build`].
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use duckdb::Connection;
 use serde::Serialize;
 
-use crate::aggregate::{self, AggregateReport, Headline};
+use crate::aggregate::{self, AggregateReport, QueryFile};
 use crate::cli::Global;
-use crate::emit::{self, headline_csv};
-use crate::ingest::{self, IngestReport};
+use crate::emit::{self, headline_csv, rejects_csv};
+use crate::ingest::{self, Discovery, IngestReport};
 use crate::load::{self, LoadReport};
+use crate::manifest::{self, Manifest};
+use crate::metrics::Headline;
 
 /// What one run did, stage by stage.
 #[derive(Debug, Clone, Serialize)]
@@ -20,6 +23,7 @@ pub struct RunReport {
     pub year: i32,
     pub ingest: IngestReport,
     pub load: LoadReport,
+    pub totals: load::Totals,
     pub aggregate: AggregateReport,
     pub rules: RuleCounts,
     pub outputs: Vec<PathBuf>,
@@ -37,55 +41,111 @@ pub struct RuleCounts {
 /// Choose the reporting year: the one asked for, which must have a folder,
 /// else the latest year folder.
 pub fn pick_year(requested: Option<i32>, years: &[i32]) -> Result<i32> {
+    let listed = || {
+        if years.is_empty() {
+            "none".to_string()
+        } else {
+            years.iter().map(|y| y.to_string()).collect::<Vec<_>>().join(", ")
+        }
+    };
     match (requested, years.last()) {
         (Some(y), _) if years.contains(&y) => Ok(y),
-        (Some(y), _) => bail!(
-            "no inputs for year {y}: year folders found: {}",
-            if years.is_empty() { "none".to_string() } else { years.iter().map(|y| y.to_string()).collect::<Vec<_>>().join(", ") }
-        ),
+        (Some(y), _) => bail!("no inputs for year {y}: year folders found: {}", listed()),
         (None, Some(latest)) => Ok(*latest),
         (None, None) => bail!("no <year>/ folder (e.g. 2024/companies/) in the inputs"),
     }
 }
 
-pub fn run(g: &Global, requested_year: Option<i32>) -> Result<RunReport> {
-    let started = Instant::now();
-    let discovery = {
-        let _s = tracing::info_span!("discover").entered();
-        ingest::discover(&g.inputs)?
-    };
-    let year = pick_year(requested_year, &discovery.years)?;
-    // Read the queries before the long load so a missing folder fails fast.
-    let queries = aggregate::read_queries(&g.queries)?;
-    let mut conn = load::open(&g.db)?;
+/// The stages up to the figures, shared by `run` and `verify`.
+pub struct Build {
+    pub discovery: Discovery,
+    pub ingest: IngestReport,
+    pub load: LoadReport,
+    pub aggregate: AggregateReport,
+}
 
+/// Discover the inputs folder (logged as its own stage).
+pub fn discover(inputs: &Path) -> Result<Discovery> {
+    let _s = tracing::info_span!("discover").entered();
+    ingest::discover(inputs)
+}
+
+/// Ingest, load and aggregate the discovered inputs into `conn`
+/// (incrementally unless `full`), with a progress bar on a terminal.
+pub fn build(conn: &mut Connection, discovery: Discovery, queries: &[QueryFile], full: bool) -> Result<Build> {
     let (ingest_report, load_report) = {
         let _s = tracing::info_span!("load", files = discovery.files.len()).entered();
-        load::load(&mut conn, &discovery)?
+        let bar = progress_bar(discovery.files.len() as u64);
+        let mut tick = |file: &ingest::FileResult| {
+            tracing::debug!(file = %file.file.rel, rows = file.records.len(), problems = file.problems.len(), "parsed");
+            if let Some(bar) = &bar {
+                bar.inc(1);
+            }
+        };
+        let loaded = load::load(conn, &discovery, full, &mut tick)?;
+        if let Some(bar) = bar {
+            bar.finish_and_clear();
+        }
+        loaded
     };
     let aggregate_report = {
         let _s = tracing::info_span!("aggregate").entered();
-        aggregate::aggregate(&mut conn, &queries)?
+        aggregate::aggregate(conn, queries)?
     };
-    let rules = rule_counts(&conn, year)?;
-    let headline = aggregate::headline(&conn, year)?;
-    let outputs = emit_year(g, &headline)?;
-
-    let report = RunReport {
-        year,
+    Ok(Build {
+        discovery,
         ingest: ingest_report,
         load: load_report,
         aggregate: aggregate_report,
+    })
+}
+
+/// A bar over files, only when a person watches (stderr is a terminal and
+/// logs are not asked to be quiet); cron gets none.
+fn progress_bar(files: u64) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() || !tracing::enabled!(tracing::Level::WARN) {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(files);
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} files {elapsed}") {
+        bar.set_style(style);
+    }
+    Some(bar)
+}
+
+pub fn run(g: &Global, requested_year: Option<i32>, full: bool, lock_timeout: std::time::Duration) -> Result<RunReport> {
+    let started = Instant::now();
+    // Fail fast, before the long load, on a missing folder, year or query.
+    let discovery = discover(&g.inputs)?;
+    let year = pick_year(requested_year, &discovery.years)?;
+    let queries = aggregate::read_queries(&g.queries)?;
+    let _lock = crate::lock::acquire(&g.db, lock_timeout)?;
+    let mut conn = load::open(&g.db)?;
+    let built = build(&mut conn, discovery, &queries, full)?;
+    let totals = load::totals(&conn)?;
+    let rules = rule_counts(&conn, year)?;
+    let headline = aggregate::headline(&conn, year)?;
+    let outputs = emit_year(g, &conn, &built, &queries, &headline)?;
+
+    let report = RunReport {
+        year,
+        ingest: built.ingest,
+        load: built.load,
+        totals,
+        aggregate: built.aggregate,
         rules,
         outputs,
     };
     tracing::info!(
         year,
-        files_read = report.ingest.files_read,
-        files_skipped = report.ingest.files_skipped,
-        files_rejected = report.ingest.files_rejected,
-        rows_accepted = report.ingest.rows_accepted,
-        rows_rejected = report.ingest.rows_rejected,
+        files_read = report.totals.files_read,
+        files_skipped = report.totals.files_skipped,
+        files_rejected = report.totals.files_rejected,
+        files_parsed = report.load.files_parsed,
+        files_reused = report.load.files_reused,
+        rows_accepted = report.totals.rows_accepted,
+        rows_rejected = report.totals.rows_rejected,
         superseded = report.rules.superseded_submissions,
         non_member_rows = report.rules.non_member_rows,
         duplicate_events = report.rules.duplicate_events,
@@ -95,12 +155,65 @@ pub fn run(g: &Global, requested_year: Option<i32>) -> Result<RunReport> {
     Ok(report)
 }
 
-/// Write every output file of the year.
-fn emit_year(g: &Global, headline: &Headline) -> Result<Vec<PathBuf>> {
+/// The rejects of a year: its own files' and the reference workbooks'.
+pub fn rejects(conn: &Connection, year: i32) -> Result<Vec<rejects_csv::RejectRow>> {
+    let mut stmt = conn.prepare(
+        "SELECT level, path, sheet, cell, raw, reason FROM problems
+         WHERE (year = ? OR year IS NULL) AND level <> 'note'",
+    )?;
+    let rows = stmt
+        .query_map([year], |r| {
+            Ok(rejects_csv::RejectRow {
+                level: r.get(0)?,
+                path: r.get(1)?,
+                sheet: r.get(2)?,
+                cell: r.get(3)?,
+                raw: r.get(4)?,
+                reason: r.get(5)?,
+            })
+        })?
+        .collect::<duckdb::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// Render every output file of the year, write each atomically, and the
+/// manifest last (it hashes the others).
+fn emit_year(
+    g: &Global,
+    conn: &Connection,
+    built: &Build,
+    queries: &[QueryFile],
+    headline: &Headline,
+) -> Result<Vec<PathBuf>> {
     let dir = g.outputs.join(headline.year.to_string());
-    let path = dir.join(headline_csv::FILE_NAME);
-    emit::write_atomic(&path, &headline_csv::render(headline))?;
-    Ok(vec![path])
+    let files: Vec<(&str, Vec<u8>)> = vec![
+        (headline_csv::FILE_NAME, headline_csv::render(headline)),
+        (rejects_csv::FILE_NAME, rejects_csv::render(&rejects(conn, headline.year)?)),
+    ];
+    let mut written = Vec::new();
+    let mut hashes = Vec::new();
+    for (name, bytes) in &files {
+        let path = dir.join(name);
+        emit::write_atomic(&path, bytes)?;
+        hashes.push(manifest::hash_bytes(name, bytes));
+        written.push(path);
+    }
+    let m = Manifest {
+        program: "chamberstat".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        duckdb_version: manifest::duckdb_version(conn)?,
+        command: vec!["run".into(), "--year".into(), headline.year.to_string()],
+        year: headline.year,
+        inputs_dir: g.inputs.to_string_lossy().into_owned(),
+        inputs: manifest::input_hashes(conn, &g.inputs, &built.discovery)?,
+        queries: manifest::query_hashes(queries),
+        headline: manifest::headline_values(headline),
+        outputs: hashes,
+    };
+    let path = dir.join(manifest::FILE_NAME);
+    emit::write_atomic(&path, &manifest::render(&m)?)?;
+    written.push(path);
+    Ok(written)
 }
 
 fn rule_counts(conn: &Connection, year: i32) -> Result<RuleCounts> {

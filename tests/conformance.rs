@@ -63,7 +63,7 @@ fn every_trap_in_the_samples_is_on_record_with_its_reason() {
     assert!(problem("2023/committees/%", "row", "%outside the reporting year 2023%") >= 15);
     assert!(problem("2023/companies/%", "row", "%发生日期%outside the reporting year%") >= 5);
     // A negative tax is a rejected cell; the row stays.
-    assert_eq!(problem("2023/companies/0002_%", "cell", "纳税总额%0 or more%"), 1);
+    assert_eq!(problem("2023/companies/0002_%", "cell", "沪沪沪科技有限公司: 纳税总额%0 or more%"), 1);
     assert_eq!(
         ws.query_i64("SELECT count(*) FROM company_reports WHERE path LIKE '2023/companies/0002_%' AND tax IS NULL"),
         1

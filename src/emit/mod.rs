@@ -7,6 +7,7 @@
 //! inputs give byte-identical files.
 
 pub mod headline_csv;
+pub mod rejects_csv;
 
 use std::io::Write;
 use std::path::Path;

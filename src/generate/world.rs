@@ -140,9 +140,9 @@ pub fn companies(p: &Params) -> Vec<Company> {
             ymd(y.max(joined.year() + 1), rng.range(1, 12) as u32, rng.range(1, 28) as u32)
         });
         let size = rng.lognormal(1.8) * if idx < senior.iter().sum() { 8.0 } else { 1.0 };
-        let top500 = size > 56.0;
-        let top100 = size > 45.0 && rng.chance(0.85);
-        let listed = top500 || rng.chance(if size > 5.0 { 0.35 } else { 0.1 });
+        let top500 = size > 50.0;
+        let top100 = size > 48.0 && rng.chance(0.85);
+        let listed = top500 || rng.chance(if size > 5.0 { 0.35 } else { 0.12 });
         let leading = rng.chance(if size > 5.0 { 0.3 } else { 0.05 });
         let in_registry = idx < p.members;
         let group_parent = (idx > 0 && idx < p.members && rng.chance(0.02)).then(|| idx - 1);
@@ -306,7 +306,7 @@ pub fn submission(p: &Params, c: &Company, year: i32) -> Option<Submission> {
 
 fn draw_submission(p: &Params, c: &Company, year: i32, yi: i32, rng: &mut Rng, trap: Trap) -> Submission {
     let growth = 1.0 + 0.06 * yi as f64;
-    let revenue = c.size * 5.0e7 * growth * (0.7 + 0.6 * rng.unit());
+    let revenue = c.size * 7.0e7 * growth * (0.7 + 0.6 * rng.unit());
     let profit = revenue * (-0.02 + 0.14 * rng.unit());
     let tax = revenue * (0.03 + 0.04 * rng.unit());
     let (profit, tax, revenue) = (money(profit), money(tax), money(revenue));
@@ -322,7 +322,7 @@ fn draw_submission(p: &Params, c: &Company, year: i32, yi: i32, rng: &mut Rng, t
         tax_negative_trap,
         profit_tax: (!rng.chance(d * 0.4)).then_some(profit + tax),
         jobs: (!rng.chance(d * 0.05)).then(|| (c.size * 360.0 * growth * (0.7 + 0.6 * rng.unit())).round().max(1.0) as i64),
-        donations: (!rng.chance(0.15)).then(|| money(c.size * 7.0e4 * (0.5 + rng.unit()))),
+        donations: (!rng.chance(0.15)).then(|| money(c.size * 9.5e4 * (0.5 + rng.unit()))),
         listed,
         stock_code: (listed == Some(true)).then(|| format!("{}", rng.pick(&["600", "601", "688", "300", "002"])))
             .map(|pre| format!("{pre}{:03}", rng.range(0, 999))),

@@ -123,6 +123,23 @@ pub struct InputFile {
     pub year: Option<i32>,
 }
 
+/// How the rows of one sheet were accounted for: every non-empty row below
+/// the header is either accepted, rejected on its own, or rejected with its
+/// sheet or file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SheetSummary {
+    pub sheet: String,
+    /// The warehouse table of the sheet's kind.
+    pub table: &'static str,
+    /// 1-based header row, when one was found.
+    pub header_row: Option<u32>,
+    pub data_rows: u64,
+    pub accepted_rows: u64,
+    pub rejected_rows: u64,
+    /// The whole sheet (or its file) was rejected.
+    pub rejected: bool,
+}
+
 /// Everything read from one file.
 #[derive(Debug, Clone)]
 pub struct FileResult {
@@ -136,6 +153,7 @@ pub struct FileResult {
     /// Non-empty rows below a header row, in every sheet read (accepted or
     /// not): the denominator of the accounting identity.
     pub data_rows: u64,
+    pub sheets: Vec<SheetSummary>,
 }
 
 /// What discovery found: workbooks to read and files skipped outright.
@@ -146,15 +164,13 @@ pub struct Discovery {
     pub years: Vec<i32>,
 }
 
-/// The ingest stage's report.
+/// The ingest stage's report: what this run parsed.
 #[derive(Debug, Default, Clone, Serialize)]
 pub struct IngestReport {
     pub files_read: usize,
     pub files_rejected: usize,
-    pub files_skipped: usize,
     pub rows_accepted: u64,
     pub rows_rejected: u64,
-    pub years: Vec<i32>,
 }
 
 /// Walk `inputs/`: `reference/**`, `<year>/companies/**`,
@@ -265,20 +281,15 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<(PathBuf, String)>) -> Result<()>
     Ok(())
 }
 
-/// Parse every discovered workbook in parallel and hand each result to
-/// `sink` on the calling thread as soon as it is ready. Results arrive in
-/// completion order; consumers must not depend on it.
-pub fn ingest<F>(discovery: &Discovery, mut sink: F) -> Result<IngestReport>
+/// Parse `files` in parallel and hand each result to `sink` on the calling
+/// thread as soon as it is ready. Results arrive in completion order;
+/// consumers must not depend on it.
+pub fn ingest<F>(files: &[InputFile], mut sink: F) -> Result<IngestReport>
 where
     F: FnMut(FileResult) -> Result<()>,
 {
-    let mut report = IngestReport {
-        files_skipped: discovery.skipped.len(),
-        years: discovery.years.clone(),
-        ..IngestReport::default()
-    };
+    let mut report = IngestReport::default();
     let (tx, rx) = mpsc::sync_channel::<FileResult>(64);
-    let files = &discovery.files;
     std::thread::scope(|scope| -> Result<()> {
         scope.spawn(move || {
             files.par_iter().for_each_with(tx, |tx, file| {

@@ -27,6 +27,10 @@ pub struct ParsedSheet {
     pub records: Vec<Record>,
     pub problems: Vec<Problem>,
     pub data_rows: u64,
+    /// 1-based header row, when one was found.
+    pub header_row: Option<u32>,
+    /// The sheet (or, for an unknown committee, its file) was rejected.
+    pub rejected: bool,
 }
 
 /// Column letters for a 0-based column index: 0 → A, 26 → AA.
@@ -135,6 +139,7 @@ pub fn parse_sheet(ctx: &SheetContext<'_>, range: &Range<Data>) -> ParsedSheet {
             String::new(),
             format!("the sheet is empty; expected a header row with {key}"),
         ));
+        out.rejected = true;
         return out;
     };
 
@@ -150,8 +155,10 @@ pub fn parse_sheet(ctx: &SheetContext<'_>, range: &Range<Data>) -> ParsedSheet {
             String::new(),
             format!("no header row: no cell reading {key} in the first {HEADER_SEARCH_ROWS} rows"),
         ));
+        out.rejected = true;
         return out;
     };
+    out.header_row = Some(header_row + 1);
 
     // 2. Notes above the header: money unit, and the committee's name.
     let mut note_unit = None;
@@ -236,6 +243,7 @@ pub fn parse_sheet(ctx: &SheetContext<'_>, range: &Range<Data>) -> ParsedSheet {
                 labels_found.join(", ")
             ),
         ));
+        out.rejected = true;
         return out;
     }
     if let Some((name, cell, raw)) = &committee_note {
@@ -246,6 +254,7 @@ pub fn parse_sheet(ctx: &SheetContext<'_>, range: &Range<Data>) -> ParsedSheet {
                 raw.clone(),
                 format!("unknown committee {name}: 填报单位 must name one of the 15 committees"),
             ));
+            out.rejected = true;
             return out;
         }
     }
@@ -317,9 +326,22 @@ pub fn parse_sheet(ctx: &SheetContext<'_>, range: &Range<Data>) -> ParsedSheet {
                 }
             }
         }
+        // Name the row's subject (company, event, bank, partner) so a clerk
+        // reading the reason knows whose row it is.
+        let subject = specs
+            .iter()
+            .position(|s| matches!(s.field, "name" | "bank" | "partner"))
+            .and_then(|i| match &values[i] {
+                Some(Value::Text(t)) => Some(t.clone()),
+                _ => None,
+            });
+        let about = |reason: String| match &subject {
+            Some(name) => format!("{name}: {reason}"),
+            None => reason,
+        };
         if row_errors.is_empty() {
             for (cell, raw, reason) in cell_errors {
-                out.problems.push(problem(Level::Cell, cell, raw, reason));
+                out.problems.push(problem(Level::Cell, cell, raw, about(reason)));
             }
             out.records.push(Record {
                 kind: ctx.kind,
@@ -330,7 +352,7 @@ pub fn parse_sheet(ctx: &SheetContext<'_>, range: &Range<Data>) -> ParsedSheet {
             });
         } else {
             for (cell, raw, reason) in row_errors.into_iter().chain(cell_errors) {
-                out.problems.push(problem(Level::Row, cell, raw, reason));
+                out.problems.push(problem(Level::Row, cell, raw, about(reason)));
             }
         }
     }

@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 
 use super::schema::SheetKind;
 use super::sheet::{parse_sheet, SheetContext};
-use super::{FileResult, InputFile, Level, Problem};
+use super::{rejected_rows, FileResult, InputFile, Level, Problem, SheetSummary};
 
 /// Read and parse one input file. Never fails: every failure becomes a
 /// [`Problem`] on the result.
@@ -22,6 +22,7 @@ pub fn parse_file(file: &InputFile) -> FileResult {
         records: Vec::new(),
         problems: Vec::new(),
         data_rows: 0,
+        sheets: Vec::new(),
     };
     let reject = |result: &mut FileResult, reason: String| {
         result.problems.push(Problem {
@@ -182,6 +183,15 @@ fn parse_sheets(
                     raw: String::new(),
                     reason: format!("the sheet cannot be read: {e}"),
                 });
+                result.sheets.push(SheetSummary {
+                    sheet: name.clone(),
+                    table: kind.table(),
+                    header_row: None,
+                    data_rows: 0,
+                    accepted_rows: 0,
+                    rejected_rows: 0,
+                    rejected: true,
+                });
                 continue;
             }
         };
@@ -194,11 +204,25 @@ fn parse_sheets(
         let parsed = parse_sheet(&ctx, range);
         result.data_rows += parsed.data_rows;
         file_rejected |= parsed.problems.iter().any(|p| p.level == Level::File);
+        result.sheets.push(SheetSummary {
+            sheet: name.clone(),
+            table: kind.table(),
+            header_row: parsed.header_row,
+            data_rows: parsed.data_rows,
+            accepted_rows: parsed.records.len() as u64,
+            rejected_rows: rejected_rows(&parsed.problems),
+            rejected: parsed.rejected,
+        });
         result.records.extend(parsed.records);
         result.problems.extend(parsed.problems);
     }
     if file_rejected {
+        // A rejected file contributes no row; every sheet's rows go with it.
         result.records.clear();
+        for s in &mut result.sheets {
+            s.rejected = true;
+            s.accepted_rows = 0;
+        }
     }
     result.accepted = !file_rejected;
 }

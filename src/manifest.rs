@@ -1,0 +1,119 @@
+//! `manifest.json`: what an auditor needs to reproduce a year's outputs —
+//! the program and DuckDB versions, the command, SHA-256 of every input
+//! file and query file, the headline values, and SHA-256 of every other
+//! output file of the year.
+//!
+//! It holds nothing that changes between two runs on the same inputs (no
+//! times, no warehouse path), so reruns are byte-identical; run times live
+//! in the log.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use duckdb::Connection;
+use serde::{Deserialize, Serialize};
+
+use crate::aggregate::QueryFile;
+use crate::ingest::{sha256_hex, Discovery};
+use crate::metrics::Headline;
+
+pub const FILE_NAME: &str = "manifest.json";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileHash {
+    pub path: String,
+    pub sha256: String,
+    pub bytes: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MetricValue {
+    pub metric: String,
+    pub value: String,
+    pub unit: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub program: String,
+    pub version: String,
+    pub duckdb_version: String,
+    /// The command that produced the outputs, without folder arguments.
+    pub command: Vec<String>,
+    pub year: i32,
+    /// The inputs folder as given on the command line; `verify` reads it.
+    pub inputs_dir: String,
+    /// Every file under the inputs folder, read or skipped, by relative path.
+    pub inputs: Vec<FileHash>,
+    pub queries: Vec<FileHash>,
+    pub headline: Vec<MetricValue>,
+    /// Every other output file of the year, by file name.
+    pub outputs: Vec<FileHash>,
+}
+
+pub fn hash_bytes(path: &str, bytes: &[u8]) -> FileHash {
+    FileHash {
+        path: path.to_string(),
+        sha256: sha256_hex(bytes),
+        bytes: bytes.len() as u64,
+    }
+}
+
+/// Hashes of every input file: workbooks from the warehouse (hashed when
+/// read), skipped files read now.
+pub fn input_hashes(conn: &Connection, inputs: &Path, discovery: &Discovery) -> Result<Vec<FileHash>> {
+    let mut stmt = conn.prepare("SELECT path, sha256, bytes FROM input_files")?;
+    let mut out: Vec<FileHash> = stmt
+        .query_map([], |r| {
+            Ok(FileHash {
+                path: r.get(0)?,
+                sha256: r.get(1)?,
+                bytes: r.get::<_, i64>(2)? as u64,
+            })
+        })?
+        .collect::<duckdb::Result<_>>()?;
+    for (_, skipped) in &discovery.skipped {
+        let abs = inputs.join(&skipped.path);
+        let bytes = std::fs::read(&abs).with_context(|| format!("cannot read {}", abs.display()))?;
+        out.push(hash_bytes(&skipped.path, &bytes));
+    }
+    out.sort_by(|a, b| a.path.as_bytes().cmp(b.path.as_bytes()));
+    Ok(out)
+}
+
+pub fn query_hashes(queries: &[QueryFile]) -> Vec<FileHash> {
+    queries
+        .iter()
+        .map(|q| FileHash {
+            path: q.name.clone(),
+            sha256: q.sha256.clone(),
+            bytes: q.sql.len() as u64,
+        })
+        .collect()
+}
+
+pub fn headline_values(h: &Headline) -> Vec<MetricValue> {
+    h.values
+        .iter()
+        .map(|(m, v)| MetricValue {
+            metric: m.id.to_string(),
+            value: m.format(*v),
+            unit: m.unit.to_string(),
+        })
+        .collect()
+}
+
+pub fn duckdb_version(conn: &Connection) -> Result<String> {
+    Ok(conn.query_row("SELECT version()", [], |r| r.get(0))?)
+}
+
+pub fn render(m: &Manifest) -> Result<Vec<u8>> {
+    let mut bytes = serde_json::to_vec_pretty(m)?;
+    bytes.push(b'\n');
+    Ok(bytes)
+}
+
+pub fn read(path: &Path) -> Result<Manifest> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read the manifest {}", path.display()))?;
+    serde_json::from_slice(&bytes).with_context(|| format!("{} is not a chamberstat manifest", path.display()))
+}
