@@ -19,6 +19,9 @@ pub struct CheckReport {
     pub files_checked: usize,
     pub rows_accepted: u64,
     pub problems: Vec<Problem>,
+    /// Where each reported path is on disk (for `--annotate`).
+    #[serde(skip)]
+    pub sources: std::collections::HashMap<String, PathBuf>,
 }
 
 impl CheckReport {
@@ -30,7 +33,7 @@ impl CheckReport {
     }
 }
 
-pub fn check(g: &Global, paths: &[PathBuf], format: Format) -> Result<Outcome> {
+pub fn check(g: &Global, paths: &[PathBuf], format: Format, annotate: Option<&Path>) -> Result<Outcome> {
     let targets: Vec<PathBuf> = if paths.is_empty() {
         vec![g.inputs.clone()]
     } else {
@@ -39,6 +42,14 @@ pub fn check(g: &Global, paths: &[PathBuf], format: Format) -> Result<Outcome> {
     let mut report = CheckReport::default();
     for target in &targets {
         check_path(target, &mut report)?;
+    }
+    if let Some(dir) = annotate {
+        let n = crate::annotate::annotate(
+            &report.problems,
+            |p| report.sources.get(p).cloned().unwrap_or_else(|| PathBuf::from(p)),
+            dir,
+        )?;
+        tracing::info!(copies = n, dir = %dir.display(), "annotated copies written");
     }
     let mut out = std::io::stdout().lock();
     match format {
@@ -81,7 +92,7 @@ fn check_path(target: &Path, report: &mut CheckReport) -> Result<()> {
                 sheet: String::new(),
                 cell: String::new(),
                 raw: String::new(),
-                reason: "not a workbook submission (.xlsx .xlsm .xls .xlsb .ods); skipped".into(),
+                reason: "不是工作簿报送文件（.xlsx .xlsm .xls .xlsb .ods），已跳过 / not a workbook submission; skipped".into(),
             });
             continue;
         }
@@ -98,6 +109,7 @@ fn check_path(target: &Path, report: &mut CheckReport) -> Result<()> {
 }
 
 fn add(report: &mut CheckReport, result: ingest::FileResult) {
+    report.sources.insert(result.file.rel.clone(), result.file.abs.clone());
     report.files_checked += 1;
     report.rows_accepted += result.records.len() as u64;
     report.problems.extend(result.problems);
@@ -164,7 +176,7 @@ fn write_table(out: &mut impl Write, report: &CheckReport) -> Result<()> {
         writeln!(out, "{} file(s) checked, {} row(s) accepted, no problems.", report.files_checked, report.rows_accepted)?;
         return Ok(());
     }
-    writeln!(out, "LEVEL\tFILE\tSHEET\tCELL\tRAW\tREASON")?;
+    writeln!(out, "级别 LEVEL\t文件 FILE\t工作表 SHEET\t单元格 CELL\t原文 RAW\t原因 REASON")?;
     for p in &report.problems {
         writeln!(
             out,

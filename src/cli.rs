@@ -74,6 +74,10 @@ pub enum Command {
         paths: Vec<PathBuf>,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+        /// Write a copy of each workbook with problems into DIR, offending
+        /// cells highlighted and the reason as a cell comment.
+        #[arg(long, value_name = "DIR")]
+        annotate: Option<PathBuf>,
     },
     /// The lineage of one headline figure: every input cell it sums.
     Explain {

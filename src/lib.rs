@@ -8,6 +8,7 @@
 //! are the other commands; `manifest` records what an auditor needs. Each stage has one entry function and a report type.
 
 pub mod aggregate;
+pub mod annotate;
 pub mod check;
 pub mod cli;
 pub mod emit;
@@ -55,7 +56,11 @@ pub fn run(cli: cli::Cli) -> Result<Outcome> {
             full,
             lock_timeout,
         } => pipeline::run(g, year, full, std::time::Duration::from_secs(lock_timeout)).map(|_| Outcome::Done),
-        cli::Command::Check { ref paths, format } => check::check(g, paths, format),
+        cli::Command::Check {
+            ref paths,
+            format,
+            ref annotate,
+        } => check::check(g, paths, format, annotate.as_deref()),
         cli::Command::Explain {
             ref metric,
             year,

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::aggregate::{self, AggregateReport, QueryFile};
 use crate::cli::Global;
-use crate::emit::{self, headline_csv, rejects_csv};
+use crate::emit::{self, anomalies_csv, frames, headline_csv, headline_md, rejects_csv, summary_xlsx};
 use crate::ingest::{self, Discovery, IngestReport};
 use crate::load::{self, LoadReport};
 use crate::manifest::{self, Manifest};
@@ -176,6 +176,36 @@ pub fn rejects(conn: &Connection, year: i32) -> Result<Vec<rejects_csv::RejectRo
     Ok(rows)
 }
 
+/// Year-over-year anomaly flags of a year (view `anomalies`).
+pub fn anomalies(conn: &Connection, year: i32) -> Result<Vec<anomalies_csv::Anomaly>> {
+    let mut stmt = conn.prepare(
+        "SELECT credit_code, name, field, CAST(previous_value AS VARCHAR), CAST(current_value AS VARCHAR), factor,
+                path, sheet, coalesce(cell, ''), coalesce(raw, ''), previous_path
+         FROM anomalies WHERE year = ? ORDER BY path, sheet, cell, field",
+    )?;
+    let rows = stmt
+        .query_map([year], |r| {
+            Ok(anomalies_csv::Anomaly {
+                credit_code: r.get(0)?,
+                name: r.get(1)?,
+                field: r.get(2)?,
+                previous_value: r.get(3)?,
+                current_value: r.get(4)?,
+                factor: r.get(5)?,
+                path: r.get(6)?,
+                sheet: r.get(7)?,
+                cell: r.get(8)?,
+                raw: r.get(9)?,
+                previous_path: r.get(10)?,
+            })
+        })?
+        .collect::<duckdb::Result<Vec<_>>>()?;
+    if !rows.is_empty() {
+        tracing::warn!(year, count = rows.len(), "values moved by ×1000 or more against the previous year; see anomalies.csv");
+    }
+    Ok(rows)
+}
+
 /// Render every output file of the year, write each atomically, and the
 /// manifest last (it hashes the others).
 fn emit_year(
@@ -186,10 +216,25 @@ fn emit_year(
     headline: &Headline,
 ) -> Result<Vec<PathBuf>> {
     let dir = g.outputs.join(headline.year.to_string());
-    let files: Vec<(&str, Vec<u8>)> = vec![
+    emit::remove_stale_temp_files(&dir);
+    // 同比 covers the years up to the reporting year, so a year's outputs
+    // never change when a later year arrives.
+    let history = aggregate::years(conn)?
+        .into_iter()
+        .filter(|y| *y <= headline.year)
+        .map(|y| aggregate::headline(conn, y))
+        .collect::<Result<Vec<_>>>()?;
+    let breakdowns = frames::frames(conn, headline, &history)?;
+    let mut files: Vec<(&str, Vec<u8>)> = vec![
         (headline_csv::FILE_NAME, headline_csv::render(headline)),
+        (headline_md::FILE_NAME, headline_md::render(headline)),
         (rejects_csv::FILE_NAME, rejects_csv::render(&rejects(conn, headline.year)?)),
+        (anomalies_csv::FILE_NAME, anomalies_csv::render(&anomalies(conn, headline.year)?)),
+        (summary_xlsx::FILE_NAME, summary_xlsx::render(&breakdowns)?),
     ];
+    for frame in &breakdowns {
+        files.push((frame.csv, summary_xlsx::csv(frame)));
+    }
     let mut written = Vec::new();
     let mut hashes = Vec::new();
     for (name, bytes) in &files {

@@ -157,7 +157,10 @@ fn two_runs_with_different_warehouses_and_threads_are_byte_identical() {
         .success();
     let a = outputs_of(&ws.outputs().join("2024"));
     let b = outputs_of(&other.join("outputs/2024"));
-    assert_eq!(a.iter().map(|f| &f.0).collect::<Vec<_>>(), ["headline.csv", "manifest.json", "rejects.csv"]);
+    let names: Vec<&str> = a.iter().map(|f| f.0.as_str()).collect();
+    for expected in ["headline.csv", "headline.md", "manifest.json", "rejects.csv", "anomalies.csv", "summary.xlsx"] {
+        assert!(names.contains(&expected), "{expected} in {names:?}");
+    }
     assert!(a == b, "outputs differ between runs");
 }
 
@@ -222,4 +225,52 @@ fn formula_like_company_name_is_neutralised_in_rejects_csv() {
     for field_start in [",=", ",\"="] {
         assert!(!rejects.contains(field_start), "a field starts with '=': {line}");
     }
+}
+
+#[test]
+fn a_yuan_for_wan_slip_is_flagged_against_the_previous_year_not_rejected() {
+    let ws = Workspace::new();
+    ws.generate(&["--members", "40", "--years", "2023,2024", "--seed", "17", "--traps", "0"]);
+    ws.run_year(2024);
+    // A company that reported revenue in both years.
+    let (rel, sheet, row_no, code) = {
+        let conn = duckdb::Connection::open(ws.db()).unwrap();
+        conn.query_row(
+            "SELECT c.path, c.sheet, c.row_no, c.credit_code FROM company_current c
+             JOIN company_current p ON p.credit_code = c.credit_code AND p.year = 2023 AND p.revenue > 0
+             JOIN source_cells s ON s.path = c.path AND s.sheet = c.sheet AND s.row_no = c.row_no AND s.field = 'revenue'
+             WHERE c.year = 2024 AND c.revenue > 0 AND TRY_CAST(trim(s.raw) AS DOUBLE) IS NOT NULL
+             ORDER BY c.path LIMIT 1",
+            [],
+            |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i32>(2)?, r.get::<_, String>(3)?)),
+        )
+        .unwrap()
+    };
+    assert!(!std::fs::read_to_string(ws.outputs().join("2024/anomalies.csv")).unwrap().contains(&code));
+    let file = ws.inputs().join(&rel);
+    let col = {
+        let mut wb = open_workbook_auto(&file).unwrap();
+        let range = wb.worksheet_range(&sheet).unwrap();
+        let (_, c0) = range.start().unwrap();
+        let header = range.rows().find(|r| r.iter().any(|c| label(c) == "统一社会信用代码")).unwrap().to_vec();
+        header.iter().position(|c| label(c).starts_with("营业收入")).unwrap() as u32 + c0
+    };
+    // The clerk typed the figure in 元 into a 万元 column: ×10,000.
+    let slip = |f: f64| Data::Float((f * 10_000.0 * 1e6).round() / 1e6);
+    rewrite_workbook(&file, |s, r, c, d| {
+        (s == sheet && r + 1 == row_no as u32 && c == col).then(|| match d {
+            Data::Float(f) => slip(*f),
+            Data::String(t) => slip(t.trim().parse().unwrap()),
+            other => other.clone(),
+        })
+    });
+    ws.run_year(2024);
+    let flags = std::fs::read_to_string(ws.outputs().join("2024/anomalies.csv")).unwrap();
+    let line = flags.lines().find(|l| l.contains(&code) && l.contains(",revenue,")).expect("the slip is flagged");
+    assert!(line.contains("×10000"), "{line}");
+    // Flagged, not rejected: the company still reports.
+    assert_eq!(
+        ws.query_i64(&format!("SELECT count(*) FROM reporting_members WHERE year = 2024 AND credit_code = '{code}'")),
+        1
+    );
 }

@@ -92,3 +92,31 @@ fn explain_before_any_run_says_to_run_first() {
 fn help_documents_the_exit_codes() {
     bin().arg("--help").assert().success().stdout(contains("Exit codes"));
 }
+
+#[test]
+fn check_annotate_writes_a_copy_with_a_comment_on_the_rejected_cell() {
+    let ws = Workspace::new();
+    ws.generate(&["--members", "20", "--years", "2024", "--traps", "0.1", "--seed", "5"]);
+    let dir = ws.dir.path().join("annotated");
+    let out = ws
+        .cmd(&["check", "--format", "json", "--annotate"])
+        .arg(&dir)
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    // The unknown committee's file is rejected with its note cell named.
+    let p = v["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["level"] == "file" && p["path"].as_str().unwrap().ends_with("99_unknown.xlsx"))
+        .unwrap();
+    let copy = dir.join(p["path"].as_str().unwrap());
+    assert!(copy.is_file(), "{}", copy.display());
+    // The note is stored in the copy's comments part, naming the reason.
+    let bytes = std::fs::read(&copy).unwrap();
+    assert!(bytes.windows(16).any(|w| w == b"xl/comments1.xml"), "a comment part in the copy");
+}

@@ -7,7 +7,11 @@
 //! inputs give byte-identical files.
 
 pub mod headline_csv;
+pub mod headline_md;
 pub mod rejects_csv;
+pub mod anomalies_csv;
+pub mod frames;
+pub mod summary_xlsx;
 
 use std::io::Write;
 use std::path::Path;
@@ -38,6 +42,17 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         .map_err(|e| e.error)
         .with_context(|| format!("cannot move the new {} into place", path.display()))?;
     Ok(())
+}
+
+/// Remove temporary files a killed run left in an output folder (they are
+/// never read: outputs only appear under their final names by rename).
+pub fn remove_stale_temp_files(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        if entry.file_name().to_string_lossy().starts_with(".tmp") {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 #[cfg(test)]

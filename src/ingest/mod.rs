@@ -219,9 +219,9 @@ pub fn discover(inputs: &Path) -> Result<Discovery> {
         };
         let Some((folder, year)) = placed else {
             let reason = if parts[0] == "expected" || rel == "generate.json" {
-                "written by `chamberstat generate` (the known answer), not a submission"
+                "chamberstat generate 写出的已知答案，不是报送文件 / written by `chamberstat generate` (the known answer), not a submission"
             } else {
-                "not inside reference/, <year>/companies/ or <year>/committees/"
+                "不在 reference/、<年度>/companies/ 或 <年度>/committees/ 下 / not inside reference/, <year>/companies/ or <year>/committees/"
             };
             out.skipped.push((year, skip(reason.into())));
             continue;
@@ -231,14 +231,14 @@ pub fn discover(inputs: &Path) -> Result<Discovery> {
             .and_then(|e| e.to_str())
             .unwrap_or_default();
         if name.starts_with("~$") {
-            out.skipped.push((year, skip("office lock file (~$…), not a submission".into())));
+            out.skipped.push((year, skip("Office 临时锁文件（~$…），不是报送文件 / office lock file (~$…), not a submission".into())));
         } else if name.starts_with('.') {
-            out.skipped.push((year, skip("hidden file".into())));
+            out.skipped.push((year, skip("隐藏文件 / hidden file".into())));
         } else if !schema::is_workbook_extension(ext) {
             out.skipped.push((
                 year,
                 skip(format!(
-                    "not a workbook (.{ext}); accepted: .xlsx .xlsm .xls .xlsb .ods"
+                    "不是工作簿（.{ext}），仅接受 .xlsx .xlsm .xls .xlsb .ods / not a workbook (.{ext}); accepted: .xlsx .xlsm .xls .xlsb .ods"
                 )),
             ));
         } else {

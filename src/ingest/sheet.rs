@@ -137,7 +137,7 @@ pub fn parse_sheet(ctx: &SheetContext<'_>, range: &Range<Data>) -> ParsedSheet {
             Level::Sheet,
             String::new(),
             String::new(),
-            format!("the sheet is empty; expected a header row with {key}"),
+            format!("工作表为空，应有含 {key} 的表头行 / the sheet is empty; expected a header row with {key}"),
         ));
         out.rejected = true;
         return out;
@@ -153,7 +153,7 @@ pub fn parse_sheet(ctx: &SheetContext<'_>, range: &Range<Data>) -> ParsedSheet {
             Level::Sheet,
             String::new(),
             String::new(),
-            format!("no header row: no cell reading {key} in the first {HEADER_SEARCH_ROWS} rows"),
+            format!("找不到表头行：前 {HEADER_SEARCH_ROWS} 行中没有 {key} / no header row: no cell reading {key} in the first {HEADER_SEARCH_ROWS} rows"),
         ));
         out.rejected = true;
         return out;
@@ -198,7 +198,7 @@ pub fn parse_sheet(ctx: &SheetContext<'_>, range: &Range<Data>) -> ParsedSheet {
                 Level::Note,
                 a1(header_row, c),
                 raw.display(),
-                format!("column {} appears twice; the first one is used", label.name),
+                format!("列 {} 出现两次，使用第一列 / column {} appears twice; the first one is used", label.name, label.name),
             )),
             Some(spec) => mapped.push(Mapped {
                 col: c,
@@ -209,7 +209,7 @@ pub fn parse_sheet(ctx: &SheetContext<'_>, range: &Range<Data>) -> ParsedSheet {
                 Level::Note,
                 a1(header_row, c),
                 raw.display(),
-                format!("unknown column {} ignored", label.name),
+                format!("未知列 {} 已忽略 / unknown column {} ignored", label.name, label.name),
             )),
         }
     }
@@ -238,7 +238,9 @@ pub fn parse_sheet(ctx: &SheetContext<'_>, range: &Range<Data>) -> ParsedSheet {
             a1(header_row, grid.first_col),
             labels_found.join(", "),
             format!(
-                "missing required column {}; labels found: {}",
+                "缺少必填列 {}；找到的列：{} / missing required column {}; labels found: {}",
+                missing.join("、"),
+                labels_found.join("、"),
                 missing.join(", "),
                 labels_found.join(", ")
             ),
@@ -252,7 +254,7 @@ pub fn parse_sheet(ctx: &SheetContext<'_>, range: &Range<Data>) -> ParsedSheet {
                 Level::File,
                 cell.clone(),
                 raw.clone(),
-                format!("unknown committee {name}: 填报单位 must name one of the 15 committees"),
+                format!("未知专委会 {name}：填报单位须为 15 个专委会之一 / unknown committee {name}: 填报单位 must name one of the 15 committees"),
             ));
             out.rejected = true;
             return out;
@@ -319,7 +321,7 @@ pub fn parse_sheet(ctx: &SheetContext<'_>, range: &Range<Data>) -> ParsedSheet {
                     row_errors.push((
                         cell,
                         code.clone(),
-                        format!("duplicate row: 统一社会信用代码 {code} already appears on row {first} of this sheet; the first row is kept"),
+                        format!("重复行：统一社会信用代码 {code} 已在本表第 {first} 行出现，保留第一行 / duplicate row: {code} already appears on row {first} of this sheet; the first row is kept"),
                     ));
                 } else {
                     first_seen.insert(code.clone(), r + 1);
@@ -415,7 +417,7 @@ fn normalize_cell(
                 if EVENT_KINDS.contains(&compact.as_str()) {
                     Some((Value::Text(compact), None, None))
                 } else {
-                    let note = format!("活动类型 {t} is not one of {}; counted as 其他", EVENT_KINDS.join(" "));
+                    let note = format!("活动类型 {t} 不在 {} 之列，按“其他”统计 / counted as 其他", EVENT_KINDS.join(" "));
                     Some((Value::Text("其他".into()), None, Some(note)))
                 }
             }
@@ -428,7 +430,7 @@ fn normalize_cell(
                     Some((Value::Text(compact), None, None))
                 } else {
                     return Err(CellError::NotInList {
-                        expected: "one of the 15 committees".into(),
+                        expected: "15 个专委会".into(),
                         found: t,
                     });
                 }

@@ -37,14 +37,14 @@ pub fn parse_file(file: &InputFile) -> FileResult {
     let bytes = match std::fs::read(&file.abs) {
         Ok(b) => b,
         Err(e) => {
-            reject(&mut result, format!("cannot read the file: {e}"));
+            reject(&mut result, format!("无法读取文件 / cannot read the file: {e}"));
             return result;
         }
     };
     result.sha256 = sha256_hex(&bytes);
     result.bytes = bytes.len() as u64;
     if bytes.is_empty() {
-        reject(&mut result, "the file is empty (0 bytes)".into());
+        reject(&mut result, "文件为空（0 字节）/ the file is empty (0 bytes)".into());
         return result;
     }
     // A malformed file must not take the nightly run down with it, even if
@@ -57,7 +57,7 @@ pub fn parse_file(file: &InputFile) -> FileResult {
             return result;
         }
         Err(_) => {
-            reject(&mut result, "the spreadsheet reader failed on this file (damaged file?)".into());
+            reject(&mut result, "文件已损坏，无法读取 / the spreadsheet reader failed on this file (damaged file?)".into());
             return result;
         }
     };
@@ -82,7 +82,7 @@ fn read_sheets(file: &InputFile, bytes: &[u8]) -> Result<Vec<(String, Result<Ran
     macro_rules! all_sheets {
         ($ty:ty, $err:ty, $label:expr) => {{
             let mut wb: $ty = open_workbook_from_rs(cursor)
-                .map_err(|e: $err| format!("cannot be opened as {}: {}", $label, explain(&e.to_string())))?;
+                .map_err(|e: $err| format!("无法作为 {} 打开：{}", $label, explain(&e.to_string())))?;
             let names = wb.sheet_names();
             names
                 .into_iter()
@@ -106,9 +106,9 @@ fn read_sheets(file: &InputFile, bytes: &[u8]) -> Result<Vec<(String, Result<Ran
 fn explain(err: &str) -> String {
     let lower = err.to_ascii_lowercase();
     if lower.contains("password") || lower.contains("encrypt") {
-        "the workbook is password-protected; save it without a password".into()
+        "工作簿设有密码，请取消密码后重新提交 / the workbook is password-protected; save it without a password".into()
     } else if lower.contains("zip") || lower.contains("eocd") {
-        format!("the file is damaged or not really a workbook ({err})")
+        format!("文件已损坏或不是工作簿 / the file is damaged or not really a workbook ({err})")
     } else {
         err.to_string()
     }
@@ -153,7 +153,7 @@ fn parse_sheets(
             sheet: String::new(),
             cell: String::new(),
             raw: sheets.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", "),
-            reason: format!("no sheet named {} found", expected.join(" / ")),
+            reason: format!("找不到名为 {} 的工作表 / no sheet named {} found", expected.join("、"), expected.join(" / ")),
         });
         return;
     }
@@ -165,7 +165,7 @@ fn parse_sheets(
                 sheet: name.clone(),
                 cell: String::new(),
                 raw: String::new(),
-                reason: "sheet not part of the template; ignored".into(),
+                reason: "不属于模板的工作表，已忽略 / sheet not part of the template; ignored".into(),
             });
         }
     }
@@ -181,7 +181,7 @@ fn parse_sheets(
                     sheet: name.clone(),
                     cell: String::new(),
                     raw: String::new(),
-                    reason: format!("the sheet cannot be read: {e}"),
+                    reason: format!("工作表无法读取 / the sheet cannot be read: {e}"),
                 });
                 result.sheets.push(SheetSummary {
                     sheet: name.clone(),

@@ -102,28 +102,28 @@ pub fn float_to_decimal(f: f64) -> Result<Decimal, CellError> {
 /// clerk: what the cell should hold, and what it holds.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum CellError {
-    #[error("required value is missing")]
+    #[error("必填项为空 / required value is missing")]
     Missing,
-    #[error("expected a number (e.g. 1234.5, 1,234.5, 约1234.5万), found '{found}'")]
+    #[error("应为数字（如 1234.5、1,234.5、约1234.5万），实际为 '{found}' / expected a number, found '{found}'")]
     NotANumber { found: String },
-    #[error("number too large to hold exactly: '{found}'")]
+    #[error("数值过大，无法精确保存：'{found}' / number too large to hold exactly")]
     TooLarge { found: String },
-    #[error("expected an amount of 0 or more, found {found}")]
+    #[error("金额不能为负数，实际为 {found} / expected an amount of 0 or more, found {found}")]
     Negative { found: String },
-    #[error("expected a whole number of 0 or more, found '{found}'")]
+    #[error("应为不小于 0 的整数，实际为 '{found}' / expected a whole number of 0 or more, found '{found}'")]
     NotWhole { found: String },
-    #[error("expected yes/no (是/否, Y/N, TRUE/FALSE, 1/0, √/×), found '{found}'")]
+    #[error("应填 是/否（Y/N、TRUE/FALSE、1/0、√/×），实际为 '{found}' / expected yes/no, found '{found}'")]
     NotYesNo { found: String },
-    #[error("expected a date (2024-03-05, 2024/3/5, 2024.3.5, 2024年3月5日 or an Excel date), found '{found}'")]
+    #[error("应为日期（2024-03-05、2024/3/5、2024.3.5、2024年3月5日 或 Excel 日期），实际为 '{found}' / expected a date, found '{found}'")]
     NotADate { found: String },
-    #[error("date {found} is outside the reporting year {year}")]
+    #[error("日期 {found} 不在报送年度 {year} 内 / date {found} is outside the reporting year {year}")]
     DateOutsideYear { found: String, year: i32 },
-    #[error("the cell holds the spreadsheet error {found}")]
+    #[error("单元格是公式错误值 {found} / the cell holds the spreadsheet error {found}")]
     ErrorCell { found: String },
     #[error("统一社会信用代码 '{found}' {why}")]
     BadCreditCode { found: String, why: String },
-    #[error("expected one of {expected}, found '{found}'")]
+    #[error("应为 {expected} 之一，实际为 '{found}' / expected one of {expected}, found '{found}'")]
     NotInList { expected: String, found: String },
-    #[error("amount '{found}' has more than 6 decimal places of a yuan")]
+    #[error("金额 '{found}' 精度超过 0.000001 元 / amount has more than 6 decimal places of a yuan")]
     TooPrecise { found: String },
 }

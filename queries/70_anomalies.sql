@@ -1,0 +1,29 @@
+-- Year-over-year anomaly flags: a company value that moved by a factor of
+-- 1,000 or more (up or down) against the company's previous year is the
+-- typical 元/万元 slip (×10,000). Flagged for a person to look at, never
+-- rejected and never corrected: the figures use the value as submitted.
+-- Only winning submissions are compared; zero and missing values are not.
+
+CREATE OR REPLACE VIEW company_values AS
+SELECT year, credit_code, name, path, sheet, row_no, field, value
+FROM (
+    SELECT year, credit_code, name, path, sheet, row_no,
+           revenue, profit, tax, profit_tax, donations,
+           CAST(jobs AS DECIMAL(38,6)) AS jobs,
+           CAST(party_members AS DECIMAL(38,6)) AS party_members
+    FROM company_current
+) UNPIVOT (value FOR field IN (revenue, profit, tax, profit_tax, donations, jobs, party_members));
+
+CREATE OR REPLACE VIEW anomalies AS
+SELECT cur.year, cur.credit_code, cur.name, cur.field,
+       prev.value AS previous_value, cur.value AS current_value,
+       abs(CAST(cur.value AS DOUBLE)) / abs(CAST(prev.value AS DOUBLE)) AS factor,
+       cur.path, cur.sheet, c.cell, c.raw, prev.path AS previous_path
+FROM company_values cur
+JOIN company_values prev
+  ON prev.credit_code = cur.credit_code AND prev.year = cur.year - 1 AND prev.field = cur.field
+LEFT JOIN source_cells c
+  ON c.path = cur.path AND c.sheet = cur.sheet AND c.row_no = cur.row_no AND c.field = cur.field
+WHERE cur.value <> 0 AND prev.value <> 0
+  AND (abs(CAST(cur.value AS DOUBLE)) >= 1000 * abs(CAST(prev.value AS DOUBLE))
+    OR abs(CAST(prev.value AS DOUBLE)) >= 1000 * abs(CAST(cur.value AS DOUBLE)));

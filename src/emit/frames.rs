@@ -1,0 +1,283 @@
+//! The DataFrame layer of the emit stage: breakdown views of the warehouse
+//! (`queries/80_breakdowns.sql`) read into polars DataFrames for
+//! summary.xlsx, with exact decimal text kept beside them for the CSV twins.
+
+use anyhow::{Context, Result};
+use duckdb::Connection;
+use polars::prelude::{Column, DataFrame};
+use rust_decimal::Decimal;
+
+use crate::ingest::schema::{COMMITTEES, TIERS};
+use crate::metrics::{self, Headline, Kind};
+
+/// How one column is read and shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColKind {
+    Text,
+    /// A whole number.
+    Int,
+    /// 元, or a percent: two decimals.
+    Money,
+}
+
+/// One breakdown: a sheet of summary.xlsx and a CSV beside it.
+#[derive(Debug, Clone)]
+pub struct Frame {
+    /// Sheet name in summary.xlsx.
+    pub sheet: &'static str,
+    /// File name of the CSV twin.
+    pub csv: &'static str,
+    pub title: String,
+    pub df: DataFrame,
+    pub kinds: Vec<ColKind>,
+    /// The same cells as exact text (decimals unrounded), for the CSV.
+    pub text: Vec<Vec<String>>,
+    /// A closing 合计 row (exact sums of the numeric columns).
+    pub total: Option<Vec<String>>,
+}
+
+struct Spec {
+    sheet: &'static str,
+    csv: &'static str,
+    title: &'static str,
+    /// Takes the year as its one parameter.
+    sql: &'static str,
+    columns: &'static [(&'static str, ColKind)],
+    total: bool,
+    /// Rows follow this order of the first column (the chamber's own order
+    /// of committees or tiers); names outside it come last, by name.
+    order: Option<&'static [&'static str]>,
+}
+
+use ColKind::{Int, Money, Text};
+
+const SPECS: [Spec; 5] = [
+    Spec {
+        sheet: "分专委会",
+        csv: "breakdown_by_committee.csv",
+        title: "分专委会统计",
+        sql: "SELECT committee, members, reporting, profit_tax, jobs, donations, financing_facilitated, events
+              FROM breakdown_by_committee WHERE year = ? ORDER BY committee",
+        columns: &[
+            ("专委会", Text),
+            ("会员企业(家)", Int),
+            ("报送企业(家)", Int),
+            ("利税总额(元)", Money),
+            ("从业人数(人)", Int),
+            ("公益捐赠(元)", Money),
+            ("促成金融支持(元)", Money),
+            ("活动(场)", Int),
+        ],
+        total: true,
+        order: Some(&COMMITTEES),
+    },
+    Spec {
+        sheet: "分会员级别",
+        csv: "breakdown_by_tier.csv",
+        title: "分会员级别统计",
+        sql: "SELECT tier, members, reporting, profit_tax, jobs, donations, party_org
+              FROM breakdown_by_tier WHERE year = ? ORDER BY tier",
+        columns: &[
+            ("会员级别", Text),
+            ("会员企业(家)", Int),
+            ("报送企业(家)", Int),
+            ("利税总额(元)", Money),
+            ("从业人数(人)", Int),
+            ("公益捐赠(元)", Money),
+            ("有党组织(家)", Int),
+        ],
+        total: true,
+        order: Some(&TIERS),
+    },
+    Spec {
+        sheet: "金融支持按机构",
+        csv: "financing_by_institution.csv",
+        title: "经商会促成的金融支持（按金融机构）",
+        sql: "SELECT institution, rows, companies, amount
+              FROM breakdown_financing_by_institution WHERE year = ?
+              ORDER BY amount DESC, institution",
+        columns: &[("金融机构", Text), ("笔数", Int), ("企业(家)", Int), ("金额(元)", Money)],
+        total: true,
+        order: None,
+    },
+    Spec {
+        sheet: "活动统计",
+        csv: "events_by_committee_and_type.csv",
+        title: "活动统计（按专委会和活动类型）",
+        sql: "SELECT committee, kind, events, participants
+              FROM breakdown_events WHERE year = ? ORDER BY committee, kind",
+        columns: &[("专委会", Text), ("活动类型", Text), ("活动(场)", Int), ("参与人次", Int)],
+        total: true,
+        order: Some(&COMMITTEES),
+    },
+    Spec {
+        sheet: "数据质量",
+        csv: "data_quality.csv",
+        title: "数据质量（详见 rejects.csv、anomalies.csv）",
+        sql: "SELECT item, count FROM data_quality WHERE year = ? ORDER BY item",
+        columns: &[("项目", Text), ("数量", Int)],
+        total: false,
+        order: None,
+    },
+];
+
+fn decimal_f64(d: Decimal) -> f64 {
+    // Shortest text → double: exact for the ≤15 significant digits money has.
+    d.normalize().to_string().parse().unwrap_or_default()
+}
+
+fn build(sheet: &'static str, csv: &'static str, title: String, columns: &[(&str, ColKind)], cells: Vec<Vec<Cell>>, total: bool) -> Result<Frame> {
+    let mut df_cols = Vec::new();
+    for (i, (name, kind)) in columns.iter().enumerate() {
+        let col = match kind {
+            Text => Column::new((*name).into(), cells.iter().map(|r| r[i].text()).collect::<Vec<String>>()),
+            Int => Column::new((*name).into(), cells.iter().map(|r| r[i].int()).collect::<Vec<i64>>()),
+            Money => Column::new((*name).into(), cells.iter().map(|r| decimal_f64(r[i].dec())).collect::<Vec<f64>>()),
+        };
+        df_cols.push(col);
+    }
+    let df = DataFrame::new_infer_height(df_cols).context("cannot build a breakdown frame")?;
+    let text: Vec<Vec<String>> = cells.iter().map(|r| r.iter().map(Cell::exact).collect()).collect();
+    let total = total.then(|| {
+        columns
+            .iter()
+            .enumerate()
+            .map(|(i, (_, kind))| match kind {
+                Text if i == 0 => "合计".to_string(),
+                Text => String::new(),
+                Int => cells.iter().map(|r| r[i].int()).sum::<i64>().to_string(),
+                Money => metrics::fixed(cells.iter().map(|r| r[i].dec()).sum(), 2),
+            })
+            .collect()
+    });
+    Ok(Frame {
+        sheet,
+        csv,
+        title,
+        df,
+        kinds: columns.iter().map(|c| c.1).collect(),
+        text,
+        total,
+    })
+}
+
+#[derive(Debug, Clone)]
+enum Cell {
+    T(String),
+    I(i64),
+    D(Decimal),
+}
+
+impl Cell {
+    fn text(&self) -> String {
+        match self {
+            Cell::T(s) => s.clone(),
+            other => other.exact(),
+        }
+    }
+    fn int(&self) -> i64 {
+        match self {
+            Cell::I(i) => *i,
+            _ => 0,
+        }
+    }
+    fn dec(&self) -> Decimal {
+        match self {
+            Cell::D(d) => *d,
+            Cell::I(i) => Decimal::from(*i),
+            Cell::T(_) => Decimal::ZERO,
+        }
+    }
+    fn exact(&self) -> String {
+        match self {
+            Cell::T(s) => s.clone(),
+            Cell::I(i) => i.to_string(),
+            Cell::D(d) => metrics::fixed(*d, 2),
+        }
+    }
+}
+
+/// Every breakdown of `year`, in sheet order, plus 总览 and 同比 first.
+pub fn frames(conn: &Connection, headline: &Headline, years: &[Headline]) -> Result<Vec<Frame>> {
+    let mut out = vec![overview(headline)?, year_over_year(years)?];
+    for spec in &SPECS {
+        let mut stmt = conn
+            .prepare(spec.sql)
+            .with_context(|| format!("breakdown query for {} failed", spec.sheet))?;
+        let rows = stmt.query_map([headline.year], |r| {
+            spec.columns
+                .iter()
+                .enumerate()
+                .map(|(i, (_, kind))| {
+                    Ok(match kind {
+                        Text => Cell::T(r.get::<_, Option<String>>(i)?.unwrap_or_default()),
+                        Int => Cell::I(r.get::<_, Option<i64>>(i)?.unwrap_or_default()),
+                        Money => Cell::D(r.get::<_, Option<Decimal>>(i)?.unwrap_or_default()),
+                    })
+                })
+                .collect::<duckdb::Result<Vec<Cell>>>()
+        })?;
+        let mut cells = rows.collect::<duckdb::Result<Vec<_>>>()?;
+        if let Some(order) = spec.order {
+            // Stable: rows of one group keep the query's order.
+            cells.sort_by_key(|r| {
+                let name = r[0].text();
+                (order.iter().position(|o| *o == name).unwrap_or(order.len()), name)
+            });
+        }
+        out.push(build(spec.sheet, spec.csv, format!("{} {}年", spec.title, headline.year), spec.columns, cells, spec.total)?);
+    }
+    Ok(out)
+}
+
+fn value_cell(kind: Kind, v: Decimal) -> Cell {
+    match kind {
+        Kind::Count => Cell::I(v.round().try_into().unwrap_or_default()),
+        _ => Cell::D(v),
+    }
+}
+
+/// 总览: the headline, one metric a row.
+fn overview(h: &Headline) -> Result<Frame> {
+    let cells = h
+        .values
+        .iter()
+        .map(|(m, v)| vec![Cell::T(m.label.into()), Cell::T(m.id.into()), value_cell(m.kind, *v), Cell::T(m.unit.into())])
+        .collect();
+    build(
+        "总览",
+        "headline_overview.csv",
+        format!("{} 年度主要数据", h.year),
+        &[("指标", Text), ("id", Text), ("数值", Money), ("单位", Text)],
+        cells,
+        false,
+    )
+}
+
+/// 同比: every metric for each year in the warehouse, with the change
+/// against the previous year and the change in percent.
+fn year_over_year(years: &[Headline]) -> Result<Frame> {
+    let mut columns: Vec<(String, ColKind)> = vec![("指标".into(), Text), ("id".into(), Text)];
+    for h in years {
+        columns.push((format!("{}", h.year), Money));
+    }
+    columns.push(("变化".into(), Money));
+    columns.push(("变化%".into(), Money));
+    let cells: Vec<Vec<Cell>> = metrics::METRICS
+        .iter()
+        .map(|m| {
+            let mut row = vec![Cell::T(m.label.into()), Cell::T(m.id.into())];
+            let vals: Vec<Decimal> = years.iter().map(|h| h.get(m.id).unwrap_or_default()).collect();
+            row.extend(vals.iter().map(|v| Cell::D(*v)));
+            let (change, pct) = match vals.as_slice() {
+                [.., prev, last] => (*last - *prev, if prev.is_zero() { Decimal::ZERO } else { (*last - *prev) * Decimal::ONE_HUNDRED / *prev }),
+                _ => (Decimal::ZERO, Decimal::ZERO),
+            };
+            row.push(Cell::D(change));
+            row.push(Cell::D(pct.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero)));
+            row
+        })
+        .collect();
+    let cols: Vec<(&str, ColKind)> = columns.iter().map(|(n, k)| (n.as_str(), *k)).collect();
+    build("同比", "year_over_year.csv", "同比（各年度全部指标）".into(), &cols, cells, false)
+}

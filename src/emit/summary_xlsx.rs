@@ -1,0 +1,138 @@
+//! `summary.xlsx`: one workbook for the secretariat, formatted for print —
+//! 总览, 同比 (with a chart of 利税 and facilitated financing by year) and
+//! the breakdowns, each a polars DataFrame written by polars_excel_writer
+//! onto a rust_xlsxwriter worksheet: title row, styled header, thousands
+//! separators, 合计 row, frozen header, A4 landscape, print titles.
+//! Each breakdown is also written as a CSV beside it (`csv()`).
+
+use anyhow::{Context, Result};
+use polars_excel_writer::PolarsExcelWriter;
+use rust_xlsxwriter::{Chart, ChartType, DocProperties, ExcelDateTime, Format, FormatAlign, FormatBorder, Workbook};
+
+use super::frames::{ColKind, Frame};
+use crate::check::csv_field;
+use crate::emit::rejects_csv::neutralize;
+use crate::metrics::{Kind, METRICS};
+
+pub const FILE_NAME: &str = "summary.xlsx";
+
+/// First data row (0-based): a title row, then the header.
+const HEADER_ROW: u32 = 1;
+
+pub fn render(frames: &[Frame]) -> Result<Vec<u8>> {
+    let mut wb = Workbook::new();
+    // Fixed metadata: the same figures give a byte-identical workbook.
+    let fixed = ExcelDateTime::from_ymd(2000, 1, 1)?;
+    wb.set_properties(&DocProperties::new().set_creation_datetime(&fixed).set_title("chamberstat summary"));
+    let header = Format::new()
+        .set_bold()
+        .set_background_color("#DCE6F1")
+        .set_border(FormatBorder::Thin)
+        .set_align(FormatAlign::Center)
+        .set_text_wrap();
+    let title = Format::new().set_bold().set_font_size(14);
+    let money = Format::new().set_num_format("#,##0.00");
+    let count = Format::new().set_num_format("#,##0");
+    let bold_money = Format::new().set_bold().set_num_format("#,##0.00");
+    let bold_count = Format::new().set_bold().set_num_format("#,##0");
+    let bold = Format::new().set_bold();
+
+    for frame in frames {
+        let ws = wb.add_worksheet();
+        ws.set_name(frame.sheet)?;
+        ws.write_string_with_format(0, 0, &frame.title, &title)?;
+        let mut writer = PolarsExcelWriter::new();
+        writer
+            .set_header_format(&header)
+            .set_dtype_float_format(&money)
+            .set_dtype_int_format(&count)
+            .set_autofit(true)
+            .set_autofit_max_width(60);
+        writer
+            .write_dataframe_to_worksheet(&frame.df, ws, HEADER_ROW, 0)
+            .with_context(|| format!("cannot write sheet {}", frame.sheet))?;
+        let rows = frame.text.len() as u32;
+        if frame.sheet == "总览" {
+            // One value column for every metric: counts without decimals.
+            for (i, m) in METRICS.iter().enumerate() {
+                if m.kind == Kind::Count {
+                    let v: f64 = frame.text[i][2].parse().unwrap_or_default();
+                    ws.write_number_with_format(HEADER_ROW + 1 + i as u32, 2, v, &count)?;
+                }
+            }
+        }
+        if let Some(total) = &frame.total {
+            let r = HEADER_ROW + 1 + rows;
+            for (c, (text, kind)) in total.iter().zip(&frame.kinds).enumerate() {
+                let c = c as u16;
+                match kind {
+                    ColKind::Text => {
+                        ws.write_string_with_format(r, c, text, &bold)?;
+                    }
+                    ColKind::Int => {
+                        ws.write_number_with_format(r, c, text.parse::<f64>().unwrap_or_default(), &bold_count)?;
+                    }
+                    ColKind::Money => {
+                        ws.write_number_with_format(r, c, text.parse::<f64>().unwrap_or_default(), &bold_money)?;
+                    }
+                }
+            }
+        }
+        ws.set_freeze_panes(HEADER_ROW + 1, 0)?;
+        ws.set_landscape();
+        ws.set_paper_size(9); // A4
+        ws.set_repeat_rows(0, HEADER_ROW)?;
+        ws.set_print_fit_to_pages(1, 0);
+        ws.set_header("&C&A");
+        ws.set_footer("&C第 &P 页，共 &N 页");
+        ws.set_row_height(HEADER_ROW, 30)?;
+        if frame.sheet == "同比" {
+            add_trend_chart(ws, frame)?;
+        }
+    }
+    Ok(wb.save_to_buffer()?)
+}
+
+/// 利税 and facilitated financing by year, from the 同比 sheet's own cells.
+fn add_trend_chart(ws: &mut rust_xlsxwriter::Worksheet, frame: &Frame) -> Result<()> {
+    let years = frame.kinds.len().saturating_sub(4) as u16; // 指标, id … 变化, 变化%
+    if years == 0 {
+        return Ok(());
+    }
+    let row_of = |id: &str| METRICS.iter().position(|m| m.id == id).map(|i| HEADER_ROW + 1 + i as u32);
+    let mut chart = Chart::new(ChartType::Column);
+    chart.title().set_name("利税总额与经商会促成金融支持（元）");
+    for id in ["profit_tax_total", "financing_facilitated"] {
+        let Some(r) = row_of(id) else { continue };
+        chart
+            .add_series()
+            .set_name(("同比", r, 0))
+            .set_categories(("同比", HEADER_ROW, 2, HEADER_ROW, 1 + years))
+            .set_values(("同比", r, 2, r, 1 + years));
+    }
+    chart.y_axis().set_num_format("#,##0");
+    let below = HEADER_ROW + 2 + METRICS.len() as u32;
+    ws.insert_chart(below, 0, &chart)?;
+    Ok(())
+}
+
+/// The CSV twin of a breakdown: exact values, submitted text neutralised.
+pub fn csv(frame: &Frame) -> Vec<u8> {
+    let mut out = String::new();
+    let header: Vec<String> = frame.df.get_column_names().iter().map(|n| csv_field(n.as_str())).collect();
+    out.push_str(&header.join(","));
+    out.push('\n');
+    for row in frame.text.iter().chain(frame.total.iter()) {
+        let line: Vec<String> = row
+            .iter()
+            .zip(&frame.kinds)
+            .map(|(f, kind)| match kind {
+                ColKind::Text => csv_field(&neutralize(f)),
+                _ => csv_field(f),
+            })
+            .collect();
+        out.push_str(&line.join(","));
+        out.push('\n');
+    }
+    out.into_bytes()
+}
