@@ -35,10 +35,9 @@ pub fn read_queries(dir: &Path) -> Result<Vec<QueryFile>> {
         if path.extension().and_then(|e| e.to_str()) != Some("sql") {
             continue;
         }
-        let bytes =
-            std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
-        let sql = String::from_utf8(bytes.clone())
-            .with_context(|| format!("{} is not UTF-8", path.display()))?;
+        let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        let sql =
+            String::from_utf8(bytes.clone()).with_context(|| format!("{} is not UTF-8", path.display()))?;
         files.push(QueryFile {
             name: path
                 .file_name()
@@ -65,7 +64,9 @@ pub struct AggregateReport {
 /// Recompute `metric_values` for every year from the queries, in one
 /// transaction.
 pub fn aggregate(conn: &mut Connection, queries: &[QueryFile]) -> Result<AggregateReport> {
-    let tx = conn.transaction().context("cannot start the aggregation transaction")?;
+    let tx = conn
+        .transaction()
+        .context("cannot start the aggregation transaction")?;
     tx.execute_batch("DELETE FROM metric_values;")?;
     let mut report = AggregateReport::default();
     for q in queries {
@@ -74,7 +75,8 @@ pub fn aggregate(conn: &mut Connection, queries: &[QueryFile]) -> Result<Aggrega
             .with_context(|| format!("query file {} failed", q.name))?;
         report.queries_run.push(q.name.clone());
     }
-    report.metric_rows = tx.query_row("SELECT count(*) FROM metric_values", [], |r| r.get::<_, i64>(0))? as u64;
+    report.metric_rows =
+        tx.query_row("SELECT count(*) FROM metric_values", [], |r| r.get::<_, i64>(0))? as u64;
     tx.commit().context("cannot commit the aggregation")?;
     Ok(report)
 }

@@ -23,16 +23,20 @@ pub fn parse_a1(cell: &str) -> Option<(u32, u16)> {
     if letters.is_empty() || row == 0 {
         return None;
     }
-    let col = letters
-        .bytes()
-        .fold(0u32, |acc, b| acc * 26 + (b.to_ascii_uppercase() - b'A' + 1) as u32);
+    let col = letters.bytes().fold(0u32, |acc, b| {
+        acc * 26 + (b.to_ascii_uppercase() - b'A' + 1) as u32
+    });
     Some((row - 1, u16::try_from(col - 1).ok()?))
 }
 
 /// Write annotated copies of the files named in `problems` into `out_dir`,
 /// keeping their relative paths. `source` maps a problem's path to the file
 /// on disk. Returns the number of copies written.
-pub fn annotate(problems: &[Problem], source: impl Fn(&str) -> std::path::PathBuf, out_dir: &Path) -> Result<usize> {
+pub fn annotate(
+    problems: &[Problem],
+    source: impl Fn(&str) -> std::path::PathBuf,
+    out_dir: &Path,
+) -> Result<usize> {
     let mut by_file: BTreeMap<&str, Vec<&Problem>> = BTreeMap::new();
     for p in problems {
         if matches!(p.level, Level::File | Level::Sheet | Level::Row | Level::Cell) {
@@ -49,16 +53,23 @@ pub fn annotate(problems: &[Problem], source: impl Fn(&str) -> std::path::PathBu
         let mut out = Workbook::new();
         let fixed = ExcelDateTime::from_ymd(2000, 1, 1)?;
         out.set_properties(&DocProperties::new().set_creation_datetime(&fixed));
-        let bad = Format::new().set_background_color("#FFC7CE").set_font_color("#9C0006");
+        let bad = Format::new()
+            .set_background_color("#FFC7CE")
+            .set_font_color("#9C0006");
         let date = Format::new().set_num_format("yyyy-mm-dd");
         for name in wb.sheet_names() {
             let ws = out.add_worksheet();
             ws.set_name(&name)?;
-            let Ok(range) = wb.worksheet_range(&name) else { continue };
+            let Ok(range) = wb.worksheet_range(&name) else {
+                continue;
+            };
             let mut notes: BTreeMap<(u32, u16), Vec<String>> = BTreeMap::new();
             for p in problems.iter().filter(|p| p.sheet == name || p.sheet.is_empty()) {
                 let at = parse_a1(&p.cell).unwrap_or((0, 0));
-                notes.entry(at).or_default().push(format!("[{}] {}", p.level.label(), p.reason));
+                notes
+                    .entry(at)
+                    .or_default()
+                    .push(format!("[{}] {}", p.level.label(), p.reason));
             }
             if let Some((r0, c0)) = range.start() {
                 for (r, row) in range.rows().enumerate() {
@@ -70,23 +81,39 @@ pub fn annotate(problems: &[Problem], source: impl Fn(&str) -> std::path::PathBu
                         match (cell, fmt) {
                             (Data::Empty, None) => continue,
                             (Data::Empty, Some(f)) => ws.write_blank(r, c, f)?,
-                            (Data::String(s), f) => ws.write_string_with_format(r, c, s, f.unwrap_or(&plain))?,
-                            (Data::Float(v), f) => ws.write_number_with_format(r, c, *v, f.unwrap_or(&plain))?,
-                            (Data::Int(v), f) => ws.write_number_with_format(r, c, *v as f64, f.unwrap_or(&plain))?,
-                            (Data::Bool(b), f) => ws.write_boolean_with_format(r, c, *b, f.unwrap_or(&plain))?,
-                            (Data::DateTime(d), f) => ws.write_number_with_format(r, c, d.as_f64(), f.unwrap_or(&date))?,
-                            (other, f) => ws.write_string_with_format(r, c, other.to_string(), f.unwrap_or(&plain))?,
+                            (Data::String(s), f) => {
+                                ws.write_string_with_format(r, c, s, f.unwrap_or(&plain))?
+                            }
+                            (Data::Float(v), f) => {
+                                ws.write_number_with_format(r, c, *v, f.unwrap_or(&plain))?
+                            }
+                            (Data::Int(v), f) => {
+                                ws.write_number_with_format(r, c, *v as f64, f.unwrap_or(&plain))?
+                            }
+                            (Data::Bool(b), f) => {
+                                ws.write_boolean_with_format(r, c, *b, f.unwrap_or(&plain))?
+                            }
+                            (Data::DateTime(d), f) => {
+                                ws.write_number_with_format(r, c, d.as_f64(), f.unwrap_or(&date))?
+                            }
+                            (other, f) => {
+                                ws.write_string_with_format(r, c, other.to_string(), f.unwrap_or(&plain))?
+                            }
                         };
                     }
                 }
             }
             for ((r, c), reasons) in &notes {
-                let note = Note::new(reasons.join("\n")).set_author("chamberstat check").set_width(360);
+                let note = Note::new(reasons.join("\n"))
+                    .set_author("chamberstat check")
+                    .set_width(360);
                 ws.insert_note(*r, *c, &note)?;
             }
         }
         let target = out_dir.join(path).with_extension("xlsx");
-        let bytes = out.save_to_buffer().with_context(|| format!("cannot build the annotated copy of {path}"))?;
+        let bytes = out
+            .save_to_buffer()
+            .with_context(|| format!("cannot build the annotated copy of {path}"))?;
         write_atomic(&target, &bytes)?;
         written += 1;
     }

@@ -68,11 +68,12 @@ pub fn check(g: &Global, paths: &[PathBuf], format: Format, annotate: Option<&Pa
 }
 
 fn check_path(target: &Path, report: &mut CheckReport) -> Result<()> {
-    let meta = std::fs::metadata(target)
-        .with_context(|| format!("cannot read {}", target.display()))?;
+    let meta = std::fs::metadata(target).with_context(|| format!("cannot read {}", target.display()))?;
     if meta.is_dir() && looks_like_inputs_root(target) {
         let discovery = ingest::discover(target)?;
-        report.problems.extend(discovery.skipped.into_iter().map(|(_, p)| p));
+        report
+            .problems
+            .extend(discovery.skipped.into_iter().map(|(_, p)| p));
         for file in &discovery.files {
             add(report, ingest::parse_file(file));
         }
@@ -83,7 +84,10 @@ fn check_path(target: &Path, report: &mut CheckReport) -> Result<()> {
     files.sort();
     for abs in files {
         let rel = abs.to_string_lossy().replace('\\', "/");
-        let name = abs.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = abs
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let ext = abs.extension().and_then(|e| e.to_str()).unwrap_or_default();
         if name.starts_with("~$") || name.starts_with('.') || !ingest::schema::is_workbook_extension(ext) {
             report.problems.push(Problem {
@@ -109,7 +113,9 @@ fn check_path(target: &Path, report: &mut CheckReport) -> Result<()> {
 }
 
 fn add(report: &mut CheckReport, result: ingest::FileResult) {
-    report.sources.insert(result.file.rel.clone(), result.file.abs.clone());
+    report
+        .sources
+        .insert(result.file.rel.clone(), result.file.abs.clone());
     report.files_checked += 1;
     report.rows_accepted += result.records.len() as u64;
     report.problems.extend(result.problems);
@@ -173,10 +179,17 @@ fn place_of(abs: &Path) -> (FolderKind, Option<i32>) {
 
 fn write_table(out: &mut impl Write, report: &CheckReport) -> Result<()> {
     if report.problems.is_empty() {
-        writeln!(out, "{} file(s) checked, {} row(s) accepted, no problems.", report.files_checked, report.rows_accepted)?;
+        writeln!(
+            out,
+            "{} file(s) checked, {} row(s) accepted, no problems.",
+            report.files_checked, report.rows_accepted
+        )?;
         return Ok(());
     }
-    writeln!(out, "级别 LEVEL\t文件 FILE\t工作表 SHEET\t单元格 CELL\t原文 RAW\t原因 REASON")?;
+    writeln!(
+        out,
+        "级别 LEVEL\t文件 FILE\t工作表 SHEET\t单元格 CELL\t原文 RAW\t原因 REASON"
+    )?;
     for p in &report.problems {
         writeln!(
             out,

@@ -34,7 +34,12 @@ pub struct Global {
     #[arg(long, global = true, default_value = "queries", env = "CHAMBERSTAT_QUERIES")]
     pub queries: PathBuf,
     /// The DuckDB warehouse file.
-    #[arg(long, global = true, default_value = "outputs/warehouse.duckdb", env = "CHAMBERSTAT_DB")]
+    #[arg(
+        long,
+        global = true,
+        default_value = "outputs/warehouse.duckdb",
+        env = "CHAMBERSTAT_DB"
+    )]
     pub db: PathBuf,
     /// More log output on stderr (-v info, -vv debug, -vvv trace).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]

@@ -88,10 +88,7 @@ pub fn explain(g: &Global, metric_id: &str, year: Option<i32>, format: Format) -
         return Ok(Outcome::Problems);
     };
     if !g.db.exists() {
-        bail!(
-            "no warehouse at {}: run `chamberstat run` first",
-            g.db.display()
-        );
+        bail!("no warehouse at {}: run `chamberstat run` first", g.db.display());
     }
     let config = Config::default().access_mode(AccessMode::ReadOnly)?;
     let conn = Connection::open_with_flags(&g.db, config)
@@ -106,7 +103,10 @@ pub fn explain(g: &Global, metric_id: &str, year: Option<i32>, format: Format) -
             writeln!(out)?;
         }
         Format::Csv => {
-            writeln!(out, "role,credit_code,subject,path,sheet,cell,raw,unit,normalized,value")?;
+            writeln!(
+                out,
+                "role,credit_code,subject,path,sheet,cell,raw,unit,normalized,value"
+            )?;
             for r in &e.rows {
                 let fields = [
                     r.role.clone(),
@@ -126,7 +126,14 @@ pub fn explain(g: &Global, metric_id: &str, year: Option<i32>, format: Format) -
             writeln!(out, "total,,,,,,,{},,{}", e.unit, e.total)?;
         }
         Format::Table => {
-            writeln!(out, "{} for {} ({}): {} line(s)", e.metric, e.year, metric.label, e.rows.len())?;
+            writeln!(
+                out,
+                "{} for {} ({}): {} line(s)",
+                e.metric,
+                e.year,
+                metric.label,
+                e.rows.len()
+            )?;
             writeln!(out, "ROLE\tCREDIT CODE\tSUBJECT\tSOURCE\tRAW\tUNIT\tVALUE")?;
             for r in &e.rows {
                 writeln!(

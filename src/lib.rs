@@ -55,7 +55,9 @@ pub fn run(cli: cli::Cli) -> Result<Outcome> {
             year,
             full,
             lock_timeout,
-        } => pipeline::run(g, year, full, std::time::Duration::from_secs(lock_timeout)).map(|_| Outcome::Done),
+        } => {
+            pipeline::run(g, year, full, std::time::Duration::from_secs(lock_timeout)).map(|_| Outcome::Done)
+        }
         cli::Command::Check {
             ref paths,
             format,

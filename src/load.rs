@@ -119,8 +119,7 @@ pub fn open(db: &Path) -> Result<Connection> {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create the folder for the warehouse {}", db.display()))?;
     }
-    let conn = Connection::open(db)
-        .with_context(|| format!("cannot open the warehouse {}", db.display()))?;
+    let conn = Connection::open(db).with_context(|| format!("cannot open the warehouse {}", db.display()))?;
     ensure_schema(&conn)?;
     Ok(conn)
 }
@@ -139,7 +138,11 @@ fn ensure_schema(conn: &Connection) -> Result<()> {
         .query_row("SELECT max(schema_version) FROM warehouse_meta", [], |r| r.get(0))
         .context("cannot read the warehouse schema version")?;
     if version.is_some_and(|v| v != SCHEMA_VERSION) {
-        tracing::warn!(found = version, expected = SCHEMA_VERSION, "warehouse schema changed; rebuilding it");
+        tracing::warn!(
+            found = version,
+            expected = SCHEMA_VERSION,
+            "warehouse schema changed; rebuilding it"
+        );
         for kind in SheetKind::ALL {
             conn.execute_batch(&format!("DROP TABLE IF EXISTS {};", kind.table()))?;
         }
@@ -192,7 +195,11 @@ pub fn load(
     let current: Vec<String> = discovery
         .files
         .par_iter()
-        .map(|f| std::fs::read(&f.abs).map(|b| ingest::sha256_hex(&b)).unwrap_or_default())
+        .map(|f| {
+            std::fs::read(&f.abs)
+                .map(|b| ingest::sha256_hex(&b))
+                .unwrap_or_default()
+        })
         .collect();
     let mut to_parse: Vec<InputFile> = Vec::new();
     let mut kept: HashSet<&str> = HashSet::new();
@@ -208,7 +215,9 @@ pub fn load(
     report.files_dropped = stale.len();
     report.files_parsed = to_parse.len();
 
-    let tx = conn.transaction().context("cannot start a warehouse transaction")?;
+    let tx = conn
+        .transaction()
+        .context("cannot start a warehouse transaction")?;
     if full {
         for t in per_file_tables() {
             tx.execute_batch(&format!("DELETE FROM {t};"))?;
@@ -223,7 +232,9 @@ pub fn load(
             app.flush()?;
         }
         for t in per_file_tables() {
-            tx.execute_batch(&format!("DELETE FROM {t} WHERE path IN (SELECT path FROM stale_paths);"))?;
+            tx.execute_batch(&format!(
+                "DELETE FROM {t} WHERE path IN (SELECT path FROM stale_paths);"
+            ))?;
         }
         // Skipped files are listed afresh every run.
         tx.execute_batch("DELETE FROM problems WHERE level = 'skipped'; DROP TABLE stale_paths;")?;

@@ -22,10 +22,7 @@ pub enum LockError {
         waited_s: u64,
     },
     #[error("cannot use the lock file {path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { path: PathBuf, source: std::io::Error },
 }
 
 /// Held for as long as the value lives.
@@ -115,6 +112,9 @@ mod tests {
 
     #[test]
     fn lock_file_sits_beside_the_warehouse() {
-        assert_eq!(lock_path(Path::new("outputs/warehouse.duckdb")), Path::new("outputs/warehouse.duckdb.lock"));
+        assert_eq!(
+            lock_path(Path::new("outputs/warehouse.duckdb")),
+            Path::new("outputs/warehouse.duckdb.lock")
+        );
     }
 }

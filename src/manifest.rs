@@ -114,6 +114,8 @@ pub fn render(m: &Manifest) -> Result<Vec<u8>> {
 }
 
 pub fn read(path: &Path) -> Result<Manifest> {
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read the manifest {}", path.display()))?;
-    serde_json::from_slice(&bytes).with_context(|| format!("{} is not a chamberstat manifest", path.display()))
+    let bytes =
+        std::fs::read(path).with_context(|| format!("cannot read the manifest {}", path.display()))?;
+    serde_json::from_slice(&bytes)
+        .with_context(|| format!("{} is not a chamberstat manifest", path.display()))
 }

@@ -72,7 +72,12 @@ pub fn discover(inputs: &Path) -> Result<Discovery> {
 
 /// Ingest, load and aggregate the discovered inputs into `conn`
 /// (incrementally unless `full`), with a progress bar on a terminal.
-pub fn build(conn: &mut Connection, discovery: Discovery, queries: &[QueryFile], full: bool) -> Result<Build> {
+pub fn build(
+    conn: &mut Connection,
+    discovery: Discovery,
+    queries: &[QueryFile],
+    full: bool,
+) -> Result<Build> {
     let (ingest_report, load_report) = {
         let _s = tracing::info_span!("load", files = discovery.files.len()).entered();
         let bar = progress_bar(discovery.files.len() as u64);
@@ -114,7 +119,12 @@ fn progress_bar(files: u64) -> Option<indicatif::ProgressBar> {
     Some(bar)
 }
 
-pub fn run(g: &Global, requested_year: Option<i32>, full: bool, lock_timeout: std::time::Duration) -> Result<RunReport> {
+pub fn run(
+    g: &Global,
+    requested_year: Option<i32>,
+    full: bool,
+    lock_timeout: std::time::Duration,
+) -> Result<RunReport> {
     let started = Instant::now();
     // Fail fast, before the long load, on a missing folder, year or query.
     let discovery = discover(&g.inputs)?;
@@ -126,7 +136,10 @@ pub fn run(g: &Global, requested_year: Option<i32>, full: bool, lock_timeout: st
     let totals = load::totals(&conn)?;
     let rules = rule_counts(&conn, year)?;
     let headline = aggregate::headline(&conn, year)?;
-    let outputs = emit_year(g, &conn, &built, &queries, &headline)?;
+    let outputs = {
+        let _s = tracing::info_span!("emit", year).entered();
+        emit_year(g, &conn, &built, &queries, &headline)?
+    };
 
     let report = RunReport {
         year,
@@ -201,7 +214,11 @@ pub fn anomalies(conn: &Connection, year: i32) -> Result<Vec<anomalies_csv::Anom
         })?
         .collect::<duckdb::Result<Vec<_>>>()?;
     if !rows.is_empty() {
-        tracing::warn!(year, count = rows.len(), "values moved by ×1000 or more against the previous year; see anomalies.csv");
+        tracing::warn!(
+            year,
+            count = rows.len(),
+            "values moved by ×1000 or more against the previous year; see anomalies.csv"
+        );
     }
     Ok(rows)
 }
@@ -228,8 +245,14 @@ fn emit_year(
     let mut files: Vec<(&str, Vec<u8>)> = vec![
         (headline_csv::FILE_NAME, headline_csv::render(headline)),
         (headline_md::FILE_NAME, headline_md::render(headline)),
-        (rejects_csv::FILE_NAME, rejects_csv::render(&rejects(conn, headline.year)?)),
-        (anomalies_csv::FILE_NAME, anomalies_csv::render(&anomalies(conn, headline.year)?)),
+        (
+            rejects_csv::FILE_NAME,
+            rejects_csv::render(&rejects(conn, headline.year)?),
+        ),
+        (
+            anomalies_csv::FILE_NAME,
+            anomalies_csv::render(&anomalies(conn, headline.year)?),
+        ),
         (summary_xlsx::FILE_NAME, summary_xlsx::render(&breakdowns)?),
     ];
     for frame in &breakdowns {

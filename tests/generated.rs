@@ -11,11 +11,19 @@ use common::{bin, Workspace};
 
 fn assert_run_matches_expected(members: usize, seed: u64, years: &str) {
     let ws = Workspace::new();
-    ws.generate(&["--members", &members.to_string(), "--seed", &seed.to_string(), "--years", years]);
+    ws.generate(&[
+        "--members",
+        &members.to_string(),
+        "--seed",
+        &seed.to_string(),
+        "--years",
+        years,
+    ]);
     for year in years.split(',') {
         let year: i32 = year.parse().unwrap();
         let got = ws.run_year(year);
-        let want = std::fs::read_to_string(ws.inputs().join(format!("expected/headline-{year}.csv"))).unwrap();
+        let want =
+            std::fs::read_to_string(ws.inputs().join(format!("expected/headline-{year}.csv"))).unwrap();
         assert_eq!(got, want, "members={members} seed={seed} year={year}");
     }
 }
@@ -35,7 +43,18 @@ fn run_reproduces_the_known_answer_medium_tree_three_years() {
 #[test]
 fn run_reproduces_the_known_answer_with_heavy_drift_and_traps() {
     let ws = Workspace::new();
-    ws.generate(&["--members", "80", "--seed", "5", "--years", "2024", "--drift", "1", "--traps", "0.2"]);
+    ws.generate(&[
+        "--members",
+        "80",
+        "--seed",
+        "5",
+        "--years",
+        "2024",
+        "--drift",
+        "1",
+        "--traps",
+        "0.2",
+    ]);
     let want = std::fs::read_to_string(ws.inputs().join("expected/headline-2024.csv")).unwrap();
     assert_eq!(ws.run_year(2024), want);
 }
@@ -54,7 +73,12 @@ fn generate_refuses_a_folder_that_is_not_empty() {
     let ws = Workspace::new();
     std::fs::create_dir_all(ws.inputs()).unwrap();
     std::fs::write(ws.inputs().join("keep.txt"), "x").unwrap();
-    bin().arg("generate").arg("--out").arg(ws.inputs()).assert().code(2);
+    bin()
+        .arg("generate")
+        .arg("--out")
+        .arg(ws.inputs())
+        .assert()
+        .code(2);
 }
 
 /// The demo data committed as `inputs/` must be exactly what its recorded
@@ -64,7 +88,12 @@ fn committed_demo_inputs_regenerate_exactly_from_their_recorded_arguments() {
     let committed = Path::new(env!("CARGO_MANIFEST_DIR")).join("inputs");
     let record: serde_json::Value =
         serde_json::from_slice(&std::fs::read(committed.join("generate.json")).unwrap()).unwrap();
-    let years: Vec<String> = record["years"].as_array().unwrap().iter().map(|y| y.to_string()).collect();
+    let years: Vec<String> = record["years"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|y| y.to_string())
+        .collect();
     let ws = Workspace::new();
     ws.generate(&[
         "--members",
@@ -91,7 +120,10 @@ fn assert_same_tree(a: &Path, b: &Path) {
     let (fa, fb) = (list(a), list(b));
     assert_eq!(fa, fb, "the same file names");
     for rel in fa {
-        assert!(std::fs::read(a.join(&rel)).unwrap() == std::fs::read(b.join(&rel)).unwrap(), "{rel} differs");
+        assert!(
+            std::fs::read(a.join(&rel)).unwrap() == std::fs::read(b.join(&rel)).unwrap(),
+            "{rel} differs"
+        );
     }
 }
 

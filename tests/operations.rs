@@ -17,19 +17,45 @@ fn outputs(ws: &Workspace, year: i32) -> Vec<(String, Vec<u8>)> {
         .unwrap()
         .map(|e| {
             let p = e.unwrap().path();
-            (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap())
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read(&p).unwrap(),
+            )
         })
         .collect();
     files.sort();
     files
 }
 
-/// Run cold into a fresh warehouse and return its outputs of `year`.
+/// Run cold on the same inputs into a fresh warehouse and outputs folder,
+/// and return its outputs of `year`.
 fn cold_outputs(inputs: &Path, year: i32) -> Vec<(String, Vec<u8>)> {
-    let cold = Workspace::new();
-    common::copy_dir(inputs, &cold.inputs());
-    cold.cmd(&["run", "--full", "--year", &year.to_string()]).assert().success();
-    outputs(&cold, year)
+    let cold = tempfile::tempdir().unwrap();
+    common::bin()
+        .arg("--inputs")
+        .arg(inputs)
+        .arg("--outputs")
+        .arg(cold.path().join("outputs"))
+        .arg("--db")
+        .arg(cold.path().join("cold.duckdb"))
+        .arg("--queries")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("queries"))
+        .args(["run", "--full", "--year", &year.to_string()])
+        .assert()
+        .success();
+    let dir = cold.path().join("outputs").join(year.to_string());
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let p = e.unwrap().path();
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read(&p).unwrap(),
+            )
+        })
+        .collect();
+    files.sort();
+    files
 }
 
 #[test]
@@ -41,27 +67,49 @@ fn incremental_runs_equal_cold_runs_after_add_change_remove_and_rename() {
     let mut files: Vec<_> = std::fs::read_dir(&companies)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "xlsx") && p.file_name().unwrap().to_string_lossy().starts_with('0'))
+        .filter(|p| {
+            p.extension().is_some_and(|e| e == "xlsx")
+                && p.file_name().unwrap().to_string_lossy().starts_with('0')
+        })
         .collect();
     files.sort();
     // remove
     std::fs::remove_file(&files[0]).unwrap();
     ws.run_year(2024);
-    assert_eq!(outputs(&ws, 2024), cold_outputs(&ws.inputs(), 2024), "after a removal");
+    assert_eq!(
+        outputs(&ws, 2024),
+        cold_outputs(&ws.inputs(), 2024),
+        "after a removal"
+    );
     // rename (a moved file keeps its content but changes its path)
     std::fs::rename(&files[1], companies.join("zz_renamed.xlsx")).unwrap();
     ws.run_year(2024);
-    assert_eq!(outputs(&ws, 2024), cold_outputs(&ws.inputs(), 2024), "after a rename");
+    assert_eq!(
+        outputs(&ws, 2024),
+        cold_outputs(&ws.inputs(), 2024),
+        "after a rename"
+    );
     // change: swap two files' contents
-    let (a, b) = (std::fs::read(&files[2]).unwrap(), std::fs::read(&files[3]).unwrap());
+    let (a, b) = (
+        std::fs::read(&files[2]).unwrap(),
+        std::fs::read(&files[3]).unwrap(),
+    );
     std::fs::write(&files[2], &b).unwrap();
     std::fs::write(&files[3], &a).unwrap();
     ws.run_year(2024);
-    assert_eq!(outputs(&ws, 2024), cold_outputs(&ws.inputs(), 2024), "after a change");
+    assert_eq!(
+        outputs(&ws, 2024),
+        cold_outputs(&ws.inputs(), 2024),
+        "after a change"
+    );
     // add: a second copy of a submission (a resubmission on the same date)
     std::fs::copy(&files[4], companies.join("0000_added.xlsx")).unwrap();
     ws.run_year(2024);
-    assert_eq!(outputs(&ws, 2024), cold_outputs(&ws.inputs(), 2024), "after an addition");
+    assert_eq!(
+        outputs(&ws, 2024),
+        cold_outputs(&ws.inputs(), 2024),
+        "after an addition"
+    );
     // and the warehouse holds each row once
     assert_eq!(
         ws.query_i64("SELECT count(*) FROM (SELECT path, sheet, row_no FROM company_reports GROUP BY ALL HAVING count(*) > 1)"),
@@ -122,12 +170,31 @@ fn a_killed_run_leaves_outputs_that_a_rerun_makes_identical_to_an_uninterrupted_
 fn json_logs_go_to_stderr_one_object_per_line_and_stdout_stays_empty() {
     let ws = Workspace::new();
     ws.generate(&["--members", "10", "--years", "2024"]);
-    let out = ws.cmd(&["--log-format", "json", "run"]).assert().success().get_output().clone();
+    let out = ws
+        .cmd(&["--log-format", "json", "run"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
     assert!(out.stdout.is_empty(), "stdout is for data");
     let stderr = String::from_utf8(out.stderr).unwrap();
-    let lines: Vec<serde_json::Value> = stderr.lines().map(|l| serde_json::from_str(l).expect(l)).collect();
-    let last = lines.iter().rev().find(|v| v["message"] == "run finished").expect("a summary line");
-    for key in ["files_read", "files_skipped", "files_rejected", "rows_accepted", "rows_rejected", "duration_ms"] {
+    let lines: Vec<serde_json::Value> = stderr
+        .lines()
+        .map(|l| serde_json::from_str(l).expect(l))
+        .collect();
+    let last = lines
+        .iter()
+        .rev()
+        .find(|v| v["message"] == "run finished")
+        .expect("a summary line");
+    for key in [
+        "files_read",
+        "files_skipped",
+        "files_rejected",
+        "rows_accepted",
+        "rows_rejected",
+        "duration_ms",
+    ] {
         assert!(last.get(key).is_some(), "{key} in {last}");
     }
 }
@@ -146,14 +213,28 @@ fn schedules_name_the_real_binary_and_valid_flags() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("schedules");
     let cron = std::fs::read_to_string(dir.join("chamberstat.cron")).unwrap();
     assert!(cron.contains("CRON_TZ=Asia/Shanghai"));
-    let line = cron.lines().find(|l| l.starts_with("30 2 ")).expect("a 02:30 entry");
+    let line = cron
+        .lines()
+        .find(|l| l.starts_with("30 2 "))
+        .expect("a 02:30 entry");
     assert!(line.contains("flock "));
-    let cmd = line.split("/usr/local/bin/chamberstat").nth(1).unwrap().split(">>").next().unwrap();
-    let args: Vec<&str> = std::iter::once("chamberstat").chain(cmd.split_whitespace()).collect();
+    let cmd = line
+        .split("/usr/local/bin/chamberstat")
+        .nth(1)
+        .unwrap()
+        .split(">>")
+        .next()
+        .unwrap();
+    let args: Vec<&str> = std::iter::once("chamberstat")
+        .chain(cmd.split_whitespace())
+        .collect();
     chamberstat::cli::Cli::try_parse_from(&args).unwrap_or_else(|e| panic!("cron: {e}"));
 
     let service = std::fs::read_to_string(dir.join("chamberstat.service")).unwrap();
-    let exec = service.lines().find_map(|l| l.strip_prefix("ExecStart=")).unwrap();
+    let exec = service
+        .lines()
+        .find_map(|l| l.strip_prefix("ExecStart="))
+        .unwrap();
     let args: Vec<&str> = exec.split_whitespace().collect();
     assert_eq!(args[0], "/usr/local/bin/chamberstat");
     let mut parse = vec!["chamberstat"];
@@ -174,7 +255,11 @@ fn schedules_name_the_real_binary_and_valid_flags() {
         // complaint is a real error in the unit files.
         let real: Vec<&str> = text
             .lines()
-            .filter(|l| !l.contains("/usr/local/bin/chamberstat") && !l.contains("chamberstat.service") && !l.trim().is_empty())
+            .filter(|l| {
+                !l.contains("/usr/local/bin/chamberstat")
+                    && !l.contains("chamberstat.service")
+                    && !l.trim().is_empty()
+            })
             .collect();
         assert!(real.is_empty(), "systemd-analyze: {text}");
     } else {

@@ -43,7 +43,12 @@ fn sheet(path: &std::path::Path, name: &str) -> (Vec<Vec<Data>>, Option<Vec<Data
     let range = wb.worksheet_range(name).unwrap();
     let rows: Vec<Vec<Data>> = range.rows().skip(2).map(|r| r.to_vec()).collect();
     let (body, total): (Vec<_>, Vec<_>) = rows.into_iter().partition(|r| text(&r[0]) != "合计");
-    (body.into_iter().filter(|r| !matches!(r[0], Data::Empty)).collect(), total.into_iter().next())
+    (
+        body.into_iter()
+            .filter(|r| !matches!(r[0], Data::Empty))
+            .collect(),
+        total.into_iter().next(),
+    )
 }
 
 fn close(a: f64, b: f64) -> bool {
@@ -76,7 +81,15 @@ fn summary_workbook_holds_the_warehouse_figures_and_breakdowns_add_up() {
         .query_map([], |r| {
             Ok((
                 r.get::<_, String>(0)?,
-                vec![r.get::<_, i64>(1)? as f64, r.get::<_, i64>(2)? as f64, r.get(3)?, r.get::<_, i64>(4)? as f64, r.get(5)?, r.get(6)?, r.get::<_, i64>(7)? as f64],
+                vec![
+                    r.get::<_, i64>(1)? as f64,
+                    r.get::<_, i64>(2)? as f64,
+                    r.get(3)?,
+                    r.get::<_, i64>(4)? as f64,
+                    r.get(5)?,
+                    r.get(6)?,
+                    r.get::<_, i64>(7)? as f64,
+                ],
             ))
         })
         .unwrap()
@@ -86,11 +99,24 @@ fn summary_workbook_holds_the_warehouse_figures_and_breakdowns_add_up() {
     for row in &rows {
         let want = &view[&text(&row[0])];
         for (i, w) in want.iter().enumerate() {
-            assert!(close(num(&row[i + 1]), *w), "分专委会 {} column {}", text(&row[0]), i + 1);
+            assert!(
+                close(num(&row[i + 1]), *w),
+                "分专委会 {} column {}",
+                text(&row[0]),
+                i + 1
+            );
         }
     }
     let total = total.expect("a 合计 row");
-    for (col, id) in [(1, "member_companies"), (2, "reporting_companies"), (3, "profit_tax_total"), (4, "jobs_total"), (5, "donations_total"), (6, "financing_facilitated"), (7, "events_total")] {
+    for (col, id) in [
+        (1, "member_companies"),
+        (2, "reporting_companies"),
+        (3, "profit_tax_total"),
+        (4, "jobs_total"),
+        (5, "donations_total"),
+        (6, "financing_facilitated"),
+        (7, "events_total"),
+    ] {
         assert!(close(num(&total[col]), h[id]), "分专委会 合计 {id}");
         let sum: f64 = rows.iter().map(|r| num(&r[col])).sum();
         assert!(close(sum, h[id]), "分专委会 column sum {id}");
@@ -99,7 +125,13 @@ fn summary_workbook_holds_the_warehouse_figures_and_breakdowns_add_up() {
     // 分会员级别, 金融支持按机构, 活动统计: totals equal the headline.
     let (_, tier_total) = sheet(&xlsx, "分会员级别");
     let tier_total = tier_total.unwrap();
-    for (col, id) in [(1, "member_companies"), (2, "reporting_companies"), (3, "profit_tax_total"), (4, "jobs_total"), (5, "donations_total")] {
+    for (col, id) in [
+        (1, "member_companies"),
+        (2, "reporting_companies"),
+        (3, "profit_tax_total"),
+        (4, "jobs_total"),
+        (5, "donations_total"),
+    ] {
         assert!(close(num(&tier_total[col]), h[id]), "分会员级别 合计 {id}");
     }
     let (_, fin_total) = sheet(&xlsx, "金融支持按机构");
@@ -117,9 +149,18 @@ fn summary_workbook_holds_the_warehouse_figures_and_breakdowns_add_up() {
     }
     // A chart is part of the workbook.
     let bytes = std::fs::read(&xlsx).unwrap();
-    assert!(bytes.windows(20).any(|w| w == b"xl/charts/chart1.xml"), "a chart in summary.xlsx");
+    assert!(
+        bytes.windows(20).any(|w| w == b"xl/charts/chart1.xml"),
+        "a chart in summary.xlsx"
+    );
     // Each breakdown also as CSV.
-    for csv in ["breakdown_by_committee.csv", "breakdown_by_tier.csv", "financing_by_institution.csv", "events_by_committee_and_type.csv", "data_quality.csv"] {
+    for csv in [
+        "breakdown_by_committee.csv",
+        "breakdown_by_tier.csv",
+        "financing_by_institution.csv",
+        "events_by_committee_and_type.csv",
+        "data_quality.csv",
+    ] {
         assert!(ws.outputs().join("2024").join(csv).is_file(), "{csv}");
     }
 }
@@ -132,7 +173,10 @@ fn headline_md_words_the_figures_as_the_materials_do() {
     let h = headline(&ws, 2024);
     let md = std::fs::read_to_string(ws.outputs().join("2024/headline.md")).unwrap();
     let yi = |id: &str| format!("{:.2}", h[id] / 1e8);
-    assert!(md.contains(&format!("年利税 {} 亿元", yi("profit_tax_total"))), "{md}");
+    assert!(
+        md.contains(&format!("年利税 {} 亿元", yi("profit_tax_total"))),
+        "{md}"
+    );
     assert!(md.contains(&format!("年捐赠 {} 亿元", yi("donations_total"))));
     assert!(md.contains(&format!("全年举办活动 {} 场", h["events_total"])));
     assert!(md.contains("`party_org_coverage_vp_plus`"));

@@ -26,7 +26,11 @@ pub struct Anomaly {
 impl Anomaly {
     /// `×10000` or `÷10000`, to one decimal when not whole.
     pub fn factor_label(&self) -> String {
-        let (sign, f) = if self.factor >= 1.0 { ("×", self.factor) } else { ("÷", 1.0 / self.factor) };
+        let (sign, f) = if self.factor >= 1.0 {
+            ("×", self.factor)
+        } else {
+            ("÷", 1.0 / self.factor)
+        };
         let rounded = (f * 10.0).round() / 10.0;
         if rounded.fract() == 0.0 {
             format!("{sign}{rounded:.0}")
@@ -37,7 +41,9 @@ impl Anomaly {
 }
 
 pub fn render(rows: &[Anomaly]) -> Vec<u8> {
-    let mut out = String::from("path,sheet,cell,raw,credit_code,name,field,previous_value,current_value,factor,previous_path\n");
+    let mut out = String::from(
+        "path,sheet,cell,raw,credit_code,name,field,previous_value,current_value,factor,previous_path\n",
+    );
     for a in rows {
         let fields = [
             neutralize(&a.path),

@@ -56,7 +56,8 @@ const SPECS: [Spec; 5] = [
         sheet: "分专委会",
         csv: "breakdown_by_committee.csv",
         title: "分专委会统计",
-        sql: "SELECT committee, members, reporting, profit_tax, jobs, donations, financing_facilitated, events
+        sql:
+            "SELECT committee, members, reporting, profit_tax, jobs, donations, financing_facilitated, events
               FROM breakdown_by_committee WHERE year = ? ORDER BY committee",
         columns: &[
             ("专委会", Text),
@@ -96,7 +97,12 @@ const SPECS: [Spec; 5] = [
         sql: "SELECT institution, rows, companies, amount
               FROM breakdown_financing_by_institution WHERE year = ?
               ORDER BY amount DESC, institution",
-        columns: &[("金融机构", Text), ("笔数", Int), ("企业(家)", Int), ("金额(元)", Money)],
+        columns: &[
+            ("金融机构", Text),
+            ("笔数", Int),
+            ("企业(家)", Int),
+            ("金额(元)", Money),
+        ],
         total: true,
         order: None,
     },
@@ -106,7 +112,12 @@ const SPECS: [Spec; 5] = [
         title: "活动统计（按专委会和活动类型）",
         sql: "SELECT committee, kind, events, participants
               FROM breakdown_events WHERE year = ? ORDER BY committee, kind",
-        columns: &[("专委会", Text), ("活动类型", Text), ("活动(场)", Int), ("参与人次", Int)],
+        columns: &[
+            ("专委会", Text),
+            ("活动类型", Text),
+            ("活动(场)", Int),
+            ("参与人次", Int),
+        ],
         total: true,
         order: Some(&COMMITTEES),
     },
@@ -126,18 +137,40 @@ fn decimal_f64(d: Decimal) -> f64 {
     d.normalize().to_string().parse().unwrap_or_default()
 }
 
-fn build(sheet: &'static str, csv: &'static str, title: String, columns: &[(&str, ColKind)], cells: Vec<Vec<Cell>>, total: bool) -> Result<Frame> {
+fn build(
+    sheet: &'static str,
+    csv: &'static str,
+    title: String,
+    columns: &[(&str, ColKind)],
+    cells: Vec<Vec<Cell>>,
+    total: bool,
+) -> Result<Frame> {
     let mut df_cols = Vec::new();
     for (i, (name, kind)) in columns.iter().enumerate() {
         let col = match kind {
-            Text => Column::new((*name).into(), cells.iter().map(|r| r[i].text()).collect::<Vec<String>>()),
-            Int => Column::new((*name).into(), cells.iter().map(|r| r[i].int()).collect::<Vec<i64>>()),
-            Money => Column::new((*name).into(), cells.iter().map(|r| decimal_f64(r[i].dec())).collect::<Vec<f64>>()),
+            Text => Column::new(
+                (*name).into(),
+                cells.iter().map(|r| r[i].text()).collect::<Vec<String>>(),
+            ),
+            Int => Column::new(
+                (*name).into(),
+                cells.iter().map(|r| r[i].int()).collect::<Vec<i64>>(),
+            ),
+            Money => Column::new(
+                (*name).into(),
+                cells
+                    .iter()
+                    .map(|r| decimal_f64(r[i].dec()))
+                    .collect::<Vec<f64>>(),
+            ),
         };
         df_cols.push(col);
     }
     let df = DataFrame::new_infer_height(df_cols).context("cannot build a breakdown frame")?;
-    let text: Vec<Vec<String>> = cells.iter().map(|r| r.iter().map(Cell::exact).collect()).collect();
+    let text: Vec<Vec<String>> = cells
+        .iter()
+        .map(|r| r.iter().map(Cell::exact).collect())
+        .collect();
     let total = total.then(|| {
         columns
             .iter()
@@ -225,7 +258,14 @@ pub fn frames(conn: &Connection, headline: &Headline, years: &[Headline]) -> Res
                 (order.iter().position(|o| *o == name).unwrap_or(order.len()), name)
             });
         }
-        out.push(build(spec.sheet, spec.csv, format!("{} {}年", spec.title, headline.year), spec.columns, cells, spec.total)?);
+        out.push(build(
+            spec.sheet,
+            spec.csv,
+            format!("{} {}年", spec.title, headline.year),
+            spec.columns,
+            cells,
+            spec.total,
+        )?);
     }
     Ok(out)
 }
@@ -242,7 +282,14 @@ fn overview(h: &Headline) -> Result<Frame> {
     let cells = h
         .values
         .iter()
-        .map(|(m, v)| vec![Cell::T(m.label.into()), Cell::T(m.id.into()), value_cell(m.kind, *v), Cell::T(m.unit.into())])
+        .map(|(m, v)| {
+            vec![
+                Cell::T(m.label.into()),
+                Cell::T(m.id.into()),
+                value_cell(m.kind, *v),
+                Cell::T(m.unit.into()),
+            ]
+        })
         .collect();
     build(
         "总览",
@@ -270,14 +317,31 @@ fn year_over_year(years: &[Headline]) -> Result<Frame> {
             let vals: Vec<Decimal> = years.iter().map(|h| h.get(m.id).unwrap_or_default()).collect();
             row.extend(vals.iter().map(|v| Cell::D(*v)));
             let (change, pct) = match vals.as_slice() {
-                [.., prev, last] => (*last - *prev, if prev.is_zero() { Decimal::ZERO } else { (*last - *prev) * Decimal::ONE_HUNDRED / *prev }),
+                [.., prev, last] => (
+                    *last - *prev,
+                    if prev.is_zero() {
+                        Decimal::ZERO
+                    } else {
+                        (*last - *prev) * Decimal::ONE_HUNDRED / *prev
+                    },
+                ),
                 _ => (Decimal::ZERO, Decimal::ZERO),
             };
             row.push(Cell::D(change));
-            row.push(Cell::D(pct.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero)));
+            row.push(Cell::D(pct.round_dp_with_strategy(
+                2,
+                rust_decimal::RoundingStrategy::MidpointAwayFromZero,
+            )));
             row
         })
         .collect();
     let cols: Vec<(&str, ColKind)> = columns.iter().map(|(n, k)| (n.as_str(), *k)).collect();
-    build("同比", "year_over_year.csv", "同比（各年度全部指标）".into(), &cols, cells, false)
+    build(
+        "同比",
+        "year_over_year.csv",
+        "同比（各年度全部指标）".into(),
+        &cols,
+        cells,
+        false,
+    )
 }

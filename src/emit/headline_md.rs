@@ -50,14 +50,20 @@ pub fn render(h: &Headline) -> Vec<u8> {
         yi(v("revenue_total"))
     ));
     s.push_str(&format!("- 直接形成就业岗位 {} 万个。\n", wan(v("jobs_total"))));
-    s.push_str(&format!("- 直接参与公益慈善事业回报社会，年捐赠 {} 亿元。\n\n", yi(v("donations_total"))));
+    s.push_str(&format!(
+        "- 直接参与公益慈善事业回报社会，年捐赠 {} 亿元。\n\n",
+        yi(v("donations_total"))
+    ));
 
     s.push_str("## 党建引领\n\n");
     s.push_str(&format!(
         "- 商会副会长以上单位党组织覆盖率 {}%。\n",
         fixed(v("party_org_coverage_vp_plus"), 2)
     ));
-    s.push_str(&format!("- 报送企业党员人数 {} 人。\n\n", n("party_members_total")));
+    s.push_str(&format!(
+        "- 报送企业党员人数 {} 人。\n\n",
+        n("party_members_total")
+    ));
 
     s.push_str("## 金融服务\n\n");
     s.push_str(&format!(
@@ -95,7 +101,14 @@ pub fn render(h: &Headline) -> Vec<u8> {
             (Kind::Count, "人") => format!("{} 万", wan(*value)),
             _ => String::new(),
         };
-        s.push_str(&format!("| {} | `{}` | {} | {} | {} |\n", m.label, m.id, m.format(*value), m.unit, scaled));
+        s.push_str(&format!(
+            "| {} | `{}` | {} | {} | {} |\n",
+            m.label,
+            m.id,
+            m.format(*value),
+            m.unit,
+            scaled
+        ));
     }
     s.into_bytes()
 }
@@ -109,7 +122,10 @@ mod tests {
     fn headline() -> Headline {
         let mut values: Vec<_> = METRICS.iter().map(|m| (m, Decimal::ZERO)).collect();
         let set = |values: &mut Vec<_>, id: &str, v: &str| {
-            let slot = values.iter_mut().find(|(m, _): &&mut (&crate::metrics::Metric, Decimal)| m.id == id).unwrap();
+            let slot = values
+                .iter_mut()
+                .find(|(m, _): &&mut (&crate::metrics::Metric, Decimal)| m.id == id)
+                .unwrap();
             slot.1 = Decimal::from_str(v).unwrap();
         };
         set(&mut values, "profit_tax_total", "100049999999.99");

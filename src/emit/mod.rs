@@ -6,11 +6,11 @@
 //! auditor's script would read it. Outputs contain no timestamps: the same
 //! inputs give byte-identical files.
 
+pub mod anomalies_csv;
+pub mod frames;
 pub mod headline_csv;
 pub mod headline_md;
 pub mod rejects_csv;
-pub mod anomalies_csv;
-pub mod frames;
 pub mod summary_xlsx;
 
 use std::io::Write;
@@ -47,7 +47,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 /// Remove temporary files a killed run left in an output folder (they are
 /// never read: outputs only appear under their final names by rename).
 pub fn remove_stale_temp_files(dir: &Path) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for entry in entries.flatten() {
         if entry.file_name().to_string_lossy().starts_with(".tmp") {
             let _ = std::fs::remove_file(entry.path());

@@ -100,7 +100,11 @@ mod tests {
             row("a.xlsx", "C3", "x"),
         ]))
         .unwrap();
-        let cells: Vec<&str> = text.lines().skip(1).map(|l| l.split(',').nth(3).unwrap()).collect();
+        let cells: Vec<&str> = text
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').nth(3).unwrap())
+            .collect();
         assert_eq!(cells, ["C3", "AA3", "B10", "A2"]);
     }
 

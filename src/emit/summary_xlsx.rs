@@ -7,7 +7,9 @@
 
 use anyhow::{Context, Result};
 use polars_excel_writer::PolarsExcelWriter;
-use rust_xlsxwriter::{Chart, ChartType, DocProperties, ExcelDateTime, Format, FormatAlign, FormatBorder, Workbook};
+use rust_xlsxwriter::{
+    Chart, ChartType, DocProperties, ExcelDateTime, Format, FormatAlign, FormatBorder, Workbook,
+};
 
 use super::frames::{ColKind, Frame};
 use crate::check::csv_field;
@@ -23,7 +25,11 @@ pub fn render(frames: &[Frame]) -> Result<Vec<u8>> {
     let mut wb = Workbook::new();
     // Fixed metadata: the same figures give a byte-identical workbook.
     let fixed = ExcelDateTime::from_ymd(2000, 1, 1)?;
-    wb.set_properties(&DocProperties::new().set_creation_datetime(&fixed).set_title("chamberstat summary"));
+    wb.set_properties(
+        &DocProperties::new()
+            .set_creation_datetime(&fixed)
+            .set_title("chamberstat summary"),
+    );
     let header = Format::new()
         .set_bold()
         .set_background_color("#DCE6F1")
@@ -70,10 +76,20 @@ pub fn render(frames: &[Frame]) -> Result<Vec<u8>> {
                         ws.write_string_with_format(r, c, text, &bold)?;
                     }
                     ColKind::Int => {
-                        ws.write_number_with_format(r, c, text.parse::<f64>().unwrap_or_default(), &bold_count)?;
+                        ws.write_number_with_format(
+                            r,
+                            c,
+                            text.parse::<f64>().unwrap_or_default(),
+                            &bold_count,
+                        )?;
                     }
                     ColKind::Money => {
-                        ws.write_number_with_format(r, c, text.parse::<f64>().unwrap_or_default(), &bold_money)?;
+                        ws.write_number_with_format(
+                            r,
+                            c,
+                            text.parse::<f64>().unwrap_or_default(),
+                            &bold_money,
+                        )?;
                     }
                 }
             }
@@ -99,7 +115,12 @@ fn add_trend_chart(ws: &mut rust_xlsxwriter::Worksheet, frame: &Frame) -> Result
     if years == 0 {
         return Ok(());
     }
-    let row_of = |id: &str| METRICS.iter().position(|m| m.id == id).map(|i| HEADER_ROW + 1 + i as u32);
+    let row_of = |id: &str| {
+        METRICS
+            .iter()
+            .position(|m| m.id == id)
+            .map(|i| HEADER_ROW + 1 + i as u32)
+    };
     let mut chart = Chart::new(ChartType::Column);
     chart.title().set_name("利税总额与经商会促成金融支持（元）");
     for id in ["profit_tax_total", "financing_facilitated"] {
@@ -119,7 +140,12 @@ fn add_trend_chart(ws: &mut rust_xlsxwriter::Worksheet, frame: &Frame) -> Result
 /// The CSV twin of a breakdown: exact values, submitted text neutralised.
 pub fn csv(frame: &Frame) -> Vec<u8> {
     let mut out = String::new();
-    let header: Vec<String> = frame.df.get_column_names().iter().map(|n| csv_field(n.as_str())).collect();
+    let header: Vec<String> = frame
+        .df
+        .get_column_names()
+        .iter()
+        .map(|n| csv_field(n.as_str()))
+        .collect();
     out.push_str(&header.join(","));
     out.push('\n');
     for row in frame.text.iter().chain(frame.total.iter()) {

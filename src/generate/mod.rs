@@ -60,7 +60,10 @@ pub fn generate(args: &GenerateArgs) -> Result<GenerateReport> {
         bail!("--drift must be within 0..1 and --traps within 0..0.3");
     }
     if args.out.exists() && std::fs::read_dir(&args.out)?.next().is_some() {
-        bail!("{} is not empty; generate writes into a new or empty folder", args.out.display());
+        bail!(
+            "{} is not empty; generate writes into a new or empty folder",
+            args.out.display()
+        );
     }
     let mut years = args.years.clone();
     years.sort_unstable();
@@ -124,7 +127,9 @@ pub fn generate(args: &GenerateArgs) -> Result<GenerateReport> {
 }
 
 fn save(path: &Path, wb: &mut Workbook) -> Result<()> {
-    let bytes = wb.save_to_buffer().with_context(|| format!("cannot build {}", path.display()))?;
+    let bytes = wb
+        .save_to_buffer()
+        .with_context(|| format!("cannot build {}", path.display()))?;
     write_atomic(path, &bytes)
 }
 
@@ -138,7 +143,10 @@ fn unit_note(rng: &mut Rng, who: &str) -> (Vec<String>, Option<MoneyUnit>) {
         0 => (vec![], None),
         1 => (vec!["单位：万元".into()], Some(MoneyUnit::Wan)),
         2 => (vec!["金额单位:亿元".into()], Some(MoneyUnit::Yi)),
-        3 => (vec![format!("填报单位：{who}    单位：元")], Some(MoneyUnit::Yuan)),
+        3 => (
+            vec![format!("填报单位：{who}    单位：元")],
+            Some(MoneyUnit::Yuan),
+        ),
         _ => (vec!["单位：元".into()], Some(MoneyUnit::Yuan)),
     }
 }
@@ -209,7 +217,10 @@ fn write_reference(
     };
     write_table(&mut wb, &mut rng, p.drift, &districts_table)?;
     save(&out.join("reference").join("会员名册.xlsx"), &mut wb)?;
-    write_atomic(&out.join("reference").join("说明.txt"), "会员名册由秘书处维护。\n".as_bytes())?;
+    write_atomic(
+        &out.join("reference").join("说明.txt"),
+        "会员名册由秘书处维护。\n".as_bytes(),
+    )?;
     Ok(2)
 }
 
@@ -222,7 +233,10 @@ fn annual_row(rng: &mut Rng, p: &Params, c: &Company, sub: &Submission) -> Vec<C
         code.push(if last == '1' { '2' } else { '1' });
     }
     let tax = if a.tax_negative_trap {
-        Cell::Literal(format!("-{}", a.tax.unwrap_or_default() / MoneyUnit::Wan.factor()))
+        Cell::Literal(format!(
+            "-{}",
+            a.tax.unwrap_or_default() / MoneyUnit::Wan.factor()
+        ))
     } else {
         Cell::Money(a.tax)
     };
@@ -275,12 +289,21 @@ fn company_workbook(
     let mut wb = writer::workbook()?;
     let (notes, note_unit) = unit_note(&mut rng, &owner.name);
     let annual = Table {
-        sheet: if rng.chance(p.drift * 0.3) { "Sheet1".into() } else { "年度数据".into() },
-        title: rng.chance(0.8).then(|| format!("上海市浙江商会会员企业{year}年度统计表")),
+        sheet: if rng.chance(p.drift * 0.3) {
+            "Sheet1".into()
+        } else {
+            "年度数据".into()
+        },
+        title: rng
+            .chance(0.8)
+            .then(|| format!("上海市浙江商会会员企业{year}年度统计表")),
         notes,
         note_unit,
         labels: labels(SheetKind::CompanyAnnual),
-        rows: entries.iter().map(|(c, s)| annual_row(&mut rng, p, c, s)).collect(),
+        rows: entries
+            .iter()
+            .map(|(c, s)| annual_row(&mut rng, p, c, s))
+            .collect(),
     };
     let fin_rows: Vec<Vec<Cell>> = entries.iter().flat_map(|(c, s)| financing_rows(c, s)).collect();
     let financing = (!fin_rows.is_empty() || rng.chance(0.3)).then(|| Table {
@@ -295,7 +318,10 @@ fn company_workbook(
         // 金融支持 first: the annual sheet must then carry its name.
         Some(f) if rng.chance(0.2) => {
             write_table(&mut wb, &mut rng, p.drift, &f)?;
-            let annual = Table { sheet: "年度数据".into(), ..annual };
+            let annual = Table {
+                sheet: "年度数据".into(),
+                ..annual
+            };
             write_table(&mut wb, &mut rng, p.drift, &annual)?;
         }
         Some(f) => {
@@ -304,12 +330,21 @@ fn company_workbook(
         }
         None => write_table(&mut wb, &mut rng, p.drift, &annual)?,
     }
-    save(&out.join(year.to_string()).join("companies").join(file_name), &mut wb)
+    save(
+        &out.join(year.to_string()).join("companies").join(file_name),
+        &mut wb,
+    )
 }
 
 /// Write the files of one company for one year; return the file count and
 /// the company's contribution to the known answer.
-fn write_company(out: &Path, p: &Params, all: &[Company], c: &Company, year: i32) -> Result<(usize, YearTruth)> {
+fn write_company(
+    out: &Path,
+    p: &Params,
+    all: &[Company],
+    c: &Company,
+    year: i32,
+) -> Result<(usize, YearTruth)> {
     let sub = world::submission(p, c, year);
     let contribution = truth::company(c, year, sub.as_ref());
     // A subsidiary reports inside its group's file when the group submits.
@@ -318,7 +353,9 @@ fn write_company(out: &Path, p: &Params, all: &[Company], c: &Company, year: i32
             return Ok((0, contribution));
         }
     }
-    let Some(sub) = sub else { return Ok((0, contribution)) };
+    let Some(sub) = sub else {
+        return Ok((0, contribution));
+    };
     let subsidiaries: Vec<(&Company, Submission)> = all
         .get(c.idx + 1)
         .filter(|s| s.group_parent == Some(c.idx))
@@ -369,16 +406,33 @@ fn write_committee(out: &Path, p: &Params, i: usize, year: i32) -> Result<(usize
         .collect();
     let colon = if rng.chance(0.5) { "：" } else { ":" };
     let table = Table {
-        sheet: if rng.chance(p.drift * 0.3) { "Sheet1".into() } else { "活动".into() },
-        title: Some(if by_note { format!("{name}{year}年度活动统计表") } else { format!("{year}年活动台账") }),
-        notes: if by_note { vec![format!("填报单位{colon}{name}")] } else { vec![] },
+        sheet: if rng.chance(p.drift * 0.3) {
+            "Sheet1".into()
+        } else {
+            "活动".into()
+        },
+        title: Some(if by_note {
+            format!("{name}{year}年度活动统计表")
+        } else {
+            format!("{year}年活动台账")
+        }),
+        notes: if by_note {
+            vec![format!("填报单位{colon}{name}")]
+        } else {
+            vec![]
+        },
         note_unit: None,
         labels,
         rows,
     };
     let mut wb = writer::workbook()?;
     write_table(&mut wb, &mut rng, p.drift, &table)?;
-    save(&out.join(year.to_string()).join("committees").join(format!("{:02}_{name}.xlsx", i + 1)), &mut wb)?;
+    save(
+        &out.join(year.to_string())
+            .join("committees")
+            .join(format!("{:02}_{name}.xlsx", i + 1)),
+        &mut wb,
+    )?;
     Ok((1, truth::committee(&events)))
 }
 
@@ -408,8 +462,14 @@ fn write_junk(out: &Path, p: &Params, year: i32) -> Result<usize> {
     save(&year_dir.join("committees").join("99_unknown.xlsx"), &mut wb)?;
     let companies = year_dir.join("companies");
     write_atomic(&companies.join("~$临时.xlsx"), b"\x00lock")?;
-    write_atomic(&companies.join("导出.csv"), "统一社会信用代码,企业名称\n".as_bytes())?;
-    write_atomic(&companies.join("损坏文件.xlsx"), b"PK\x03\x04 this is not a complete workbook")?;
+    write_atomic(
+        &companies.join("导出.csv"),
+        "统一社会信用代码,企业名称\n".as_bytes(),
+    )?;
+    write_atomic(
+        &companies.join("损坏文件.xlsx"),
+        b"PK\x03\x04 this is not a complete workbook",
+    )?;
     write_atomic(&companies.join("空文件.xlsx"), b"")?;
     Ok(5)
 }

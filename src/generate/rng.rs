@@ -80,9 +80,24 @@ mod tests {
 
     #[test]
     fn same_seed_and_label_give_the_same_stream() {
-        let a: Vec<i64> = (0..5).map({ let mut r = Rng::new(7, "x"); move |_| r.range(0, 1000) }).collect();
-        let b: Vec<i64> = (0..5).map({ let mut r = Rng::new(7, "x"); move |_| r.range(0, 1000) }).collect();
-        let c: Vec<i64> = (0..5).map({ let mut r = Rng::new(7, "y"); move |_| r.range(0, 1000) }).collect();
+        let a: Vec<i64> = (0..5)
+            .map({
+                let mut r = Rng::new(7, "x");
+                move |_| r.range(0, 1000)
+            })
+            .collect();
+        let b: Vec<i64> = (0..5)
+            .map({
+                let mut r = Rng::new(7, "x");
+                move |_| r.range(0, 1000)
+            })
+            .collect();
+        let c: Vec<i64> = (0..5)
+            .map({
+                let mut r = Rng::new(7, "y");
+                move |_| r.range(0, 1000)
+            })
+            .collect();
         assert_eq!(a, b);
         assert_ne!(a, c);
     }

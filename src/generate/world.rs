@@ -43,9 +43,7 @@ pub struct Company {
 
 impl Company {
     pub fn member_in(&self, year: i32) -> bool {
-        self.in_registry
-            && self.joined <= ymd(year, 12, 31)
-            && self.left.is_none_or(|l| l >= ymd(year, 1, 1))
+        self.in_registry && self.joined <= ymd(year, 12, 31) && self.left.is_none_or(|l| l >= ymd(year, 1, 1))
     }
 
     pub fn vice_president_or_above(&self) -> bool {
@@ -103,7 +101,12 @@ pub fn companies(p: &Params) -> Vec<Company> {
     let outsiders = ((p.members as f64 * p.traps).ceil() as usize).max(if p.traps > 0.0 { 2 } else { 0 });
     let mut out = Vec::with_capacity(p.members + outsiders);
     // Senior tiers by count, the rest by share, as a chamber's are.
-    let senior = [1usize, (p.members / 600).max(1), (p.members / 150).max(1), (p.members / 40).max(2)];
+    let senior = [
+        1usize,
+        (p.members / 600).max(1),
+        (p.members / 150).max(1),
+        (p.members / 40).max(2),
+    ];
     let mut seen = std::collections::HashSet::new();
     for idx in 0..p.members + outsiders {
         let mut rng = Rng::new(p.seed, &format!("company/{idx}"));
@@ -131,13 +134,25 @@ pub fn companies(p: &Params) -> Vec<Company> {
         let committee = rng.chance(0.8).then(|| *rng.pick(&COMMITTEES));
         let joined = if rng.chance(0.06) {
             // Joins during the reporting years.
-            ymd(rng.range(first as i64, last as i64) as i32, rng.range(1, 12) as u32, rng.range(1, 28) as u32)
+            ymd(
+                rng.range(first as i64, last as i64) as i32,
+                rng.range(1, 12) as u32,
+                rng.range(1, 28) as u32,
+            )
         } else {
-            ymd(rng.range(1986, first as i64 - 1) as i32, rng.range(1, 12) as u32, rng.range(1, 28) as u32)
+            ymd(
+                rng.range(1986, first as i64 - 1) as i32,
+                rng.range(1, 12) as u32,
+                rng.range(1, 28) as u32,
+            )
         };
         let left = rng.chance(0.05).then(|| {
             let y = rng.range(first as i64 - 1, last as i64) as i32;
-            ymd(y.max(joined.year() + 1), rng.range(1, 12) as u32, rng.range(1, 28) as u32)
+            ymd(
+                y.max(joined.year() + 1),
+                rng.range(1, 12) as u32,
+                rng.range(1, 28) as u32,
+            )
         });
         let size = rng.lognormal(1.8) * if idx < senior.iter().sum() { 8.0 } else { 1.0 };
         let top500 = size > 50.0;
@@ -313,7 +328,11 @@ fn draw_submission(p: &Params, c: &Company, year: i32, yi: i32, rng: &mut Rng, t
     let d = p.drift;
     let tax_negative_trap = rng.chance(p.traps);
     let party_share = 0.86 + 0.10 * yi as f64 / (p.years.len().max(2) - 1) as f64;
-    let party_p = if c.vice_president_or_above() { party_share } else { 0.3 };
+    let party_p = if c.vice_president_or_above() {
+        party_share
+    } else {
+        0.3
+    };
     let listed = Some(c.listed).filter(|_| !rng.chance(d * 0.2)).or(Some(false));
     let annual = Annual {
         revenue: (!rng.chance(d * 0.05)).then_some(revenue),
@@ -321,15 +340,32 @@ fn draw_submission(p: &Params, c: &Company, year: i32, yi: i32, rng: &mut Rng, t
         tax: Some(tax),
         tax_negative_trap,
         profit_tax: (!rng.chance(d * 0.4)).then_some(profit + tax),
-        jobs: (!rng.chance(d * 0.05)).then(|| (c.size * 360.0 * growth * (0.7 + 0.6 * rng.unit())).round().max(1.0) as i64),
+        jobs: (!rng.chance(d * 0.05)).then(|| {
+            (c.size * 360.0 * growth * (0.7 + 0.6 * rng.unit()))
+                .round()
+                .max(1.0) as i64
+        }),
         donations: (!rng.chance(0.15)).then(|| money(c.size * 9.5e4 * (0.5 + rng.unit()))),
         listed,
-        stock_code: (listed == Some(true)).then(|| format!("{}", rng.pick(&["600", "601", "688", "300", "002"])))
+        stock_code: (listed == Some(true))
+            .then(|| format!("{}", rng.pick(&["600", "601", "688", "300", "002"])))
             .map(|pre| format!("{pre}{:03}", rng.range(0, 999))),
-        leading: if rng.chance(d * 0.3) { None } else { Some(c.leading) },
+        leading: if rng.chance(d * 0.3) {
+            None
+        } else {
+            Some(c.leading)
+        },
         top500: Some(c.top500),
-        top100: if rng.chance(d * 0.3) && !c.top100 { None } else { Some(c.top100) },
-        party_org: if rng.chance(d * 0.1) { None } else { Some(rng.chance(party_p)) },
+        top100: if rng.chance(d * 0.3) && !c.top100 {
+            None
+        } else {
+            Some(c.top100)
+        },
+        party_org: if rng.chance(d * 0.1) {
+            None
+        } else {
+            Some(rng.chance(party_p))
+        },
         party_members: Some((c.size * 12.0 * rng.unit()).round() as i64),
     };
     let fin_p = 0.07 * (1.0 + c.size.min(20.0) / 20.0);
@@ -360,7 +396,8 @@ fn draw_submission(p: &Params, c: &Company, year: i32, yi: i32, rng: &mut Rng, t
             });
         }
     }
-    let reported_on = (!rng.chance(0.1)).then(|| ymd(year + 1, rng.range(1, 4) as u32, rng.range(1, 28) as u32));
+    let reported_on =
+        (!rng.chance(0.1)).then(|| ymd(year + 1, rng.range(1, 4) as u32, rng.range(1, 28) as u32));
     Submission {
         reported_on,
         annual,
@@ -388,7 +425,17 @@ pub struct Event {
 }
 
 const EVENT_KINDS_WRITTEN: [&str; 11] = [
-    "论坛", "沙龙", "培训", "考察", "招聘会", "党建", "文体", "公益", "其他", "年会", "座谈会",
+    "论坛",
+    "沙龙",
+    "培训",
+    "考察",
+    "招聘会",
+    "党建",
+    "文体",
+    "公益",
+    "其他",
+    "年会",
+    "座谈会",
 ];
 const PLACES: [&str; 6] = ["上海", "杭州", "喀什", "日喀则", "大理", "宁波"];
 const PARTNERS: [&str; 3] = ["华东师范大学", "上海大学", "复旦大学"];
@@ -404,8 +451,16 @@ pub fn committee_events(p: &Params, committee: usize, year: i32) -> Option<Vec<E
     let short: String = COMMITTEES[committee].trim_end_matches("专委会").to_string();
     let mut events = Vec::new();
     for i in 0..n {
-        let kind_idx = if i < 2 { 4 } else { rng.weighted(&[3.0, 4.0, 3.0, 1.5, 0.0, 2.0, 1.5, 1.5, 1.0, 0.3, 0.3]) };
-        let kind = if rng.chance(0.08) { None } else { Some(EVENT_KINDS_WRITTEN[kind_idx]) };
+        let kind_idx = if i < 2 {
+            4
+        } else {
+            rng.weighted(&[3.0, 4.0, 3.0, 1.5, 0.0, 2.0, 1.5, 1.5, 1.0, 0.3, 0.3])
+        };
+        let kind = if rng.chance(0.08) {
+            None
+        } else {
+            Some(EVENT_KINDS_WRITTEN[kind_idx])
+        };
         events.push(Event {
             name: format!("{short}{}第{}期", EVENT_KINDS_WRITTEN[kind_idx], i + 1),
             date: ymd(year, rng.range(1, 12) as u32, rng.range(1, 28) as u32),
@@ -474,7 +529,13 @@ const DISTRICTS: [(&str, &str); 13] = [
 pub fn agreements(p: &Params) -> (Vec<Agreement>, Vec<Agreement>) {
     let mut rng = Rng::new(p.seed, "agreements");
     let last = *p.years.last().expect("at least one year") as i64;
-    let signed = |rng: &mut Rng| ymd(rng.range(2014, last) as i32, rng.range(1, 12) as u32, rng.range(1, 28) as u32);
+    let signed = |rng: &mut Rng| {
+        ymd(
+            rng.range(2014, last) as i32,
+            rng.range(1, 12) as u32,
+            rng.range(1, 28) as u32,
+        )
+    };
     let banks = BANKS
         .iter()
         .map(|b| Agreement {
@@ -525,7 +586,11 @@ mod tests {
     #[test]
     fn generated_credit_codes_pass_the_check_character() {
         for c in companies(&params()) {
-            assert!(parse_credit_code(&Raw::Text(c.code.clone())).is_ok(), "{}", c.code);
+            assert!(
+                parse_credit_code(&Raw::Text(c.code.clone())).is_ok(),
+                "{}",
+                c.code
+            );
         }
     }
 
@@ -533,7 +598,9 @@ mod tests {
     fn registry_has_senior_tiers_and_outsiders() {
         let cs = companies(&params());
         assert_eq!(cs[0].tier, "会长");
-        assert!(cs.iter().any(|c| c.vice_president_or_above() && c.tier == "副会长"));
+        assert!(cs
+            .iter()
+            .any(|c| c.vice_president_or_above() && c.tier == "副会长"));
         assert!(cs.iter().any(|c| !c.in_registry));
     }
 

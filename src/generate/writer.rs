@@ -41,7 +41,11 @@ pub struct Table {
 pub fn workbook() -> Result<Workbook, XlsxError> {
     let mut wb = Workbook::new();
     let fixed = ExcelDateTime::from_ymd(2024, 1, 1)?;
-    wb.set_properties(&DocProperties::new().set_creation_datetime(&fixed).set_author("chamberstat generate"));
+    wb.set_properties(
+        &DocProperties::new()
+            .set_creation_datetime(&fixed)
+            .set_author("chamberstat generate"),
+    );
     Ok(wb)
 }
 
@@ -62,7 +66,11 @@ pub fn write_table(wb: &mut Workbook, rng: &mut Rng, drift: f64, t: &Table) -> R
         rng.shuffle(&mut order);
     }
     let money_col: Vec<bool> = (0..t.labels.len())
-        .map(|i| t.rows.iter().any(|r| matches!(r[i], Cell::Money(_) | Cell::MoneyOrFormula(_))))
+        .map(|i| {
+            t.rows
+                .iter()
+                .any(|r| matches!(r[i], Cell::Money(_) | Cell::MoneyOrFormula(_)))
+        })
         .collect();
     let column_unit = |rng: &mut Rng, i: usize| -> (String, MoneyUnit) {
         let default = t.note_unit.unwrap_or(MoneyUnit::Wan);
@@ -129,7 +137,11 @@ fn spell_label(rng: &mut Rng, drift: f64, label: &str) -> String {
     if chars.len() > 2 && rng.chance(0.5) {
         let at = rng.range(1, chars.len() as i64 - 1) as usize;
         let (a, b) = chars.split_at(at);
-        format!("{}\n{}", a.iter().collect::<String>(), b.iter().collect::<String>())
+        format!(
+            "{}\n{}",
+            a.iter().collect::<String>(),
+            b.iter().collect::<String>()
+        )
     } else {
         format!(" {label}\u{3000}")
     }
@@ -166,7 +178,11 @@ fn write_cell(
         Cell::MoneyOrFormula(Some(v)) => {
             if rng.chance(drift * 0.2) {
                 let n = in_unit(*v, unit);
-                ws.write_formula(row, col, Formula::new(format!("=ROUND({n},6)")).set_result(n.clone()))?;
+                ws.write_formula(
+                    row,
+                    col,
+                    Formula::new(format!("=ROUND({n},6)")).set_result(n.clone()),
+                )?;
                 Ok(())
             } else {
                 write_money(ws, rng, drift, row, col, *v, unit)
@@ -323,10 +339,19 @@ mod tests {
         for unit in UNITS {
             let n = in_unit(v, unit);
             let f: f64 = n.parse().unwrap();
-            let m = parse_money(&Raw::Number(f), unit, UnitSource::Header, false).unwrap().unwrap();
+            let m = parse_money(&Raw::Number(f), unit, UnitSource::Header, false)
+                .unwrap()
+                .unwrap();
             assert_eq!(m.yuan, v, "{unit}");
-            for s in [thousands(&n), full_width(&n), format!("约{n}"), format!("{}亿", in_unit(v, MoneyUnit::Yi))] {
-                let m = parse_money(&Raw::Text(s.clone()), unit, UnitSource::Header, false).unwrap().unwrap();
+            for s in [
+                thousands(&n),
+                full_width(&n),
+                format!("约{n}"),
+                format!("{}亿", in_unit(v, MoneyUnit::Yi)),
+            ] {
+                let m = parse_money(&Raw::Text(s.clone()), unit, UnitSource::Header, false)
+                    .unwrap()
+                    .unwrap();
                 assert_eq!(m.yuan, v, "{s}");
             }
         }

@@ -199,10 +199,7 @@ pub fn discover(inputs: &Path) -> Result<Discovery> {
             }
             _ => None,
         };
-        let year = parts
-            .first()
-            .filter(|y| is_year(y))
-            .and_then(|y| y.parse().ok());
+        let year = parts.first().filter(|y| is_year(y)).and_then(|y| y.parse().ok());
         if let Some(y) = year {
             if !out.years.contains(&y) {
                 out.years.push(y);
@@ -231,7 +228,13 @@ pub fn discover(inputs: &Path) -> Result<Discovery> {
             .and_then(|e| e.to_str())
             .unwrap_or_default();
         if name.starts_with("~$") {
-            out.skipped.push((year, skip("Office 临时锁文件（~$…），不是报送文件 / office lock file (~$…), not a submission".into())));
+            out.skipped.push((
+                year,
+                skip(
+                    "Office 临时锁文件（~$…），不是报送文件 / office lock file (~$…), not a submission"
+                        .into(),
+                ),
+            ));
         } else if name.starts_with('.') {
             out.skipped.push((year, skip("隐藏文件 / hidden file".into())));
         } else if !schema::is_workbook_extension(ext) {
@@ -259,8 +262,7 @@ fn is_year(s: &str) -> bool {
 }
 
 fn walk(root: &Path, dir: &Path, out: &mut Vec<(PathBuf, String)>) -> Result<()> {
-    let entries =
-        std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))?;
+    let entries = std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))?;
     for entry in entries {
         let entry = entry.with_context(|| format!("cannot list {}", dir.display()))?;
         let path = entry.path();
@@ -353,7 +355,11 @@ mod tests {
         let read: Vec<_> = d.files.iter().map(|f| f.rel.as_str()).collect();
         assert_eq!(
             read,
-            ["2024/committees/01.ods", "2024/companies/0001_a.xlsx", "reference/会员名册.xlsx"]
+            [
+                "2024/committees/01.ods",
+                "2024/companies/0001_a.xlsx",
+                "reference/会员名册.xlsx"
+            ]
         );
         assert_eq!(d.skipped.len(), 6);
         assert_eq!(d.years, [2024]);

@@ -24,11 +24,29 @@ pub const COMMITTEES: [&str; 15] = [
 ];
 
 /// Membership tiers, most senior first. The first four are "副会长以上".
-pub const TIERS: [&str; 7] = ["会长", "执行会长", "常务副会长", "副会长", "常务理事", "理事", "会员"];
+pub const TIERS: [&str; 7] = [
+    "会长",
+    "执行会长",
+    "常务副会长",
+    "副会长",
+    "常务理事",
+    "理事",
+    "会员",
+];
 
 pub const FINANCING_KINDS: [&str; 5] = ["授信", "贷款", "债券", "融资租赁", "其他"];
 pub const DISTRICT_KINDS: [&str; 2] = ["区", "功能区"];
-pub const EVENT_KINDS: [&str; 9] = ["论坛", "沙龙", "培训", "考察", "招聘会", "党建", "文体", "公益", "其他"];
+pub const EVENT_KINDS: [&str; 9] = [
+    "论坛",
+    "沙龙",
+    "培训",
+    "考察",
+    "招聘会",
+    "党建",
+    "文体",
+    "公益",
+    "其他",
+];
 
 /// What a column holds and how its cells are normalised.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,7 +54,9 @@ pub enum FieldType {
     Text,
     CreditCode,
     /// Money in 元; `signed` allows negative amounts (profit).
-    Money { signed: bool },
+    Money {
+        signed: bool,
+    },
     Whole,
     YesNo,
     Date,
@@ -148,67 +168,67 @@ impl SheetKind {
 use FieldType::*;
 
 const MEMBER_COLUMNS: [Column; 6] = [
-        col("统一社会信用代码", "credit_code", true, CreditCode),
-        col("企业名称", "name", true, Text),
-        col("会员级别", "tier", true, OneOf(&TIERS)),
-        col("所属专委会", "committee", false, Committee),
-        col("入会日期", "joined_on", true, Date),
-        col("退会日期", "left_on", false, Date),
+    col("统一社会信用代码", "credit_code", true, CreditCode),
+    col("企业名称", "name", true, Text),
+    col("会员级别", "tier", true, OneOf(&TIERS)),
+    col("所属专委会", "committee", false, Committee),
+    col("入会日期", "joined_on", true, Date),
+    col("退会日期", "left_on", false, Date),
 ];
 
 const BANK_COLUMNS: [Column; 3] = [
-        col("银行名称", "bank", true, Text),
-        col("签约日期", "signed_on", true, Date),
-        col("授信额度", "credit_line", false, Money { signed: false }),
+    col("银行名称", "bank", true, Text),
+    col("签约日期", "signed_on", true, Date),
+    col("授信额度", "credit_line", false, Money { signed: false }),
 ];
 
 const DISTRICT_COLUMNS: [Column; 5] = [
-        col("合作方", "partner", true, Text),
-        col("类型", "kind", false, OneOf(&DISTRICT_KINDS)),
-        col("签约日期", "signed_on", true, Date),
-        col("落地项目数", "projects", false, Whole),
-        col("落地投资额", "investment", false, Money { signed: false }),
+    col("合作方", "partner", true, Text),
+    col("类型", "kind", false, OneOf(&DISTRICT_KINDS)),
+    col("签约日期", "signed_on", true, Date),
+    col("落地项目数", "projects", false, Whole),
+    col("落地投资额", "investment", false, Money { signed: false }),
 ];
 
 const ANNUAL_COLUMNS: [Column; 16] = [
-        col("统一社会信用代码", "credit_code", true, CreditCode),
-        col("企业名称", "name", true, Text),
-        col("填报日期", "reported_on", false, Date),
-        col("营业收入", "revenue", false, Money { signed: false }),
-        col("利润总额", "profit", false, Money { signed: true }),
-        col("纳税总额", "tax", false, Money { signed: false }),
-        col("利税总额", "profit_tax", false, Money { signed: true }),
-        col("从业人数", "jobs", false, Whole),
-        col("公益捐赠", "donations", false, Money { signed: false }),
-        col("是否上市", "listed", false, YesNo),
-        col("股票代码", "stock_code", false, Text),
-        col("行业龙头", "industry_leader", false, YesNo),
-        col("中国民营企业500强", "china_top500", false, YesNo),
-        col("上海民营企业100强", "shanghai_top100", false, YesNo),
-        col("党组织", "party_org", false, YesNo),
-        col("党员人数", "party_members", false, Whole),
+    col("统一社会信用代码", "credit_code", true, CreditCode),
+    col("企业名称", "name", true, Text),
+    col("填报日期", "reported_on", false, Date),
+    col("营业收入", "revenue", false, Money { signed: false }),
+    col("利润总额", "profit", false, Money { signed: true }),
+    col("纳税总额", "tax", false, Money { signed: false }),
+    col("利税总额", "profit_tax", false, Money { signed: true }),
+    col("从业人数", "jobs", false, Whole),
+    col("公益捐赠", "donations", false, Money { signed: false }),
+    col("是否上市", "listed", false, YesNo),
+    col("股票代码", "stock_code", false, Text),
+    col("行业龙头", "industry_leader", false, YesNo),
+    col("中国民营企业500强", "china_top500", false, YesNo),
+    col("上海民营企业100强", "shanghai_top100", false, YesNo),
+    col("党组织", "party_org", false, YesNo),
+    col("党员人数", "party_members", false, Whole),
 ];
 
 const FINANCING_COLUMNS: [Column; 6] = [
-        col("统一社会信用代码", "credit_code", true, CreditCode),
-        col("金融机构", "institution", true, Text),
-        col("类型", "kind", false, OneOf(&FINANCING_KINDS)),
-        col("金额", "amount", true, Money { signed: false }),
-        col("发生日期", "occurred_on", true, DateInYear),
-        col("经商会促成", "facilitated", false, YesNo),
+    col("统一社会信用代码", "credit_code", true, CreditCode),
+    col("金融机构", "institution", true, Text),
+    col("类型", "kind", false, OneOf(&FINANCING_KINDS)),
+    col("金额", "amount", true, Money { signed: false }),
+    col("发生日期", "occurred_on", true, DateInYear),
+    col("经商会促成", "facilitated", false, YesNo),
 ];
 
 const EVENT_COLUMNS: [Column; 8] = [
-        col("活动名称", "name", true, Text),
-        col("活动日期", "held_on", true, DateInYear),
-        col("活动类型", "kind", false, EventKind),
-        col("参与企业数", "companies", false, Whole),
-        col("参与人数", "participants", false, Whole),
-        col("地点", "place", false, Text),
-        col("合作单位", "partner", false, Text),
-        // Required unless a 填报单位 note names the committee; the
-        // ingest stage enforces that rule.
-        col("专委会", "committee", false, Committee),
+    col("活动名称", "name", true, Text),
+    col("活动日期", "held_on", true, DateInYear),
+    col("活动类型", "kind", false, EventKind),
+    col("参与企业数", "companies", false, Whole),
+    col("参与人数", "participants", false, Whole),
+    col("地点", "place", false, Text),
+    col("合作单位", "partner", false, Text),
+    // Required unless a 填报单位 note names the committee; the
+    // ingest stage enforces that rule.
+    col("专委会", "committee", false, Committee),
 ];
 
 /// Where a workbook sits in the inputs tree decides which sheets it may hold.

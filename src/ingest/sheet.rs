@@ -103,10 +103,7 @@ impl<'r> Grid<'r> {
     }
 
     fn get(&self, row: u32, col: u32) -> Raw {
-        self.range
-            .get_value((row, col))
-            .map(to_raw)
-            .unwrap_or(Raw::Empty)
+        self.range.get_value((row, col)).map(to_raw).unwrap_or(Raw::Empty)
     }
 
     fn row_is_blank(&self, row: u32) -> bool {
@@ -137,7 +134,9 @@ pub fn parse_sheet(ctx: &SheetContext<'_>, range: &Range<Data>) -> ParsedSheet {
             Level::Sheet,
             String::new(),
             String::new(),
-            format!("工作表为空，应有含 {key} 的表头行 / the sheet is empty; expected a header row with {key}"),
+            format!(
+                "工作表为空，应有含 {key} 的表头行 / the sheet is empty; expected a header row with {key}"
+            ),
         ));
         out.rejected = true;
         return out;
@@ -146,7 +145,8 @@ pub fn parse_sheet(ctx: &SheetContext<'_>, range: &Range<Data>) -> ParsedSheet {
     // 1. Header row: the first row (within the first 30) holding the key label.
     let search_end = grid.last_row.min(HEADER_SEARCH_ROWS - 1);
     let header_row = (grid.first_row..=search_end).find(|&r| {
-        (grid.first_col..=grid.last_col).any(|c| matches!(grid.get(r, c), Raw::Text(t) if header_label(&t).name == key))
+        (grid.first_col..=grid.last_col)
+            .any(|c| matches!(grid.get(r, c), Raw::Text(t) if header_label(&t).name == key))
     });
     let Some(header_row) = header_row else {
         out.problems.push(problem(
@@ -198,18 +198,27 @@ pub fn parse_sheet(ctx: &SheetContext<'_>, range: &Range<Data>) -> ParsedSheet {
                 Level::Note,
                 a1(header_row, c),
                 raw.display(),
-                format!("列 {} 出现两次，使用第一列 / column {} appears twice; the first one is used", label.name, label.name),
+                format!(
+                    "列 {} 出现两次，使用第一列 / column {} appears twice; the first one is used",
+                    label.name, label.name
+                ),
             )),
             Some(spec) => mapped.push(Mapped {
                 col: c,
                 spec,
-                unit: label.unit.map(|u| (u, UnitSource::Header)).unwrap_or(default_unit),
+                unit: label
+                    .unit
+                    .map(|u| (u, UnitSource::Header))
+                    .unwrap_or(default_unit),
             }),
             None => out.problems.push(problem(
                 Level::Note,
                 a1(header_row, c),
                 raw.display(),
-                format!("未知列 {} 已忽略 / unknown column {} ignored", label.name, label.name),
+                format!(
+                    "未知列 {} 已忽略 / unknown column {} ignored",
+                    label.name, label.name
+                ),
             )),
         }
     }
@@ -278,7 +287,8 @@ pub fn parse_sheet(ctx: &SheetContext<'_>, range: &Range<Data>) -> ParsedSheet {
             match normalize_cell(spec, &raw, m.unit, ctx.year) {
                 Ok(Some((value, unit, note))) => {
                     if let Some(note) = note {
-                        out.problems.push(problem(Level::Note, cell.clone(), raw.display(), note));
+                        out.problems
+                            .push(problem(Level::Note, cell.clone(), raw.display(), note));
                     }
                     cells.push(SourceCell {
                         field: spec.field,
@@ -290,7 +300,11 @@ pub fn parse_sheet(ctx: &SheetContext<'_>, range: &Range<Data>) -> ParsedSheet {
                     values[m.spec] = Some(value);
                 }
                 Ok(None) if spec.required || (is_events && Some(m.spec) == committee_col) => {
-                    row_errors.push((cell, raw.display(), format!("{}: {}", spec.label, CellError::Missing)));
+                    row_errors.push((
+                        cell,
+                        raw.display(),
+                        format!("{}: {}", spec.label, CellError::Missing),
+                    ));
                 }
                 Ok(None) => {}
                 Err(e) => {
@@ -378,8 +392,9 @@ fn normalize_cell(
     Ok(match spec.ty {
         FieldType::Text => plain(text_value(raw).map(Value::Text)),
         FieldType::CreditCode => plain(parse_credit_code(raw)?.map(Value::Text)),
-        FieldType::Money { signed } => parse_money(raw, unit.0, unit.1, signed)?
-            .map(|m| (Value::Money(m), Some(m.unit_applied()), None)),
+        FieldType::Money { signed } => {
+            parse_money(raw, unit.0, unit.1, signed)?.map(|m| (Value::Money(m), Some(m.unit_applied()), None))
+        }
         FieldType::Whole => plain(parse_whole(raw)?.map(Value::Int)),
         FieldType::YesNo => plain(parse_yes_no(raw)?.map(Value::Bool)),
         FieldType::Date => plain(parse_date(raw)?.map(Value::Date)),
@@ -417,7 +432,10 @@ fn normalize_cell(
                 if EVENT_KINDS.contains(&compact.as_str()) {
                     Some((Value::Text(compact), None, None))
                 } else {
-                    let note = format!("活动类型 {t} 不在 {} 之列，按“其他”统计 / counted as 其他", EVENT_KINDS.join(" "));
+                    let note = format!(
+                        "活动类型 {t} 不在 {} 之列，按“其他”统计 / counted as 其他",
+                        EVENT_KINDS.join(" ")
+                    );
                     Some((Value::Text("其他".into()), None, Some(note)))
                 }
             }
@@ -495,27 +513,50 @@ mod tests {
         let r = sheet(&[
             &[s("2023年度统计表")],
             &[s("填报单位：某公司    单位：亿元")],
-            &[s("统一社会信用代码"), s("企业\n名称"), s("营业收入"), s("纳税总额(万元)")],
+            &[
+                s("统一社会信用代码"),
+                s("企业\n名称"),
+                s("营业收入"),
+                s("纳税总额(万元)"),
+            ],
             &[s(CODE), s("甲"), Data::Float(1.5), s("2,000")],
         ]);
         let p = parse_sheet(&ctx(SheetKind::CompanyAnnual), &r);
         assert_eq!(p.records.len(), 1, "{:?}", p.problems);
         let rec = &p.records[0];
         assert_eq!(rec.row, 4);
-        let Some(Value::Money(rev)) = &rec.values[3] else { panic!() };
+        let Some(Value::Money(rev)) = &rec.values[3] else {
+            panic!()
+        };
         assert_eq!(rev.yuan.to_string(), "150000000");
-        let Some(Value::Money(tax)) = &rec.values[5] else { panic!() };
+        let Some(Value::Money(tax)) = &rec.values[5] else {
+            panic!()
+        };
         assert_eq!(tax.yuan.to_string(), "20000000");
-        assert!(rec.cells.iter().any(|c| c.cell == "C4" && c.unit.as_deref() == Some("亿元 (note)")));
+        assert!(rec
+            .cells
+            .iter()
+            .any(|c| c.cell == "C4" && c.unit.as_deref() == Some("亿元 (note)")));
     }
 
     #[test]
     fn missing_required_column_rejects_the_sheet_naming_labels_found() {
-        let r = sheet(&[&[s("统一社会信用代码"), s("营业收入")], &[s(CODE), Data::Float(1.0)]]);
+        let r = sheet(&[
+            &[s("统一社会信用代码"), s("营业收入")],
+            &[s(CODE), Data::Float(1.0)],
+        ]);
         let p = parse_sheet(&ctx(SheetKind::CompanyAnnual), &r);
         assert!(p.records.is_empty());
-        let reason = &p.problems.iter().find(|p| p.level == Level::Sheet).unwrap().reason;
-        assert!(reason.contains("企业名称") && reason.contains("营业收入"), "{reason}");
+        let reason = &p
+            .problems
+            .iter()
+            .find(|p| p.level == Level::Sheet)
+            .unwrap()
+            .reason;
+        assert!(
+            reason.contains("企业名称") && reason.contains("营业收入"),
+            "{reason}"
+        );
     }
 
     #[test]
@@ -572,7 +613,13 @@ mod tests {
         assert_eq!(p.records.len(), 1);
         assert_eq!(p.records[0].values[2], Some(Value::Text("其他".into())));
         assert_eq!(p.records[0].values[7], Some(Value::Text("金融投资专委会".into())));
-        assert!(p.problems.iter().any(|p| p.level == Level::Row && p.reason.contains("outside the reporting year")));
-        assert!(p.problems.iter().any(|p| p.level == Level::Note && p.reason.contains("其他")));
+        assert!(p
+            .problems
+            .iter()
+            .any(|p| p.level == Level::Row && p.reason.contains("outside the reporting year")));
+        assert!(p
+            .problems
+            .iter()
+            .any(|p| p.level == Level::Note && p.reason.contains("其他")));
     }
 }

@@ -44,7 +44,10 @@ pub fn parse_file(file: &InputFile) -> FileResult {
     result.sha256 = sha256_hex(&bytes);
     result.bytes = bytes.len() as u64;
     if bytes.is_empty() {
-        reject(&mut result, "文件为空（0 字节）/ the file is empty (0 bytes)".into());
+        reject(
+            &mut result,
+            "文件为空（0 字节）/ the file is empty (0 bytes)".into(),
+        );
         return result;
     }
     // A malformed file must not take the nightly run down with it, even if
@@ -57,7 +60,10 @@ pub fn parse_file(file: &InputFile) -> FileResult {
             return result;
         }
         Err(_) => {
-            reject(&mut result, "文件已损坏，无法读取 / the spreadsheet reader failed on this file (damaged file?)".into());
+            reject(
+                &mut result,
+                "文件已损坏，无法读取 / the spreadsheet reader failed on this file (damaged file?)".into(),
+            );
             return result;
         }
     };
@@ -152,8 +158,16 @@ fn parse_sheets(
             path: file.rel.clone(),
             sheet: String::new(),
             cell: String::new(),
-            raw: sheets.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", "),
-            reason: format!("找不到名为 {} 的工作表 / no sheet named {} found", expected.join("、"), expected.join(" / ")),
+            raw: sheets
+                .iter()
+                .map(|(n, _)| n.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            reason: format!(
+                "找不到名为 {} 的工作表 / no sheet named {} found",
+                expected.join("、"),
+                expected.join(" / ")
+            ),
         });
         return;
     }

@@ -94,8 +94,7 @@ pub fn float_to_decimal(f: f64) -> Result<Decimal, CellError> {
         });
     }
     let s = shortest_decimal(f);
-    s.parse::<Decimal>()
-        .map_err(|_| CellError::TooLarge { found: s })
+    s.parse::<Decimal>().map_err(|_| CellError::TooLarge { found: s })
 }
 
 /// Why one cell was not accepted. Messages are written for a secretariat
@@ -104,7 +103,9 @@ pub fn float_to_decimal(f: f64) -> Result<Decimal, CellError> {
 pub enum CellError {
     #[error("必填项为空 / required value is missing")]
     Missing,
-    #[error("应为数字（如 1234.5、1,234.5、约1234.5万），实际为 '{found}' / expected a number, found '{found}'")]
+    #[error(
+        "应为数字（如 1234.5、1,234.5、约1234.5万），实际为 '{found}' / expected a number, found '{found}'"
+    )]
     NotANumber { found: String },
     #[error("数值过大，无法精确保存：'{found}' / number too large to hold exactly")]
     TooLarge { found: String },

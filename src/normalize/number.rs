@@ -4,7 +4,7 @@ use std::fmt;
 
 use rust_decimal::Decimal;
 
-use super::{fold_width, float_to_decimal, CellError, Raw};
+use super::{float_to_decimal, fold_width, CellError, Raw};
 
 /// The three money units the contract knows. Values are stored in 元.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -143,7 +143,9 @@ fn parse_plain_number(t: &str) -> Option<Decimal> {
         return None;
     }
     let text = match frac_part {
-        Some(f) if !f.is_empty() => format!("{}.{f}", if digits.is_empty() { "0" } else { &digits }),
+        Some(f) if !f.is_empty() => {
+            format!("{}.{f}", if digits.is_empty() { "0" } else { &digits })
+        }
         _ => digits,
     };
     let value: Decimal = text.parse().ok()?;
@@ -193,19 +195,13 @@ pub fn parse_money(
     };
     let yuan = amount
         .checked_mul(unit.factor())
-        .ok_or_else(|| CellError::TooLarge {
-            found: raw.display(),
-        })?
+        .ok_or_else(|| CellError::TooLarge { found: raw.display() })?
         .normalize();
     if yuan.scale() > MONEY_SCALE {
-        return Err(CellError::TooPrecise {
-            found: raw.display(),
-        });
+        return Err(CellError::TooPrecise { found: raw.display() });
     }
     if !allow_negative && yuan.is_sign_negative() && !yuan.is_zero() {
-        return Err(CellError::Negative {
-            found: raw.display(),
-        });
+        return Err(CellError::Negative { found: raw.display() });
     }
     Ok(Some(Money { yuan, unit, source }))
 }
@@ -247,9 +243,11 @@ pub fn parse_whole(raw: &Raw) -> Result<Option<i64>, CellError> {
     let whole = !value.is_sign_negative() || value.is_zero();
     if value.fract().is_zero() && whole {
         use rust_decimal::prelude::ToPrimitive;
-        value.trunc().to_i64().map(Some).ok_or_else(|| CellError::TooLarge {
-            found: raw.display(),
-        })
+        value
+            .trunc()
+            .to_i64()
+            .map(Some)
+            .ok_or_else(|| CellError::TooLarge { found: raw.display() })
     } else {
         Err(CellError::NotWhole {
             found: raw.display().trim().to_string(),
@@ -299,8 +297,13 @@ mod tests {
     fn missing_marker_in_a_number_cell_is_missing_not_zero() {
         assert_eq!(parse_decimal_text("无").unwrap(), None);
         assert_eq!(
-            parse_money(&Raw::Text("N/A".into()), MoneyUnit::Wan, UnitSource::Default, false)
-                .unwrap(),
+            parse_money(
+                &Raw::Text("N/A".into()),
+                MoneyUnit::Wan,
+                UnitSource::Default,
+                false
+            )
+            .unwrap(),
             None
         );
     }
@@ -315,11 +318,26 @@ mod tests {
 
     #[test]
     fn money_cell_suffix_forms() {
-        assert_eq!(money(Raw::Text("3500万".into()), MoneyUnit::Yi).yuan, d("35000000"));
-        assert_eq!(money(Raw::Text("120,000元".into()), MoneyUnit::Yi).yuan, d("120000"));
-        assert_eq!(money(Raw::Text("1.2亿元".into()), MoneyUnit::Yuan).yuan, d("120000000"));
-        assert_eq!(money(Raw::Text("4049.22万元".into()), MoneyUnit::Yuan).yuan, d("40492200"));
-        assert_eq!(money(Raw::Text("超19565403900".into()), MoneyUnit::Yuan).yuan, d("19565403900"));
+        assert_eq!(
+            money(Raw::Text("3500万".into()), MoneyUnit::Yi).yuan,
+            d("35000000")
+        );
+        assert_eq!(
+            money(Raw::Text("120,000元".into()), MoneyUnit::Yi).yuan,
+            d("120000")
+        );
+        assert_eq!(
+            money(Raw::Text("1.2亿元".into()), MoneyUnit::Yuan).yuan,
+            d("120000000")
+        );
+        assert_eq!(
+            money(Raw::Text("4049.22万元".into()), MoneyUnit::Yuan).yuan,
+            d("40492200")
+        );
+        assert_eq!(
+            money(Raw::Text("超19565403900".into()), MoneyUnit::Yuan).yuan,
+            d("19565403900")
+        );
     }
 
     #[test]
@@ -347,7 +365,12 @@ mod tests {
 
     #[test]
     fn negative_money_is_rejected_where_the_column_forbids_it() {
-        let err = parse_money(&Raw::Text("－８００．３".into()), MoneyUnit::Wan, UnitSource::Note, false);
+        let err = parse_money(
+            &Raw::Text("－８００．３".into()),
+            MoneyUnit::Wan,
+            UnitSource::Note,
+            false,
+        );
         assert!(matches!(err, Err(CellError::Negative { .. })));
         let ok = parse_money(&Raw::Number(-4.65), MoneyUnit::Wan, UnitSource::Note, true).unwrap();
         assert_eq!(ok.unwrap().yuan, d("-46500"));
@@ -355,13 +378,29 @@ mod tests {
 
     #[test]
     fn error_cells_are_rejected() {
-        let err = parse_money(&Raw::Error("#DIV/0!".into()), MoneyUnit::Wan, UnitSource::Default, true);
-        assert_eq!(err, Err(CellError::ErrorCell { found: "#DIV/0!".into() }));
+        let err = parse_money(
+            &Raw::Error("#DIV/0!".into()),
+            MoneyUnit::Wan,
+            UnitSource::Default,
+            true,
+        );
+        assert_eq!(
+            err,
+            Err(CellError::ErrorCell {
+                found: "#DIV/0!".into()
+            })
+        );
     }
 
     #[test]
     fn unit_without_number_is_rejected() {
-        assert!(parse_money(&Raw::Text("万元".into()), MoneyUnit::Wan, UnitSource::Default, true).is_err());
+        assert!(parse_money(
+            &Raw::Text("万元".into()),
+            MoneyUnit::Wan,
+            UnitSource::Default,
+            true
+        )
+        .is_err());
     }
 
     #[test]

@@ -23,9 +23,7 @@ pub fn fold_width(s: &str) -> String {
 pub fn is_missing_marker(s: &str) -> bool {
     let folded = fold_width(s);
     let t = folded.trim();
-    t.is_empty()
-        || matches!(t, "-" | "—" | "/" | "无")
-        || t.eq_ignore_ascii_case("n/a")
+    t.is_empty() || matches!(t, "-" | "—" | "/" | "无") || t.eq_ignore_ascii_case("n/a")
 }
 
 /// A header cell after the contract's normalisation.
@@ -83,9 +81,7 @@ pub fn unit_note(cell: &str) -> Option<MoneyUnit> {
 
 fn unit_after_colon(after: &str) -> Option<MoneyUnit> {
     let after = after.trim_start_matches([' ', '\u{3000}', '\t']);
-    let after = after
-        .strip_prefix(':')
-        .or_else(|| after.strip_prefix('：'))?;
+    let after = after.strip_prefix(':').or_else(|| after.strip_prefix('：'))?;
     let after = after.trim_start_matches([' ', '\u{3000}', '\t']);
     for (label, unit) in [
         ("亿元", MoneyUnit::Yi),
@@ -107,8 +103,22 @@ fn is_punctuation(c: char) -> bool {
     c.is_ascii_punctuation()
         || matches!(
             c,
-            '，' | '。' | '；' | '：' | '、' | '（' | '）' | '【' | '】' | '！' | '？' | '“' | '”'
-                | '《' | '》' | '・' | '·'
+            '，' | '。'
+                | '；'
+                | '：'
+                | '、'
+                | '（'
+                | '）'
+                | '【'
+                | '】'
+                | '！'
+                | '？'
+                | '“'
+                | '”'
+                | '《'
+                | '》'
+                | '・'
+                | '·'
         )
 }
 
@@ -126,7 +136,9 @@ mod tests {
 
     #[test]
     fn missing_markers_are_missing_not_zero() {
-        for m in ["", "  ", "-", "—", "/", "无", "N/A", "n/a", " N/A ", "－", "\u{3000}"] {
+        for m in [
+            "", "  ", "-", "—", "/", "无", "N/A", "n/a", " N/A ", "－", "\u{3000}",
+        ] {
             assert!(is_missing_marker(m), "{m:?} should be missing");
         }
         for v in ["0", "无效", "--5", "a"] {
@@ -163,10 +175,7 @@ mod tests {
         assert_eq!(unit_note("单位：万元"), Some(MoneyUnit::Wan));
         assert_eq!(unit_note("金额单位:亿元"), Some(MoneyUnit::Yi));
         assert_eq!(unit_note("单位： 元"), Some(MoneyUnit::Yuan));
-        assert_eq!(
-            unit_note("填报单位：某某公司  单位：万元"),
-            Some(MoneyUnit::Wan)
-        );
+        assert_eq!(unit_note("填报单位：某某公司  单位：万元"), Some(MoneyUnit::Wan));
         assert_eq!(unit_note("单位：元（人民币）"), Some(MoneyUnit::Yuan));
         assert_eq!(unit_note("填报单位：金融投资专委会"), None);
         assert_eq!(unit_note("单位：万元人民币"), None);

@@ -136,20 +136,24 @@ pub fn parse_credit_code(raw: &Raw) -> Result<Option<String>, CellError> {
     };
     let chars: Vec<char> = code.chars().collect();
     if chars.len() != 18 {
-        return Err(bad(format!("长度为 {} 位，应为 18 位 / has {} characters, expected 18", chars.len(), chars.len())));
+        return Err(bad(format!(
+            "长度为 {} 位，应为 18 位 / has {} characters, expected 18",
+            chars.len(),
+            chars.len()
+        )));
     }
     let mut values = Vec::with_capacity(18);
     for c in &chars {
         match CODE_CHARS.find(*c) {
             Some(v) => values.push(v as u32),
-            None => return Err(bad(format!("含有不允许的字符 '{c}' / contains '{c}', not allowed by GB 32100-2015"))),
+            None => {
+                return Err(bad(format!(
+                    "含有不允许的字符 '{c}' / contains '{c}', not allowed by GB 32100-2015"
+                )))
+            }
         }
     }
-    let sum: u32 = values[..17]
-        .iter()
-        .zip(CODE_WEIGHTS)
-        .map(|(v, w)| v * w)
-        .sum();
+    let sum: u32 = values[..17].iter().zip(CODE_WEIGHTS).map(|(v, w)| v * w).sum();
     let check = (31 - sum % 31) % 31;
     let expected = CODE_CHARS.as_bytes()[check as usize] as char;
     if chars[17] != expected {
@@ -172,10 +176,7 @@ pub fn committee_from_note(cell: &str) -> Option<String> {
         .strip_prefix('：')
         .or_else(|| after.strip_prefix(':'))?
         .trim_start_matches([' ', '\u{3000}']);
-    let name: String = after
-        .chars()
-        .take_while(|c| !c.is_whitespace())
-        .collect();
+    let name: String = after.chars().take_while(|c| !c.is_whitespace()).collect();
     (!name.is_empty()).then_some(name)
 }
 
@@ -204,11 +205,26 @@ mod tests {
 
     #[test]
     fn dates_in_the_four_text_forms() {
-        assert_eq!(parse_date(&Raw::Text("2024-03-05".into())).unwrap(), date(2024, 3, 5));
-        assert_eq!(parse_date(&Raw::Text("2024/3/5".into())).unwrap(), date(2024, 3, 5));
-        assert_eq!(parse_date(&Raw::Text("2024.3.5".into())).unwrap(), date(2024, 3, 5));
-        assert_eq!(parse_date(&Raw::Text("2024年3月5日".into())).unwrap(), date(2024, 3, 5));
-        assert_eq!(parse_date(&Raw::Text(" 2024-03-05 00:00:00 ".into())).unwrap(), date(2024, 3, 5));
+        assert_eq!(
+            parse_date(&Raw::Text("2024-03-05".into())).unwrap(),
+            date(2024, 3, 5)
+        );
+        assert_eq!(
+            parse_date(&Raw::Text("2024/3/5".into())).unwrap(),
+            date(2024, 3, 5)
+        );
+        assert_eq!(
+            parse_date(&Raw::Text("2024.3.5".into())).unwrap(),
+            date(2024, 3, 5)
+        );
+        assert_eq!(
+            parse_date(&Raw::Text("2024年3月5日".into())).unwrap(),
+            date(2024, 3, 5)
+        );
+        assert_eq!(
+            parse_date(&Raw::Text(" 2024-03-05 00:00:00 ".into())).unwrap(),
+            date(2024, 3, 5)
+        );
     }
 
     #[test]
@@ -245,8 +261,14 @@ mod tests {
 
     #[test]
     fn committee_note_with_either_colon() {
-        assert_eq!(committee_from_note("填报单位：金融投资专委会").as_deref(), Some("金融投资专委会"));
-        assert_eq!(committee_from_note("填报单位: 大健康专委会  单位：万元").as_deref(), Some("大健康专委会"));
+        assert_eq!(
+            committee_from_note("填报单位：金融投资专委会").as_deref(),
+            Some("金融投资专委会")
+        );
+        assert_eq!(
+            committee_from_note("填报单位: 大健康专委会  单位：万元").as_deref(),
+            Some("大健康专委会")
+        );
         assert_eq!(committee_from_note("2023年活动台账"), None);
     }
 }
