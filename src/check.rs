@@ -10,6 +10,7 @@ use anyhow::{Context, Result};
 use calamine::Reader;
 
 use crate::cli::{Format, Global};
+use crate::emit::csv_row;
 use crate::ingest::{self, FolderKind, InputFile, Level, Problem};
 use crate::Outcome;
 
@@ -222,17 +223,7 @@ fn write_csv(out: &mut impl Write, problems: &[Problem]) -> Result<()> {
     writeln!(out, "level,path,sheet,cell,raw,reason")?;
     for p in problems {
         let fields = [p.level.label(), &p.path, &p.sheet, &p.cell, &p.raw, &p.reason];
-        let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
-        writeln!(out, "{}", line.join(","))?;
+        out.write_all(csv_row(&fields).as_bytes())?;
     }
     Ok(())
-}
-
-/// Quote a CSV field when needed (RFC 4180).
-pub fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
 }

@@ -11,8 +11,8 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::aggregate;
-use crate::check::csv_field;
 use crate::cli::{Format, Global};
+use crate::emit::csv_row;
 use crate::metrics::{self, Kind};
 use crate::Outcome;
 
@@ -120,8 +120,7 @@ pub fn explain(g: &Global, metric_id: &str, year: Option<i32>, format: Format) -
                     r.normalized.clone(),
                     r.value.normalize().to_string(),
                 ];
-                let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
-                writeln!(out, "{}", line.join(","))?;
+                out.write_all(csv_row(&fields).as_bytes())?;
             }
             writeln!(out, "total,,,,,,,{},,{}", e.unit, e.total)?;
         }

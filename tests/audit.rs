@@ -60,6 +60,19 @@ fn blank(row: &[Data]) -> bool {
     })
 }
 
+/// The 0-based column of the header cell whose label starts with `prefix`.
+fn column_of(file: &Path, sheet: &str, prefix: &str) -> u32 {
+    let mut wb = open_workbook_auto(file).unwrap();
+    let range = wb.worksheet_range(sheet).unwrap();
+    let (_, c0) = range.start().unwrap();
+    let header = range
+        .rows()
+        .find(|r| r.iter().any(|c| label(c) == "统一社会信用代码"))
+        .unwrap()
+        .to_vec();
+    header.iter().position(|c| label(c).starts_with(prefix)).unwrap() as u32 + c0
+}
+
 /// Count, independently of the pipeline, the non-empty rows below the
 /// header of every sheet the contract reads.
 fn independent_row_count(inputs: &Path) -> u64 {
@@ -161,42 +174,23 @@ fn accepted_plus_rejected_rows_account_for_every_input_row() {
     }
 }
 
-fn outputs_of(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| {
-            let p = e.unwrap().path();
-            (
-                p.file_name().unwrap().to_string_lossy().into_owned(),
-                std::fs::read(&p).unwrap(),
-            )
-        })
-        .collect();
-    files.sort();
-    files
-}
-
 #[test]
 fn two_runs_with_different_warehouses_and_threads_are_byte_identical() {
     let ws = Workspace::new();
     ws.generate(&["--members", "50", "--years", "2023,2024", "--seed", "6"]);
     let other = ws.dir.path().join("elsewhere");
     ws.cmd(&["run"]).env("RAYON_NUM_THREADS", "1").assert().success();
-    common::bin()
-        .args(["--inputs"])
-        .arg(ws.inputs())
-        .arg("--outputs")
-        .arg(other.join("outputs"))
-        .arg("--db")
-        .arg(other.join("another.duckdb"))
-        .arg("--queries")
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("queries"))
-        .arg("run")
-        .env("RAYON_NUM_THREADS", "2")
-        .assert()
-        .success();
-    let a = outputs_of(&ws.outputs().join("2024"));
-    let b = outputs_of(&other.join("outputs/2024"));
+    assert_cmd::Command::from_std(common::command_for(
+        &ws.inputs(),
+        &other.join("outputs"),
+        &other.join("another.duckdb"),
+    ))
+    .arg("run")
+    .env("RAYON_NUM_THREADS", "2")
+    .assert()
+    .success();
+    let a = common::files_of(&ws.outputs().join("2024"));
+    let b = common::files_of(&other.join("outputs/2024"));
     let names: Vec<&str> = a.iter().map(|f| f.0.as_str()).collect();
     for expected in [
         "headline.csv",
@@ -243,17 +237,7 @@ fn verify_passes_untouched_and_names_file_and_figure_after_an_edit() {
         .unwrap()
     };
     let file = ws.inputs().join(&rel);
-    let jobs_col = {
-        let mut wb = open_workbook_auto(&file).unwrap();
-        let range = wb.worksheet_range(&sheet).unwrap();
-        let (_, c0) = range.start().unwrap();
-        let header = range
-            .rows()
-            .find(|r| r.iter().any(|c| label(c) == "统一社会信用代码"))
-            .unwrap()
-            .to_vec();
-        header.iter().position(|c| label(c) == "从业人数").unwrap() as u32 + c0
-    };
+    let jobs_col = column_of(&file, &sheet, "从业人数");
     rewrite_workbook(&file, |s, r, c, _| {
         (s == sheet && r + 1 == row_no as u32 && c == jobs_col).then_some(Data::Float(123_457.0))
     });
@@ -338,21 +322,7 @@ fn a_yuan_for_wan_slip_is_flagged_against_the_previous_year_not_rejected() {
         .unwrap()
         .contains(&code));
     let file = ws.inputs().join(&rel);
-    let col = {
-        let mut wb = open_workbook_auto(&file).unwrap();
-        let range = wb.worksheet_range(&sheet).unwrap();
-        let (_, c0) = range.start().unwrap();
-        let header = range
-            .rows()
-            .find(|r| r.iter().any(|c| label(c) == "统一社会信用代码"))
-            .unwrap()
-            .to_vec();
-        header
-            .iter()
-            .position(|c| label(c).starts_with("营业收入"))
-            .unwrap() as u32
-            + c0
-    };
+    let col = column_of(&file, &sheet, "营业收入");
     // The clerk typed the figure in 元 into a 万元 column: ×10,000.
     let slip = |f: f64| Data::Float((f * 10_000.0 * 1e6).round() / 1e6);
     rewrite_workbook(&file, |s, r, c, d| {

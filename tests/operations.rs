@@ -12,50 +12,23 @@ use common::Workspace;
 use predicates::str::contains;
 
 fn outputs(ws: &Workspace, year: i32) -> Vec<(String, Vec<u8>)> {
-    let dir = ws.outputs().join(year.to_string());
-    let mut files: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| {
-            let p = e.unwrap().path();
-            (
-                p.file_name().unwrap().to_string_lossy().into_owned(),
-                std::fs::read(&p).unwrap(),
-            )
-        })
-        .collect();
-    files.sort();
-    files
+    common::files_of(&ws.outputs().join(year.to_string()))
 }
 
 /// Run cold on the same inputs into a fresh warehouse and outputs folder,
 /// and return its outputs of `year`.
 fn cold_outputs(inputs: &Path, year: i32) -> Vec<(String, Vec<u8>)> {
     let cold = tempfile::tempdir().unwrap();
-    common::bin()
-        .arg("--inputs")
-        .arg(inputs)
-        .arg("--outputs")
-        .arg(cold.path().join("outputs"))
-        .arg("--db")
-        .arg(cold.path().join("cold.duckdb"))
-        .arg("--queries")
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("queries"))
-        .args(["run", "--full", "--year", &year.to_string()])
-        .assert()
-        .success();
-    let dir = cold.path().join("outputs").join(year.to_string());
-    let mut files: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| {
-            let p = e.unwrap().path();
-            (
-                p.file_name().unwrap().to_string_lossy().into_owned(),
-                std::fs::read(&p).unwrap(),
-            )
-        })
-        .collect();
-    files.sort();
-    files
+    let outputs = cold.path().join("outputs");
+    assert_cmd::Command::from_std(common::command_for(
+        inputs,
+        &outputs,
+        &cold.path().join("cold.duckdb"),
+    ))
+    .args(["run", "--full", "--year", &year.to_string()])
+    .assert()
+    .success();
+    common::files_of(&outputs.join(year.to_string()))
 }
 
 #[test]
@@ -136,15 +109,7 @@ fn a_killed_run_leaves_outputs_that_a_rerun_makes_identical_to_an_uninterrupted_
     ws.generate(&["--members", "120", "--years", "2023,2024", "--seed", "31"]);
     let want = cold_outputs(&ws.inputs(), 2024);
     for delay_ms in [5, 40, 120, 300, 700] {
-        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("chamberstat"))
-            .arg("--inputs")
-            .arg(ws.inputs())
-            .arg("--outputs")
-            .arg(ws.outputs())
-            .arg("--db")
-            .arg(ws.db())
-            .arg("--queries")
-            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("queries"))
+        let mut child = common::command_for(&ws.inputs(), &ws.outputs(), &ws.db())
             .args(["run", "--year", "2024"])
             .stderr(std::process::Stdio::null())
             .spawn()
@@ -248,6 +213,7 @@ fn schedules_name_the_real_binary_and_valid_flags() {
     if let Ok(out) = std::process::Command::new("systemd-analyze")
         .arg("verify")
         .arg(dir.join("chamberstat.timer"))
+        .arg(dir.join("chamberstat.service"))
         .output()
     {
         let text = String::from_utf8_lossy(&out.stderr);

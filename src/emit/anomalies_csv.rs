@@ -3,7 +3,7 @@
 //! `queries/70_anomalies.sql`) — usually a 元/万元 slip. Flags for a person
 //! to look at; the figures keep the submitted value.
 
-use crate::check::csv_field;
+use crate::emit::csv_row;
 use crate::emit::rejects_csv::neutralize;
 
 pub const FILE_NAME: &str = "anomalies.csv";
@@ -58,9 +58,7 @@ pub fn render(rows: &[Anomaly]) -> Vec<u8> {
             a.factor_label(),
             neutralize(&a.previous_path),
         ];
-        let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
-        out.push_str(&line.join(","));
-        out.push('\n');
+        out.push_str(&csv_row(&fields));
     }
     out.into_bytes()
 }

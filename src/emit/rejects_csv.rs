@@ -7,7 +7,7 @@
 //! the file never executes it (OWASP's advice on CSV injection): a field
 //! starting with `=`, `+`, `-`, `@`, tab or CR gets a leading `'`.
 
-use crate::check::csv_field;
+use crate::emit::csv_row;
 
 pub const FILE_NAME: &str = "rejects.csv";
 
@@ -59,9 +59,7 @@ pub fn render(rows: &[RejectRow]) -> Vec<u8> {
             neutralize(&r.raw),
             neutralize(&r.reason),
         ];
-        let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
-        out.push_str(&line.join(","));
-        out.push('\n');
+        out.push_str(&csv_row(&fields));
     }
     out.into_bytes()
 }

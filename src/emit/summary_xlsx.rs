@@ -12,7 +12,7 @@ use rust_xlsxwriter::{
 };
 
 use super::frames::{ColKind, Frame};
-use crate::check::csv_field;
+use crate::emit::csv_field;
 use crate::emit::rejects_csv::neutralize;
 use crate::metrics::{Kind, METRICS};
 

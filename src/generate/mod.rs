@@ -52,6 +52,21 @@ struct Recorded<'a> {
 
 pub const RECORD_FILE: &str = "generate.json";
 
+/// Files written and their contribution to the known answer.
+#[derive(Debug, Default)]
+struct Written {
+    files: usize,
+    truth: YearTruth,
+}
+
+impl Written {
+    fn merge(mut a: Self, b: Self) -> Result<Self> {
+        a.files += b.files;
+        a.truth += &b.truth;
+        Ok(a)
+    }
+}
+
 pub fn generate(args: &GenerateArgs) -> Result<GenerateReport> {
     if args.years.is_empty() || args.members == 0 {
         bail!("generate needs at least one year and one member");
@@ -82,29 +97,17 @@ pub fn generate(args: &GenerateArgs) -> Result<GenerateReport> {
 
     let mut cumulative = Decimal::ZERO;
     for &year in &years {
-        let (n, mut t) = companies
+        let by_companies = companies
             .par_iter()
             .map(|c| write_company(out, &p, &companies, c, year))
-            .try_reduce(
-                || (0, YearTruth::default()),
-                |(n1, mut a), (n2, b)| {
-                    a += &b;
-                    Ok((n1 + n2, a))
-                },
-            )?;
-        files += n;
-        let (n, ev) = (0..COMMITTEES.len())
+            .try_reduce(Written::default, Written::merge)?;
+        let by_committees = (0..COMMITTEES.len())
             .into_par_iter()
             .map(|i| write_committee(out, &p, i, year))
-            .try_reduce(
-                || (0, YearTruth::default()),
-                |(n1, mut a), (n2, b)| {
-                    a += &b;
-                    Ok((n1 + n2, a))
-                },
-            )?;
-        files += n;
-        t += &ev;
+            .try_reduce(Written::default, Written::merge)?;
+        files += by_companies.files + by_committees.files;
+        let mut t = by_companies.truth;
+        t += &by_committees.truth;
         files += write_junk(out, &p, year)?;
         cumulative += t.financing;
         let headline = truth::headline(year, &t, cumulative, &banks, &districts);
@@ -338,23 +341,23 @@ fn company_workbook(
 
 /// Write the files of one company for one year; return the file count and
 /// the company's contribution to the known answer.
-fn write_company(
-    out: &Path,
-    p: &Params,
-    all: &[Company],
-    c: &Company,
-    year: i32,
-) -> Result<(usize, YearTruth)> {
+fn write_company(out: &Path, p: &Params, all: &[Company], c: &Company, year: i32) -> Result<Written> {
     let sub = world::submission(p, c, year);
     let contribution = truth::company(c, year, sub.as_ref());
     // A subsidiary reports inside its group's file when the group submits.
     if let Some(parent) = c.group_parent {
         if world::submission(p, &all[parent], year).is_some() {
-            return Ok((0, contribution));
+            return Ok(Written {
+                files: 0,
+                truth: contribution,
+            });
         }
     }
     let Some(sub) = sub else {
-        return Ok((0, contribution));
+        return Ok(Written {
+            files: 0,
+            truth: contribution,
+        });
     };
     let subsidiaries: Vec<(&Company, Submission)> = all
         .get(c.idx + 1)
@@ -371,12 +374,15 @@ fn write_company(
         company_workbook(out, p, year, &format!("{base}_初版.xlsx"), &[(c, draft)])?;
         files += 1;
     }
-    Ok((files, contribution))
+    Ok(Written {
+        files,
+        truth: contribution,
+    })
 }
 
-fn write_committee(out: &Path, p: &Params, i: usize, year: i32) -> Result<(usize, YearTruth)> {
+fn write_committee(out: &Path, p: &Params, i: usize, year: i32) -> Result<Written> {
     let Some(events) = world::committee_events(p, i, year) else {
-        return Ok((0, YearTruth::default()));
+        return Ok(Written::default());
     };
     let name = COMMITTEES[i];
     let mut rng = Rng::new(p.seed, &format!("committee-file/{i}/{year}"));
@@ -433,7 +439,10 @@ fn write_committee(out: &Path, p: &Params, i: usize, year: i32) -> Result<(usize
             .join(format!("{:02}_{name}.xlsx", i + 1)),
         &mut wb,
     )?;
-    Ok((1, truth::committee(&events)))
+    Ok(Written {
+        files: 1,
+        truth: truth::committee(&events),
+    })
 }
 
 /// Files every real inbox has: a committee nobody knows, an Office lock

@@ -37,6 +37,37 @@ pub fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// The binary with explicit inputs, outputs, warehouse and the project's
+/// queries, as a plain std command (spawnable, killable).
+pub fn command_for(inputs: &Path, outputs: &Path, db: &Path) -> std::process::Command {
+    let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("chamberstat"));
+    c.arg("--inputs")
+        .arg(inputs)
+        .arg("--outputs")
+        .arg(outputs)
+        .arg("--db")
+        .arg(db)
+        .arg("--queries")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("queries"));
+    c
+}
+
+/// Every file of a folder with its bytes, by name.
+pub fn files_of(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let p = e.unwrap().path();
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read(&p).unwrap(),
+            )
+        })
+        .collect();
+    files.sort();
+    files
+}
+
 /// A scratch workspace: `inputs/` (copied or generated), `outputs/`, and a
 /// warehouse inside outputs.
 pub struct Workspace {
@@ -65,16 +96,8 @@ impl Workspace {
     /// `chamberstat <args>` with this workspace's folders and the project's
     /// queries.
     pub fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = bin();
-        c.arg("--inputs")
-            .arg(self.inputs())
-            .arg("--outputs")
-            .arg(self.outputs())
-            .arg("--db")
-            .arg(self.db())
-            .arg("--queries")
-            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("queries"))
-            .args(args);
+        let mut c = Command::from_std(command_for(&self.inputs(), &self.outputs(), &self.db()));
+        c.args(args);
         c
     }
 
