@@ -33,7 +33,9 @@ fn main() {
     let cells: usize = files
         .par_iter()
         .map(|f| {
-            let Ok(mut wb) = open_workbook_auto(f) else { return 0 };
+            let Ok(mut wb) = open_workbook_auto(f) else {
+                return 0;
+            };
             wb.sheet_names()
                 .iter()
                 .filter_map(|n| wb.worksheet_range(n).ok())

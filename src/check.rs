@@ -23,6 +23,9 @@ pub struct CheckReport {
     /// Where each reported path is on disk (for `--annotate`).
     #[serde(skip)]
     pub sources: std::collections::HashMap<String, PathBuf>,
+    /// Accepted 年度数据 rows with their year, for the year-over-year flags.
+    #[serde(skip)]
+    annual: Vec<(String, Option<i32>, ingest::Record)>,
 }
 
 impl CheckReport {
@@ -44,6 +47,7 @@ pub fn check(g: &Global, paths: &[PathBuf], format: Format, annotate: Option<&Pa
     for target in &targets {
         check_path(target, &mut report)?;
     }
+    flag_against_previous_year(&g.db, &mut report);
     if let Some(dir) = annotate {
         let n = crate::annotate::annotate(
             &report.problems,
@@ -120,6 +124,82 @@ fn add(report: &mut CheckReport, result: ingest::FileResult) {
     report.files_checked += 1;
     report.rows_accepted += result.records.len() as u64;
     report.problems.extend(result.problems);
+    for rec in result.records {
+        if rec.kind == ingest::SheetKind::CompanyAnnual {
+            report
+                .annual
+                .push((result.file.rel.clone(), result.file.year, rec));
+        }
+    }
+}
+
+/// Flag values that moved ×1,000 or more against what the warehouse holds
+/// for the company's previous year (the typical 元/万元 slip). Needs a
+/// warehouse from an earlier run; without one (or while a run holds it)
+/// there is nothing to compare and nothing is flagged.
+fn flag_against_previous_year(db: &Path, report: &mut CheckReport) {
+    if report.annual.is_empty() || !db.exists() {
+        return;
+    }
+    let conn = duckdb::Config::default()
+        .access_mode(duckdb::AccessMode::ReadOnly)
+        .and_then(|c| duckdb::Connection::open_with_flags(db, c));
+    let Ok(conn) = conn else {
+        tracing::warn!(db = %db.display(), "warehouse busy or unreadable; no year-over-year flags");
+        return;
+    };
+    let Ok(mut stmt) = conn.prepare(
+        "SELECT field, CAST(value AS VARCHAR) FROM company_values WHERE credit_code = ? AND year = ?",
+    ) else {
+        return;
+    };
+    let fields = ingest::SheetKind::CompanyAnnual.columns();
+    let mut flags = Vec::new();
+    for (path, year, rec) in &report.annual {
+        let (Some(year), Some(ingest::Value::Text(code))) = (year, &rec.values[0]) else {
+            continue;
+        };
+        let Ok(rows) = stmt.query_map(duckdb::params![code, year - 1], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        }) else {
+            continue;
+        };
+        let previous: std::collections::HashMap<String, String> = rows.flatten().collect();
+        for (i, col) in fields.iter().enumerate() {
+            let current = match &rec.values[i] {
+                Some(ingest::Value::Money(m)) => m.yuan,
+                Some(ingest::Value::Int(n)) => rust_decimal::Decimal::from(*n),
+                _ => continue,
+            };
+            let Some(prev) = previous
+                .get(col.field)
+                .and_then(|v| v.parse::<rust_decimal::Decimal>().ok())
+            else {
+                continue;
+            };
+            let thousand = rust_decimal::Decimal::from(1000);
+            let (a, b) = (current.abs(), prev.abs());
+            if a.is_zero() || b.is_zero() || (a < b * thousand && b < a * thousand) {
+                continue;
+            }
+            let cell = rec.cells.iter().find(|c| c.field == col.field);
+            flags.push(Problem {
+                level: Level::Flag,
+                path: path.clone(),
+                sheet: rec.sheet.clone(),
+                cell: cell.map(|c| c.cell.clone()).unwrap_or_default(),
+                raw: cell.map(|c| c.raw.clone()).unwrap_or_default(),
+                reason: format!(
+                    "{}：{} 元，上年 {} 元，变化超过 1000 倍（元/万元填错？）/ moved ×1000 or more against {} ({prev})",
+                    col.label,
+                    current.normalize(),
+                    prev.normalize(),
+                    year - 1
+                ),
+            });
+        }
+    }
+    report.problems.extend(flags);
 }
 
 fn looks_like_inputs_root(dir: &Path) -> bool {

@@ -332,6 +332,22 @@ fn a_yuan_for_wan_slip_is_flagged_against_the_previous_year_not_rejected() {
             other => other.clone(),
         })
     });
+    // `check` flags it before any run, against the warehouse's 2023 row.
+    let out = ws
+        .cmd(&["check", "--format", "json"])
+        .assert()
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert!(
+        v["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["level"] == "flag" && p["path"] == rel.as_str()),
+        "check flags the slip"
+    );
     ws.run_year(2024);
     let flags = std::fs::read_to_string(ws.outputs().join("2024/anomalies.csv")).unwrap();
     let line = flags

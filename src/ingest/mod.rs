@@ -85,6 +85,8 @@ pub enum Level {
     Skipped,
     /// Accepted with a remark (unknown column, 活动类型 read as 其他, …).
     Note,
+    /// Accepted, but moved ×1,000 or more against the previous year.
+    Flag,
 }
 
 impl Level {
@@ -96,6 +98,7 @@ impl Level {
             Level::Cell => "cell",
             Level::Skipped => "skipped",
             Level::Note => "note",
+            Level::Flag => "flag",
         }
     }
 }
