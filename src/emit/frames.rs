@@ -160,8 +160,8 @@ fn build(
                 (*name).into(),
                 cells
                     .iter()
-                    .map(|r| decimal_f64(r[i].dec()))
-                    .collect::<Vec<f64>>(),
+                    .map(|r| (!matches!(r[i], Cell::Null)).then(|| decimal_f64(r[i].dec())))
+                    .collect::<Vec<Option<f64>>>(),
             ),
         };
         df_cols.push(col);
@@ -199,6 +199,8 @@ enum Cell {
     T(String),
     I(i64),
     D(Decimal),
+    /// No value (an empty cell).
+    Null,
 }
 
 impl Cell {
@@ -218,7 +220,7 @@ impl Cell {
         match self {
             Cell::D(d) => *d,
             Cell::I(i) => Decimal::from(*i),
-            Cell::T(_) => Decimal::ZERO,
+            Cell::T(_) | Cell::Null => Decimal::ZERO,
         }
     }
     fn exact(&self) -> String {
@@ -226,6 +228,7 @@ impl Cell {
             Cell::T(s) => s.clone(),
             Cell::I(i) => i.to_string(),
             Cell::D(d) => metrics::fixed(*d, 2),
+            Cell::Null => String::new(),
         }
     }
 }
@@ -277,6 +280,11 @@ fn value_cell(kind: Kind, v: Decimal) -> Cell {
     }
 }
 
+/// `v / by`, rounded half away from zero to two decimals (headline.md's rule).
+fn scaled(v: Decimal, by: i64) -> Decimal {
+    (v / Decimal::from(by)).round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+}
+
 /// 总览: the headline, one metric a row.
 fn overview(h: &Headline) -> Result<Frame> {
     let cells = h
@@ -288,6 +296,12 @@ fn overview(h: &Headline) -> Result<Frame> {
                 Cell::T(m.id.into()),
                 value_cell(m.kind, *v),
                 Cell::T(m.unit.into()),
+                // As the materials print it: 亿元, or 万 for persons.
+                match (m.kind, m.unit) {
+                    (Kind::Money, _) => Cell::D(scaled(*v, 100_000_000)),
+                    (Kind::Count, "人") | (Kind::Count, "人次") => Cell::D(scaled(*v, 10_000)),
+                    _ => Cell::Null,
+                },
             ]
         })
         .collect();
@@ -295,7 +309,13 @@ fn overview(h: &Headline) -> Result<Frame> {
         "总览",
         "headline_overview.csv",
         format!("{} 年度主要数据", h.year),
-        &[("指标", Text), ("id", Text), ("数值", Money), ("单位", Text)],
+        &[
+            ("指标", Text),
+            ("id", Text),
+            ("数值", Money),
+            ("单位", Text),
+            ("亿元 / 万", Money),
+        ],
         cells,
         false,
     )
