@@ -23,6 +23,8 @@ pub fn init(g: &Global) {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
+        // Colours only for a person at a terminal, never in cron's log file.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(false);
     // A second init (tests calling the library twice) is harmless.
     let _ = match g.log_format {

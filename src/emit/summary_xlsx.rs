@@ -54,9 +54,18 @@ pub fn render(frames: &[Frame]) -> Result<Vec<u8>> {
             .set_dtype_int_format(&count)
             .set_autofit(true)
             .set_autofit_max_width(60);
-        writer
-            .write_dataframe_to_worksheet(&frame.df, ws, HEADER_ROW, 0)
-            .with_context(|| format!("cannot write sheet {}", frame.sheet))?;
+        if frame.df.height() == 0 {
+            // Nothing to tabulate this year: the header and a plain remark
+            // (an Excel table needs at least one row).
+            for (c, name) in frame.df.get_column_names().iter().enumerate() {
+                ws.write_string_with_format(HEADER_ROW, c as u16, name.as_str(), &header)?;
+            }
+            ws.write_string(HEADER_ROW + 1, 0, "（本年度无数据）")?;
+        } else {
+            writer
+                .write_dataframe_to_worksheet(&frame.df, ws, HEADER_ROW, 0)
+                .with_context(|| format!("cannot write sheet {}", frame.sheet))?;
+        }
         let rows = frame.text.len() as u32;
         if frame.sheet == "总览" {
             // One value column for every metric: counts without decimals.
