@@ -32,7 +32,8 @@ if [ ! -f "$dir/inputs/generate.json" ]; then
   grep -E "Elapsed|Maximum resident" "$dir/generate.time"
 fi
 cs() { "$bin" -q --inputs "$dir/inputs" --outputs "$dir/outputs" --db "$dir/outputs/warehouse.duckdb" "$@"; }
-one_file="$(ls "$dir"/inputs/2024/companies/0*.xlsx | head -1)"
+companies=("$dir"/inputs/2024/companies/0*.xlsx)
+one_file="${companies[0]}"
 touch_one() { cp "$one_file" "$dir/one.bak"; printf 'x' >> "$one_file"; }
 restore_one() { cp "$dir/one.bak" "$one_file"; }
 

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use calamine::Reader;
+use rayon::prelude::*;
 
 use crate::cli::{Format, Global};
 use crate::emit::csv_row;
@@ -79,8 +80,10 @@ fn check_path(target: &Path, report: &mut CheckReport) -> Result<()> {
         report
             .problems
             .extend(discovery.skipped.into_iter().map(|(_, p)| p));
-        for file in &discovery.files {
-            add(report, ingest::parse_file(file));
+        // Files are independent: parse in parallel, report in path order.
+        let results: Vec<_> = discovery.files.par_iter().map(ingest::parse_file).collect();
+        for result in results {
+            add(report, result);
         }
         return Ok(());
     }

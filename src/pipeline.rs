@@ -70,39 +70,85 @@ pub fn discover(inputs: &Path) -> Result<Discovery> {
     ingest::discover(inputs)
 }
 
-/// Ingest, load and aggregate the discovered inputs into `conn`
-/// (incrementally unless `full`), with a progress bar on a terminal.
+/// Ingest and load the discovered inputs into `conn` (incrementally unless
+/// `full`), with a progress bar on a terminal.
+pub fn load_inputs(
+    conn: &mut Connection,
+    discovery: &Discovery,
+    full: bool,
+) -> Result<(IngestReport, LoadReport)> {
+    let _s = tracing::info_span!("load", files = discovery.files.len()).entered();
+    let bar = progress_bar(discovery.files.len() as u64);
+    let mut tick = |file: &ingest::FileResult| {
+        tracing::debug!(
+            file = %file.file.rel,
+            rows = file.records.len(),
+            problems = file.problems.len(),
+            "parsed"
+        );
+        if let Some(bar) = &bar {
+            bar.inc(1);
+        }
+    };
+    let loaded = load::load(conn, discovery, full, &mut tick)?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    Ok(loaded)
+}
+
+/// Run the queries (logged as its own stage).
+pub fn aggregate_figures(conn: &mut Connection, queries: &[QueryFile]) -> Result<AggregateReport> {
+    let _s = tracing::info_span!("aggregate").entered();
+    aggregate::aggregate(conn, queries)
+}
+
+/// Ingest, load and aggregate the discovered inputs into `conn`.
 pub fn build(
     conn: &mut Connection,
     discovery: Discovery,
     queries: &[QueryFile],
     full: bool,
 ) -> Result<Build> {
-    let (ingest_report, load_report) = {
-        let _s = tracing::info_span!("load", files = discovery.files.len()).entered();
-        let bar = progress_bar(discovery.files.len() as u64);
-        let mut tick = |file: &ingest::FileResult| {
-            tracing::debug!(file = %file.file.rel, rows = file.records.len(), problems = file.problems.len(), "parsed");
-            if let Some(bar) = &bar {
-                bar.inc(1);
-            }
-        };
-        let loaded = load::load(conn, &discovery, full, &mut tick)?;
-        if let Some(bar) = bar {
-            bar.finish_and_clear();
-        }
-        loaded
-    };
-    let aggregate_report = {
-        let _s = tracing::info_span!("aggregate").entered();
-        aggregate::aggregate(conn, queries)?
-    };
+    let (ingest_report, load_report) = load_inputs(conn, &discovery, full)?;
+    let aggregate_report = aggregate_figures(conn, queries)?;
     Ok(Build {
         discovery,
         ingest: ingest_report,
         load: load_report,
         aggregate: aggregate_report,
     })
+}
+
+/// True when the year's outputs were written by this program version from
+/// exactly these input and query files and are untouched since: the
+/// manifest says so, file by file. Then a run with nothing new has nothing
+/// to recompute.
+fn outputs_current(
+    g: &Global,
+    conn: &Connection,
+    discovery: &Discovery,
+    queries: &[QueryFile],
+    year: i32,
+) -> Result<bool> {
+    let dir = g.outputs.join(year.to_string());
+    let Ok(m) = manifest::read(&dir.join(manifest::FILE_NAME)) else {
+        return Ok(false);
+    };
+    if m.version != env!("CARGO_PKG_VERSION")
+        || m.year != year
+        || m.inputs_dir != g.inputs.to_string_lossy()
+        || m.queries != manifest::query_hashes(queries)
+        || m.duckdb_version != manifest::duckdb_version(conn)?
+    {
+        return Ok(false);
+    }
+    if m.inputs != manifest::input_hashes(conn, &g.inputs, discovery)? {
+        return Ok(false);
+    }
+    Ok(m.outputs
+        .iter()
+        .all(|f| std::fs::read(dir.join(&f.path)).is_ok_and(|b| manifest::hash_bytes(&f.path, &b) == *f)))
 }
 
 /// A bar over files, only when a person watches (stderr is a terminal and
@@ -132,11 +178,30 @@ pub fn run(
     let queries = aggregate::read_queries(&g.queries)?;
     let _lock = crate::lock::acquire(&g.db, lock_timeout)?;
     let mut conn = load::open(&g.db)?;
-    let built = build(&mut conn, discovery, &queries, full)?;
+    let (ingest_report, load_report) = load_inputs(&mut conn, &discovery, full)?;
+    let nothing_new = !full && load_report.files_parsed == 0 && load_report.files_dropped == 0;
+    let up_to_date = nothing_new && outputs_current(g, &conn, &discovery, &queries, year)?;
+    let aggregate_report = if up_to_date {
+        tracing::info!(
+            year,
+            "no input, query or output changed since the last run; outputs are current"
+        );
+        AggregateReport::default()
+    } else {
+        aggregate_figures(&mut conn, &queries)?
+    };
+    let built = Build {
+        discovery,
+        ingest: ingest_report,
+        load: load_report,
+        aggregate: aggregate_report,
+    };
     let totals = load::totals(&conn)?;
     let rules = rule_counts(&conn, year)?;
-    let headline = aggregate::headline(&conn, year)?;
-    let outputs = {
+    let outputs = if up_to_date {
+        Vec::new()
+    } else {
+        let headline = aggregate::headline(&conn, year)?;
         let _s = tracing::info_span!("emit", year).entered();
         emit_year(g, &conn, &built, &queries, &headline)?
     };
@@ -157,6 +222,7 @@ pub fn run(
         files_rejected = report.totals.files_rejected,
         files_parsed = report.load.files_parsed,
         files_reused = report.load.files_reused,
+        outputs_rewritten = !report.outputs.is_empty(),
         rows_accepted = report.totals.rows_accepted,
         rows_rejected = report.totals.rows_rejected,
         superseded = report.rules.superseded_submissions,

@@ -37,8 +37,8 @@ impl Rng {
         lo + (self.0.next_u64() % span) as i64
     }
 
-    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.range(0, items.len() as i64 - 1) as usize]
+    pub fn pick<T: Copy>(&mut self, items: &[T]) -> T {
+        items[self.range(0, items.len() as i64 - 1) as usize]
     }
 
     /// Index drawn with the given relative weights.

@@ -86,7 +86,7 @@ const NAME_SUFFIX: [&str; 8] = [
 
 fn credit_code(rng: &mut Rng) -> String {
     let mut s = String::from("91");
-    s.push_str(*rng.pick(&REGIONS));
+    s.push_str(rng.pick(&REGIONS));
     for _ in 0..9 {
         s.push(ORG_CHARS.as_bytes()[rng.range(0, 30) as usize] as char);
     }
@@ -131,7 +131,7 @@ pub fn companies(p: &Params) -> Vec<Company> {
             }
         }
         let tier = tier.unwrap_or_else(|| TIERS[4 + rng.weighted(&[0.1, 0.25, 0.65])]);
-        let committee = rng.chance(0.8).then(|| *rng.pick(&COMMITTEES));
+        let committee = rng.chance(0.8).then(|| rng.pick(&COMMITTEES));
         let joined = if rng.chance(0.06) {
             // Joins during the reporting years.
             ymd(
@@ -348,7 +348,7 @@ fn draw_submission(p: &Params, c: &Company, year: i32, yi: i32, rng: &mut Rng, t
         donations: (!rng.chance(0.15)).then(|| money(c.size * 9.5e4 * (0.5 + rng.unit()))),
         listed,
         stock_code: (listed == Some(true))
-            .then(|| format!("{}", rng.pick(&["600", "601", "688", "300", "002"])))
+            .then(|| rng.pick(&["600", "601", "688", "300", "002"]).to_string())
             .map(|pre| format!("{pre}{:03}", rng.range(0, 999))),
         leading: if rng.chance(d * 0.3) {
             None
@@ -373,8 +373,8 @@ fn draw_submission(p: &Params, c: &Company, year: i32, yi: i32, rng: &mut Rng, t
     if rng.chance(fin_p) {
         for _ in 0..rng.range(1, 3) {
             financing.push(FinancingRow {
-                institution: *rng.pick(&BANKS),
-                kind: *rng.pick(&FIN_KINDS),
+                institution: rng.pick(&BANKS),
+                kind: rng.pick(&FIN_KINDS),
                 amount: money(c.size.min(60.0) * 3.0e7 * (0.3 + rng.unit())),
                 date: ymd(year, rng.range(1, 12) as u32, rng.range(1, 28) as u32),
                 facilitated: match rng.weighted(&[0.8, 0.12, 0.08]) {
@@ -467,8 +467,8 @@ pub fn committee_events(p: &Params, committee: usize, year: i32) -> Option<Vec<E
             kind,
             companies: rng.chance(0.9).then(|| rng.range(1, 60)),
             participants: rng.chance(0.95).then(|| rng.range(15, 400)),
-            place: rng.chance(0.8).then(|| *rng.pick(&PLACES)),
-            partner: rng.chance(0.4).then(|| *rng.pick(&PARTNERS)),
+            place: rng.chance(0.8).then(|| rng.pick(&PLACES)),
+            partner: rng.chance(0.4).then(|| rng.pick(&PARTNERS)),
             out_of_year: false,
             duplicate: false,
         });

@@ -76,8 +76,8 @@ pub fn write_table(wb: &mut Workbook, rng: &mut Rng, drift: f64, t: &Table) -> R
         let default = t.note_unit.unwrap_or(MoneyUnit::Wan);
         let label = spell_label(rng, drift, t.labels[i]);
         if money_col[i] && rng.chance(0.4) {
-            let unit = *rng.pick(&UNITS);
-            let (open, close) = *rng.pick(&[("(", ")"), ("（", "）"), ("[", "]")]);
+            let unit = rng.pick(&UNITS);
+            let (open, close) = rng.pick(&[("(", ")"), ("（", "）"), ("[", "]")]);
             (format!("{label}{open}{unit}{close}"), unit)
         } else {
             (label, default)
@@ -114,7 +114,7 @@ pub fn write_table(wb: &mut Workbook, rng: &mut Rng, drift: f64, t: &Table) -> R
             let col = c as u16;
             match slot {
                 None => {
-                    let remark = *rng.pick(&["", "已核对", "同上年"]);
+                    let remark = rng.pick(&["", "已核对", "同上年"]);
                     if !remark.is_empty() {
                         ws.write_string(row, col, remark)?;
                     }
@@ -149,7 +149,7 @@ fn spell_label(rng: &mut Rng, drift: f64, label: &str) -> String {
 
 fn missing_marker(rng: &mut Rng, drift: f64) -> &'static str {
     if rng.chance(drift) {
-        *rng.pick(&["-", "—", "/", "无", "N/A", ""])
+        rng.pick(&["-", "—", "/", "无", "N/A", ""])
     } else {
         ""
     }
@@ -213,7 +213,7 @@ fn write_cell(
             }
             let yes = ["是", "Y", "y", "yes", "Yes", "TRUE", "1", "√"];
             let no = ["否", "N", "n", "no", "No", "FALSE", "0", "×"];
-            text(ws, *rng.pick(if *b { &yes } else { &no }))
+            text(ws, rng.pick(if *b { &yes } else { &no }))
         }
         Cell::Date(None) => Ok(()),
         Cell::Date(Some(d)) => {
@@ -264,7 +264,7 @@ fn write_money(
         3 => full_width(&n),
         4 => format!("{}{n}", rng.pick(&["约", "近", "超"])),
         5 => {
-            let (suffix, u) = *rng.pick(&[
+            let (suffix, u) = rng.pick(&[
                 ("元", MoneyUnit::Yuan),
                 ("万", MoneyUnit::Wan),
                 ("亿", MoneyUnit::Yi),

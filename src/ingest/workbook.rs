@@ -77,7 +77,10 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 /// Every sheet of the workbook, by name, in workbook order.
-fn read_sheets(file: &InputFile, bytes: &[u8]) -> Result<Vec<(String, Result<Range<Data>, String>)>, String> {
+/// Every sheet of a workbook by name, each read or with its read error.
+type Sheets = Vec<(String, Result<Range<Data>, String>)>;
+
+fn read_sheets(file: &InputFile, bytes: &[u8]) -> Result<Sheets, String> {
     let ext = file
         .rel
         .rsplit('.')
@@ -124,11 +127,7 @@ fn normalized_name(name: &str) -> String {
     name.chars().filter(|c| !c.is_whitespace()).collect()
 }
 
-fn parse_sheets(
-    file: &InputFile,
-    sheets: Vec<(String, Result<Range<Data>, String>)>,
-    result: &mut FileResult,
-) {
+fn parse_sheets(file: &InputFile, sheets: Sheets, result: &mut FileResult) {
     let (kinds, fallback) = file.folder.sheet_kinds();
     let mut chosen: Vec<(usize, SheetKind)> = Vec::new();
     for kind in kinds {
