@@ -31,6 +31,12 @@ fn cold_outputs(inputs: &Path, year: i32) -> Vec<(String, Vec<u8>)> {
     common::files_of(&outputs.join(year.to_string()))
 }
 
+/// Run incrementally, then check the outputs equal a cold run's.
+fn assert_same_as_cold(ws: &Workspace, step: &str) {
+    ws.run_year(2024);
+    assert_eq!(outputs(ws, 2024), cold_outputs(&ws.inputs(), 2024), "{step}");
+}
+
 #[test]
 fn incremental_runs_equal_cold_runs_after_add_change_remove_and_rename() {
     let ws = Workspace::new();
@@ -48,20 +54,10 @@ fn incremental_runs_equal_cold_runs_after_add_change_remove_and_rename() {
     files.sort();
     // remove
     std::fs::remove_file(&files[0]).unwrap();
-    ws.run_year(2024);
-    assert_eq!(
-        outputs(&ws, 2024),
-        cold_outputs(&ws.inputs(), 2024),
-        "after a removal"
-    );
+    assert_same_as_cold(&ws, "after a removal");
     // rename (a moved file keeps its content but changes its path)
     std::fs::rename(&files[1], companies.join("zz_renamed.xlsx")).unwrap();
-    ws.run_year(2024);
-    assert_eq!(
-        outputs(&ws, 2024),
-        cold_outputs(&ws.inputs(), 2024),
-        "after a rename"
-    );
+    assert_same_as_cold(&ws, "after a rename");
     // change: swap two files' contents
     let (a, b) = (
         std::fs::read(&files[2]).unwrap(),
@@ -69,20 +65,10 @@ fn incremental_runs_equal_cold_runs_after_add_change_remove_and_rename() {
     );
     std::fs::write(&files[2], &b).unwrap();
     std::fs::write(&files[3], &a).unwrap();
-    ws.run_year(2024);
-    assert_eq!(
-        outputs(&ws, 2024),
-        cold_outputs(&ws.inputs(), 2024),
-        "after a change"
-    );
+    assert_same_as_cold(&ws, "after a change");
     // add: a second copy of a submission (a resubmission on the same date)
     std::fs::copy(&files[4], companies.join("0000_added.xlsx")).unwrap();
-    ws.run_year(2024);
-    assert_eq!(
-        outputs(&ws, 2024),
-        cold_outputs(&ws.inputs(), 2024),
-        "after an addition"
-    );
+    assert_same_as_cold(&ws, "after an addition");
     // and the warehouse holds each row once
     assert_eq!(
         ws.query_i64("SELECT count(*) FROM (SELECT path, sheet, row_no FROM company_reports GROUP BY ALL HAVING count(*) > 1)"),

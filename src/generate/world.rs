@@ -8,7 +8,7 @@ use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 
 use super::rng::Rng;
-use crate::ingest::schema::{COMMITTEES, TIERS};
+use crate::ingest::schema::{COMMITTEES, EVENT_KINDS, TIERS};
 
 /// Knobs shared by every part of the world.
 #[derive(Debug, Clone)]
@@ -424,19 +424,17 @@ pub struct Event {
     pub duplicate: bool,
 }
 
-const EVENT_KINDS_WRITTEN: [&str; 11] = [
-    "论坛",
-    "沙龙",
-    "培训",
-    "考察",
-    "招聘会",
-    "党建",
-    "文体",
-    "公益",
-    "其他",
-    "年会",
-    "座谈会",
-];
+/// Types committees write that are not on the list: read as 其他.
+const OFF_LIST_KINDS: [&str; 2] = ["年会", "座谈会"];
+
+/// The i-th kind a committee may write: the contract's nine, then two more.
+fn written_kind(i: usize) -> &'static str {
+    EVENT_KINDS
+        .get(i)
+        .copied()
+        .unwrap_or_else(|| OFF_LIST_KINDS[i - EVENT_KINDS.len()])
+}
+
 const PLACES: [&str; 6] = ["上海", "杭州", "喀什", "日喀则", "大理", "宁波"];
 const PARTNERS: [&str; 3] = ["华东师范大学", "上海大学", "复旦大学"];
 
@@ -459,10 +457,10 @@ pub fn committee_events(p: &Params, committee: usize, year: i32) -> Option<Vec<E
         let kind = if rng.chance(0.08) {
             None
         } else {
-            Some(EVENT_KINDS_WRITTEN[kind_idx])
+            Some(written_kind(kind_idx))
         };
         events.push(Event {
-            name: format!("{short}{}第{}期", EVENT_KINDS_WRITTEN[kind_idx], i + 1),
+            name: format!("{short}{}第{}期", written_kind(kind_idx), i + 1),
             date: ymd(year, rng.range(1, 12) as u32, rng.range(1, 28) as u32),
             kind,
             companies: rng.chance(0.9).then(|| rng.range(1, 60)),
