@@ -38,6 +38,15 @@ pub struct RuleCounts {
     pub duplicate_members: u64,
 }
 
+/// A run id for the logs: start time (ms since the epoch, hex) and pid.
+fn run_id() -> String {
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or_default();
+    format!("{ms:x}-{}", std::process::id())
+}
+
 /// Choose the reporting year: the one asked for, which must have a folder,
 /// else the latest year folder.
 pub fn pick_year(requested: Option<i32>, years: &[i32]) -> Result<i32> {
@@ -172,6 +181,8 @@ pub fn run(
     lock_timeout: std::time::Duration,
 ) -> Result<RunReport> {
     let started = Instant::now();
+    // Every log line of the run carries its id (logs only, never outputs).
+    let _run = tracing::info_span!("run", run_id = %run_id()).entered();
     // Fail fast, before the long load, on a missing folder, year or query.
     let discovery = discover(&g.inputs)?;
     let year = pick_year(requested_year, &discovery.years)?;

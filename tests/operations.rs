@@ -138,6 +138,10 @@ fn json_logs_go_to_stderr_one_object_per_line_and_stdout_stays_empty() {
         .rev()
         .find(|v| v["message"] == "run finished")
         .expect("a summary line");
+    assert!(
+        last["span"]["run_id"].as_str().is_some_and(|id| !id.is_empty()),
+        "{last}"
+    );
     for key in [
         "files_read",
         "files_skipped",
