@@ -6,6 +6,7 @@
 //! other files are still being read. Nothing here touches the warehouse:
 //! `check` uses the same stage without one.
 
+mod cell;
 pub mod schema;
 mod sheet;
 mod workbook;

@@ -5,12 +5,10 @@ use std::collections::HashMap;
 
 use calamine::{Data, Range};
 
-use super::schema::{Column, FieldType, SheetKind, COMMITTEES, EVENT_KINDS};
+use super::cell::normalize_cell;
+use super::schema::{SheetKind, COMMITTEES};
 use super::{Level, Problem, Record, SourceCell, Value};
-use crate::normalize::{
-    self, committee_from_note, header_label, parse_credit_code, parse_date, parse_money, parse_whole,
-    parse_yes_no, unit_note, CellError, MoneyUnit, Raw, UnitSource,
-};
+use crate::normalize::{committee_from_note, header_label, unit_note, CellError, MoneyUnit, Raw, UnitSource};
 
 /// The header must be within the first rows of the sheet.
 const HEADER_SEARCH_ROWS: u32 = 30;
@@ -373,99 +371,6 @@ pub fn parse_sheet(ctx: &SheetContext<'_>, range: &Range<Data>) -> ParsedSheet {
         }
     }
     out
-}
-
-type Normalized = (Value, Option<String>, Option<String>);
-
-/// Normalise one cell by its column type. Returns the value, the unit
-/// applied (money only) and an optional note for the run report.
-fn normalize_cell(
-    spec: &Column,
-    raw: &Raw,
-    unit: (MoneyUnit, UnitSource),
-    year: Option<i32>,
-) -> Result<Option<Normalized>, CellError> {
-    if let Raw::Error(e) = raw {
-        return Err(CellError::ErrorCell { found: e.clone() });
-    }
-    let plain = |v: Option<Value>| v.map(|v| (v, None, None));
-    Ok(match spec.ty {
-        FieldType::Text => plain(text_value(raw).map(Value::Text)),
-        FieldType::CreditCode => plain(parse_credit_code(raw)?.map(Value::Text)),
-        FieldType::Money { signed } => {
-            parse_money(raw, unit.0, unit.1, signed)?.map(|m| (Value::Money(m), Some(m.unit_applied()), None))
-        }
-        FieldType::Whole => plain(parse_whole(raw)?.map(Value::Int)),
-        FieldType::YesNo => plain(parse_yes_no(raw)?.map(Value::Bool)),
-        FieldType::Date => plain(parse_date(raw)?.map(Value::Date)),
-        FieldType::DateInYear => match parse_date(raw)? {
-            Some(d) => {
-                if let Some(y) = year {
-                    if chrono::Datelike::year(&d) != y {
-                        return Err(CellError::DateOutsideYear {
-                            found: d.format("%Y-%m-%d").to_string(),
-                            year: y,
-                        });
-                    }
-                }
-                Some((Value::Date(d), None, None))
-            }
-            None => None,
-        },
-        FieldType::OneOf(list) => match text_value(raw) {
-            Some(t) => {
-                let compact: String = t.chars().filter(|c| !c.is_whitespace()).collect();
-                if list.contains(&compact.as_str()) {
-                    Some((Value::Text(compact), None, None))
-                } else {
-                    return Err(CellError::NotInList {
-                        expected: list.join(" "),
-                        found: t,
-                    });
-                }
-            }
-            None => None,
-        },
-        FieldType::EventKind => match text_value(raw) {
-            Some(t) => {
-                let compact: String = t.chars().filter(|c| !c.is_whitespace()).collect();
-                if EVENT_KINDS.contains(&compact.as_str()) {
-                    Some((Value::Text(compact), None, None))
-                } else {
-                    let note = format!(
-                        "活动类型 {t} 不在 {} 之列，按“其他”统计 / counted as 其他",
-                        EVENT_KINDS.join(" ")
-                    );
-                    Some((Value::Text("其他".into()), None, Some(note)))
-                }
-            }
-            None => None,
-        },
-        FieldType::Committee => match text_value(raw) {
-            Some(t) => {
-                let compact: String = t.chars().filter(|c| !c.is_whitespace()).collect();
-                if COMMITTEES.contains(&compact.as_str()) {
-                    Some((Value::Text(compact), None, None))
-                } else {
-                    return Err(CellError::NotInList {
-                        expected: "15 个专委会".into(),
-                        found: t,
-                    });
-                }
-            }
-            None => None,
-        },
-    })
-}
-
-/// Text as typed, trimmed; a missing marker is missing.
-fn text_value(raw: &Raw) -> Option<String> {
-    if raw.is_missing() {
-        return None;
-    }
-    let s = raw.display();
-    let t = s.trim();
-    (!normalize::is_missing_marker(t)).then(|| t.to_string())
 }
 
 #[cfg(test)]
