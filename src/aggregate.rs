@@ -14,7 +14,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::ingest::sha256_hex;
-pub use crate::metrics::Headline;
+use crate::metrics::Headline;
 use crate::metrics::{self, Kind, METRICS};
 
 /// One SQL file of the queries folder.
