@@ -46,7 +46,6 @@ pub fn render(frames: &[Frame]) -> Result<Vec<u8>> {
     for frame in frames {
         let ws = wb.add_worksheet();
         ws.set_name(frame.sheet)?;
-        ws.write_string_with_format(0, 0, &frame.title, &title)?;
         let mut writer = PolarsExcelWriter::new();
         writer
             .set_header_format(&header)
@@ -103,6 +102,12 @@ pub fn render(frames: &[Frame]) -> Result<Vec<u8>> {
                 }
             }
         }
+        // Widths from the cells as displayed (with thousands separators);
+        // the title row may overflow into the empty cells to its right.
+        ws.write_string_with_format(0, 0, &frame.title, &title)?;
+        for c in 0..frame.kinds.len() {
+            ws.set_column_width(c as u16, column_width(frame, c).min(60.0))?;
+        }
         ws.set_freeze_panes(HEADER_ROW + 1, 0)?;
         ws.set_landscape();
         ws.set_paper_size(9); // A4
@@ -116,6 +121,36 @@ pub fn render(frames: &[Frame]) -> Result<Vec<u8>> {
         }
     }
     Ok(wb.save_to_buffer()?)
+}
+
+/// Display width of a column as printed: header and cells, CJK characters
+/// counting double, numbers with their thousands separators.
+fn column_width(frame: &Frame, col: usize) -> f64 {
+    let width = |s: &str| {
+        s.chars()
+            .map(|c| if c.is_ascii() { 1.0 } else { 2.0 })
+            .sum::<f64>()
+    };
+    let shown = |s: &str| match frame.kinds[col] {
+        ColKind::Text => width(s),
+        _ => {
+            let digits = s.split('.').next().unwrap_or("").trim_start_matches('-').len();
+            width(s) + (digits.saturating_sub(1) / 3) as f64
+        }
+    };
+    let header = frame
+        .df
+        .get_column_names()
+        .get(col)
+        .map(|n| width(n.as_str()))
+        .unwrap_or(0.0);
+    frame
+        .text
+        .iter()
+        .chain(frame.total.iter())
+        .map(|r| shown(&r[col]))
+        .fold(header, f64::max)
+        + 2.0
 }
 
 /// 利税 and facilitated financing by year, from the 同比 sheet's own cells.
@@ -141,8 +176,8 @@ fn add_trend_chart(ws: &mut rust_xlsxwriter::Worksheet, frame: &Frame) -> Result
             .set_values(("同比", r, 2, r, 1 + years));
     }
     chart.y_axis().set_num_format("#,##0");
-    let below = HEADER_ROW + 2 + METRICS.len() as u32;
-    ws.insert_chart(below, 0, &chart)?;
+    // Beside the table, so the sheet prints on one landscape page.
+    ws.insert_chart(HEADER_ROW, frame.kinds.len() as u16 + 1, &chart)?;
     Ok(())
 }
 
