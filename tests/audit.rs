@@ -333,13 +333,7 @@ fn a_yuan_for_wan_slip_is_flagged_against_the_previous_year_not_rejected() {
         })
     });
     // `check` flags it before any run, against the warehouse's 2023 row.
-    let out = ws
-        .cmd(&["check", "--format", "json"])
-        .assert()
-        .get_output()
-        .stdout
-        .clone();
-    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let v = ws.json(&["check", "--format", "json"], None);
     assert!(
         v["problems"]
             .as_array()

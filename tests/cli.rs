@@ -52,14 +52,7 @@ fn check_on_a_clean_tree_exits_0_and_on_rejections_exits_1() {
 fn check_json_lists_problems_with_file_sheet_cell_raw_and_reason() {
     let ws = Workspace::new();
     ws.generate(&["--members", "20", "--years", "2024", "--traps", "0.1"]);
-    let out = ws
-        .cmd(&["check", "--format", "json"])
-        .assert()
-        .code(1)
-        .get_output()
-        .stdout
-        .clone();
-    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let v = ws.json(&["check", "--format", "json"], Some(1));
     let problems = v["problems"].as_array().unwrap();
     assert!(!problems.is_empty());
     for key in ["level", "path", "sheet", "cell", "raw", "reason"] {
@@ -88,14 +81,10 @@ fn explain_totals_equal_headline_for_every_metric() {
     for line in headline.lines().skip(1) {
         let mut parts = line.split(',');
         let (metric, value) = (parts.next().unwrap(), parts.next().unwrap());
-        let out = ws
-            .cmd(&["explain", metric, "--year", "2024", "--format", "json"])
-            .assert()
-            .success()
-            .get_output()
-            .stdout
-            .clone();
-        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        let v = ws.json(
+            &["explain", metric, "--year", "2024", "--format", "json"],
+            Some(0),
+        );
         assert_eq!(v["total"], value, "explain {metric}");
     }
 }
@@ -132,15 +121,10 @@ fn check_annotate_writes_a_copy_with_a_comment_on_the_rejected_cell() {
         "5",
     ]);
     let dir = ws.dir.path().join("annotated");
-    let out = ws
-        .cmd(&["check", "--format", "json", "--annotate"])
-        .arg(&dir)
-        .assert()
-        .code(1)
-        .get_output()
-        .stdout
-        .clone();
-    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let v = ws.json(
+        &["check", "--format", "json", "--annotate", dir.to_str().unwrap()],
+        Some(1),
+    );
     // The unknown committee's file is rejected with its note cell named.
     let p = v["problems"]
         .as_array()

@@ -229,24 +229,10 @@ fn a_run_with_nothing_new_keeps_the_outputs_and_rewrites_a_tampered_one() {
     ws.generate(&["--members", "20", "--years", "2024", "--seed", "2"]);
     ws.run_year(2024);
     let before = outputs(&ws, 2024);
-    let out = ws
-        .cmd(&["-v", "run"])
-        .assert()
-        .success()
-        .get_output()
-        .stderr
-        .clone();
-    assert!(String::from_utf8_lossy(&out).contains("outputs are current"));
+    assert!(ws.stderr(&["-v", "run"]).contains("outputs are current"));
     assert_eq!(outputs(&ws, 2024), before);
     // An edited report is not current any more: the next run rewrites it.
     std::fs::write(ws.outputs().join("2024/headline.csv"), "edited by hand\n").unwrap();
-    let out = ws
-        .cmd(&["-v", "run"])
-        .assert()
-        .success()
-        .get_output()
-        .stderr
-        .clone();
-    assert!(!String::from_utf8_lossy(&out).contains("outputs are current"));
+    assert!(!ws.stderr(&["-v", "run"]).contains("outputs are current"));
     assert_eq!(outputs(&ws, 2024), before);
 }

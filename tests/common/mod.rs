@@ -101,6 +101,21 @@ impl Workspace {
         c
     }
 
+    /// Run `args` (expecting exit `code`, if given) and parse stdout as JSON.
+    pub fn json(&self, args: &[&str], code: Option<i32>) -> serde_json::Value {
+        let mut assert = self.cmd(args).assert();
+        if let Some(code) = code {
+            assert = assert.code(code);
+        }
+        serde_json::from_slice(&assert.get_output().stdout).expect("JSON on stdout")
+    }
+
+    /// Run `args`, expecting success, and return stderr (the logs).
+    pub fn stderr(&self, args: &[&str]) -> String {
+        let out = self.cmd(args).assert().success().get_output().stderr.clone();
+        String::from_utf8(out).unwrap()
+    }
+
     /// Run the pipeline for `year` and return headline.csv.
     pub fn run_year(&self, year: i32) -> String {
         self.cmd(&["run", "--year", &year.to_string()]).assert().success();
