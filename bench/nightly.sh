@@ -1,58 +1,88 @@
 #!/usr/bin/env bash
-# Benchmark of the nightly run on the 3,000-member × 3-year generated corpus:
-# cold run, a run with no changed input, and a run with one changed file,
-# next to the raw calamine parse time of the same corpus (the yardstick).
+# The nightly run against its floor, measured in one go.
 #
-#   bash bench/nightly.sh [members] [runs]
+#   bash bench/nightly.sh [rounds] [corpus…]
 #
-# Uses hyperfine when installed (apt-get install hyperfine), else a plain
-# loop with `date`. Everything lives under $BENCH_DIR (default: a folder in
-# the cargo target dir), never in the repository.
+# Corpora (default: all three):
+#   3000     3,000 members x 3 years (generated, seed 1)
+#   30000    30,000 members x 3 years
+#   group    one 200,000-row group workbook (6 columns) beside a minimal tree
+#
+# For each corpus, `rounds` rounds (default 5) each run, in this order:
+#   raw        examples/raw_parse: calamine reading every cell once (the floor)
+#   cold       `run` on a fresh warehouse (outputs removed first)
+#   no-change  `run` again with nothing changed
+#   one-file   `run` after one company workbook changed (3000 and 30000 only)
+# so the commands alternate and share the machine's state. Each is timed by
+# /usr/bin/time (wall, user+sys CPU, peak RSS); the table shows medians and
+# the cold run's ratio to the raw parse of the same round set.
+#
+# Everything lives under $BENCH_DIR (default: bench-data in the cargo
+# target dir), never in the repository. Generating the 30,000-member corpus
+# takes about a minute and 600 MB of disk.
 set -euo pipefail
-# --toggle FILE: flip FILE between its original content and a copy with one
-# extra byte, so every timed run sees exactly one changed input.
-if [ "${1:-}" = "--toggle" ]; then
-  f="$2"; keep="${f%/inputs/*}/one.orig"
-  if [ -f "$keep" ]; then mv "$keep" "$f"; else cp "$f" "$keep"; printf x >> "$f"; fi
-  exit 0
-fi
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/chamberstat-target}"
-members="${1:-3000}"
-runs="${2:-5}"
-dir="${BENCH_DIR:-$CARGO_TARGET_DIR/bench-$members}"
-cargo build --release --quiet --bins --examples
+rounds="${1:-5}"
+shift || true
+corpora=("$@")
+[ ${#corpora[@]} -gt 0 ] || corpora=(3000 30000 group)
+base="${BENCH_DIR:-$CARGO_TARGET_DIR/bench-data}"
+cargo build --release --quiet --bin chamberstat --example raw_parse
 bin="$CARGO_TARGET_DIR/release/chamberstat"
 raw="$CARGO_TARGET_DIR/release/examples/raw_parse"
-if [ ! -f "$dir/inputs/generate.json" ]; then
-  rm -rf "$dir"
-  mkdir -p "$dir"
-  echo "== generate $members members x 3 years"
-  /usr/bin/time -v "$bin" -q generate --out "$dir/inputs" --members "$members" --seed 1 2> "$dir/generate.time"
-  grep -E "Elapsed|Maximum resident" "$dir/generate.time"
-fi
-cs() { "$bin" -q --inputs "$dir/inputs" --outputs "$dir/outputs" --db "$dir/outputs/warehouse.duckdb" "$@"; }
-companies=("$dir"/inputs/2024/companies/0*.xlsx)
-one_file="${companies[0]}"
-touch_one() { cp "$one_file" "$dir/one.bak"; printf 'x' >> "$one_file"; }
-restore_one() { cp "$dir/one.bak" "$one_file"; }
+[ -x /usr/bin/time ] || { echo "needs /usr/bin/time (apt-get install time)" >&2; exit 2; }
 
-if command -v hyperfine >/dev/null; then
-  hyperfine --runs "$runs" --export-markdown "$dir/results.md" \
-    --command-name "raw calamine parse (examples/raw_parse)" "$raw $dir/inputs" \
-    --command-name "check (parse + normalise, no warehouse)" "$bin -q check $dir/inputs --format json > /dev/null || true" \
-    --command-name "cold run (--full)" "$bin -q --inputs $dir/inputs --outputs $dir/outputs --db $dir/outputs/warehouse.duckdb run --full" \
-    --command-name "no-change run" "$bin -q --inputs $dir/inputs --outputs $dir/outputs --db $dir/outputs/warehouse.duckdb run"
-  hyperfine --runs "$runs" --export-markdown "$dir/results-one.md" \
-    --prepare "bash $0 --toggle $one_file" \
-    --command-name "one-file-changed run" "$bin -q --inputs $dir/inputs --outputs $dir/outputs --db $dir/outputs/warehouse.duckdb run"
-  if [ -f "$dir/one.orig" ]; then mv "$dir/one.orig" "$one_file"; fi
-  cat "$dir/results.md" "$dir/results-one.md"
-else
-  t() { local s e; s=$(date +%s.%N); "$@" > /dev/null || true; e=$(date +%s.%N); echo "$e - $s" | bc; }
-  echo "raw calamine parse: $(t "$raw" "$dir/inputs") s"
-  echo "check (parse only): $(t "$bin" -q check "$dir/inputs" --format json) s"
-  echo "cold run:           $(t cs run --full) s"
-  for i in $(seq "$runs"); do echo "no-change run:      $(t cs run) s"; done
-  touch_one; echo "one-file-changed:   $(t cs run) s"; restore_one; cs run
-fi
+prepare() {
+  local name="$1" dir="$base/$1"
+  [ -f "$dir/inputs/generate.json" ] && return 0
+  rm -rf "$dir"; mkdir -p "$dir"
+  case "$name" in
+    group) "$bin" -q generate --out "$dir/inputs" --members 1 --years 2024 --traps 0 --group-rows 200000 ;;
+    *)     "$bin" -q generate --out "$dir/inputs" --members "$name" --seed 1 ;;
+  esac
+}
+
+# measure LABEL CMD…: append "label wall cpu rss_kb" to $results.
+measure() {
+  local label="$1"; shift
+  /usr/bin/time -f "%e %U %S %M" -o "$tmp/time" "$@" > /dev/null 2> "$tmp/err" || {
+    echo "failed: $*" >&2; cat "$tmp/err" >&2; exit 1; }
+  read -r wall user sys rss < "$tmp/time"
+  echo "$label $wall $(echo "$user + $sys" | bc) $rss" >> "$results"
+}
+
+median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+printf '| corpus | files | command | wall s (median of %s) | CPU s | peak RSS MB | x raw parse |\n' "$rounds"
+printf '|---|---|---|---|---|---|---|\n'
+for name in "${corpora[@]}"; do
+  prepare "$name"
+  dir="$base/$name"
+  files=$(find "$dir/inputs" -type f \( -name '*.xls*' -o -name '*.ods' \) | wc -l)
+  results="$tmp/$name.txt"; : > "$results"
+  cs=("$bin" -q --inputs "$dir/inputs" --outputs "$dir/outputs" --db "$dir/outputs/warehouse.duckdb")
+  one=$(find "$dir/inputs/2024/companies" -name '0*.xlsx' | sort | head -1)
+  for _ in $(seq "$rounds"); do
+    measure raw "$raw" "$dir/inputs"
+    rm -rf "$dir/outputs"
+    measure cold "${cs[@]}" run
+    measure no-change "${cs[@]}" run
+    if [ "$name" != group ] && [ -n "$one" ]; then
+      cp "$one" "$tmp/one.orig"; printf x >> "$one"
+      measure one-file "${cs[@]}" run
+      cp "$tmp/one.orig" "$one"
+    fi
+  done
+  raw_wall=$(awk '$1=="raw"{print $2}' "$results" | median)
+  for label in raw cold no-change one-file; do
+    grep -q "^$label " "$results" || continue
+    wall=$(awk -v l="$label" '$1==l{print $2}' "$results" | median)
+    cpu=$(awk -v l="$label" '$1==l{print $3}' "$results" | median)
+    rss=$(awk -v l="$label" '$1==l{print $4/1024}' "$results" | median)
+    printf '| %s | %s | %s | %.2f | %.2f | %.0f | %.2f |\n' "$name" "$files" "$label" "$wall" "$cpu" "$rss" \
+      "$(echo "$wall / $raw_wall" | bc -l)"
+  done
+done

@@ -45,8 +45,9 @@ pub fn check(g: &Global, paths: &[PathBuf], format: Format, annotate: Option<&Pa
         paths.to_vec()
     };
     let mut report = CheckReport::default();
+    let limits = g.limits.limits();
     for target in &targets {
-        check_path(target, &mut report)?;
+        check_path(target, limits, &mut report)?;
     }
     flag_against_previous_year(&g.db, &mut report);
     if let Some(dir) = annotate {
@@ -73,7 +74,7 @@ pub fn check(g: &Global, paths: &[PathBuf], format: Format, annotate: Option<&Pa
     })
 }
 
-fn check_path(target: &Path, report: &mut CheckReport) -> Result<()> {
+fn check_path(target: &Path, limits: ingest::Limits, report: &mut CheckReport) -> Result<()> {
     let meta = std::fs::metadata(target).with_context(|| format!("cannot read {}", target.display()))?;
     if meta.is_dir() && looks_like_inputs_root(target) {
         let discovery = ingest::discover(target)?;
@@ -81,15 +82,45 @@ fn check_path(target: &Path, report: &mut CheckReport) -> Result<()> {
             .problems
             .extend(discovery.skipped.into_iter().map(|(_, p)| p));
         // Files are independent: parse in parallel, report in path order.
-        let results: Vec<_> = discovery.files.par_iter().map(ingest::parse_file).collect();
+        let results: Vec<_> = discovery
+            .files
+            .par_iter()
+            .map(|f| ingest::parse_file_collected(f, limits))
+            .collect();
         for result in results {
             add(report, result);
         }
         return Ok(());
     }
     let mut files = Vec::new();
-    collect_files(target, &mut files)?;
-    files.sort();
+    if meta.is_dir() {
+        for found in ingest::walk_tree(target)? {
+            match found {
+                ingest::Found::File { abs, .. } => files.push(abs),
+                ingest::Found::Skipped { rel, reason } => report.problems.push(Problem {
+                    level: Level::Skipped,
+                    path: target.join(rel).to_string_lossy().replace('\\', "/"),
+                    sheet: String::new(),
+                    cell: String::new(),
+                    raw: String::new(),
+                    reason,
+                }),
+            }
+        }
+    } else if meta.is_file() {
+        files.push(target.to_path_buf());
+    } else {
+        // Reading a pipe would wait for a writer forever.
+        report.problems.push(Problem {
+            level: Level::Skipped,
+            path: target.to_string_lossy().into_owned(),
+            sheet: String::new(),
+            cell: String::new(),
+            raw: String::new(),
+            reason: "不是普通文件（管道、套接字或设备）/ not a regular file (a pipe, socket or device)"
+                .into(),
+        });
+    }
     for abs in files {
         let rel = abs.to_string_lossy().replace('\\', "/");
         let name = abs
@@ -115,23 +146,20 @@ fn check_path(target: &Path, report: &mut CheckReport) -> Result<()> {
             folder,
             year,
         };
-        add(report, ingest::parse_file(&file));
+        add(report, ingest::parse_file_collected(&file, limits));
     }
     Ok(())
 }
 
 fn add(report: &mut CheckReport, result: ingest::FileResult) {
-    report
-        .sources
-        .insert(result.file.rel.clone(), result.file.abs.clone());
+    let file = &result.summary.file;
+    report.sources.insert(file.rel.clone(), file.abs.clone());
     report.files_checked += 1;
     report.rows_accepted += result.records.len() as u64;
     report.problems.extend(result.problems);
     for rec in result.records {
         if rec.kind == ingest::SheetKind::CompanyAnnual {
-            report
-                .annual
-                .push((result.file.rel.clone(), result.file.year, rec));
+            report.annual.push((file.rel.clone(), file.year, rec));
         }
     }
 }
@@ -186,12 +214,18 @@ fn flag_against_previous_year(db: &Path, report: &mut CheckReport) {
                 continue;
             }
             let cell = rec.cells.iter().find(|c| c.field == col.field);
+            let value = rec.values[i].as_ref();
             flags.push(Problem {
                 level: Level::Flag,
                 path: path.clone(),
                 sheet: rec.sheet.clone(),
-                cell: cell.map(|c| c.cell.clone()).unwrap_or_default(),
-                raw: cell.map(|c| c.raw.clone()).unwrap_or_default(),
+                cell: cell
+                    .and_then(|c| c.col)
+                    .map(|c| ingest::rows::a1(rec.row - 1, c))
+                    .unwrap_or_default(),
+                raw: cell
+                    .and_then(|c| c.raw.clone().or_else(|| value.map(|v| v.display())))
+                    .unwrap_or_default(),
                 reason: format!(
                     "{}：{} 元，上年 {} 元，变化超过 1000 倍（元/万元填错？）/ moved ×1000 or more against {} ({prev})",
                     col.label,
@@ -213,17 +247,6 @@ fn looks_like_inputs_root(dir: &Path) -> bool {
                 n.len() == 4 && n.chars().all(|c| c.is_ascii_digit()) && e.path().is_dir()
             })
         })
-}
-
-fn collect_files(path: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
-    if path.is_dir() {
-        for entry in std::fs::read_dir(path).with_context(|| format!("cannot list {}", path.display()))? {
-            collect_files(&entry?.path(), out)?;
-        }
-    } else {
-        out.push(path.to_path_buf());
-    }
-    Ok(())
 }
 
 /// A file checked on its own: its folder names its kind and year when it

@@ -50,6 +50,49 @@ pub struct Global {
     /// Log format on stderr: text for people, json (one object per line) for cron.
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// Bounds on one input file and on the warehouse's memory, so that no
+/// submission can stop the night or eat the machine. A file over a limit is
+/// rejected with the limit named; the run goes on.
+#[derive(Debug, Clone, Args)]
+pub struct LimitArgs {
+    /// Reject a file with a sheet of more than N non-empty rows.
+    #[arg(long, global = true, value_name = "N", default_value_t = 1_000_000)]
+    pub max_rows_per_sheet: u64,
+    /// Reject a file with a cell of more than N characters (Excel's own limit is 32,767).
+    #[arg(long, global = true, value_name = "N", default_value_t = 32_767)]
+    pub max_cell_chars: usize,
+    /// Reject a file of more than N non-empty cells (all sheets).
+    #[arg(long, global = true, value_name = "N", default_value_t = 20_000_000)]
+    pub max_cells_per_file: u64,
+    /// Reject an .xls or .ods file with a sheet spanning more than N cells
+    /// (rows × columns from its first to its last value): those formats are
+    /// read as whole grids.
+    #[arg(long, global = true, value_name = "N", default_value_t = 4_000_000)]
+    pub max_grid_cells: u64,
+    /// Memory the warehouse may hold before spilling to <warehouse>.tmp/ (DuckDB's memory_limit).
+    #[arg(
+        long,
+        global = true,
+        value_name = "SIZE",
+        default_value = "512MB",
+        env = "CHAMBERSTAT_DB_MEMORY"
+    )]
+    pub db_memory_limit: String,
+}
+
+impl LimitArgs {
+    pub fn limits(&self) -> crate::ingest::Limits {
+        crate::ingest::Limits {
+            rows_per_sheet: self.max_rows_per_sheet,
+            cell_chars: self.max_cell_chars,
+            cells_per_file: self.max_cells_per_file,
+            grid_cells: self.max_grid_cells,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -130,4 +173,8 @@ pub struct GenerateArgs {
     /// Share of rows and files written to be rejected or set aside (0 to 1).
     #[arg(long, default_value_t = 0.03)]
     pub traps: f64,
+    /// Also write one group workbook of N 年度数据 rows for companies outside
+    /// the registry (the benchmark's large file; the figures do not change).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub group_rows: usize,
 }

@@ -13,29 +13,40 @@ use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use anyhow::{Context, Result};
+use duckdb::types::{ToSqlOutput, ValueRef};
 use duckdb::{appender_params_from_iter, Appender, Connection, ToSql};
 use serde::Serialize;
 
-use crate::ingest::schema::SheetKind;
+use crate::ingest::schema::{Column, FieldType, SheetKind};
 use rayon::prelude::*;
 
-use crate::ingest::{self, Discovery, FileResult, IngestReport, InputFile, Value};
+use crate::ingest::{
+    self, unit_label, Discovery, Event, FileSummary, IngestReport, InputFile, Limits, Record, Value,
+};
 
 /// Bumped whenever a table's shape changes; an older warehouse is rebuilt.
-const SCHEMA_VERSION: i32 = 2;
+const SCHEMA_VERSION: i32 = 3;
 
 /// Tables that hold no input sheet's rows.
 const FIXED_TABLES: &str = "
 CREATE TABLE IF NOT EXISTS warehouse_meta (schema_version INTEGER);
 CREATE TABLE IF NOT EXISTS input_files (
     path VARCHAR PRIMARY KEY, folder VARCHAR, year INTEGER, sha256 VARCHAR,
-    bytes BIGINT, accepted BOOLEAN, data_rows BIGINT);
+    bytes BIGINT, accepted BOOLEAN, data_rows BIGINT,
+    -- The stat cache: size, modification time and inode when last hashed.
+    -- mtime_ns is NULL when the file was modified too close to the read to
+    -- be trusted (it is hashed again next time).
+    mtime_ns BIGINT, inode BIGINT);
 CREATE TABLE IF NOT EXISTS problems (
     path VARCHAR, year INTEGER, level VARCHAR, sheet VARCHAR, cell VARCHAR,
     raw VARCHAR, reason VARCHAR);
-CREATE TABLE IF NOT EXISTS source_cells (
-    path VARCHAR, sheet VARCHAR, row_no INTEGER, field VARCHAR, cell VARCHAR,
-    raw VARCHAR, unit VARCHAR, value VARCHAR);
+-- Where each contract column of a sheet was found: its column (and
+-- letters), the money unit of its cells, or the note above the header that
+-- gives every row its value. With the typed tables' raw_/unit_ columns this
+-- is the lineage; the view source_cells shows it cell by cell.
+CREATE TABLE IF NOT EXISTS sheet_columns (
+    path VARCHAR, sheet VARCHAR, field VARCHAR, col INTEGER, letters VARCHAR,
+    unit VARCHAR, note_cell VARCHAR, note_raw VARCHAR);
 CREATE TABLE IF NOT EXISTS sheets (
     path VARCHAR, year INTEGER, sheet VARCHAR, kind_table VARCHAR, header_row INTEGER,
     data_rows BIGINT, accepted_rows BIGINT, rejected_rows BIGINT, rejected BOOLEAN);
@@ -48,23 +59,76 @@ const FIXED_NAMES: [&str; 7] = [
     "input_files",
     "sheets",
     "problems",
-    "source_cells",
+    "sheet_columns",
     "years",
     "metric_values",
 ];
 
 /// The DDL of one sheet's table, derived from the static schema (never from
-/// input data): provenance columns, then one column per contract column.
+/// input data): provenance columns, one column per contract column, then
+/// the compact lineage: `raw_<field>` holds a cell's text only where it
+/// differs from the value's own text, and `unit_<field>` a money cell's
+/// unit only where the cell named its own (`1.2亿`).
 fn sheet_table_ddl(kind: SheetKind) -> String {
-    let cols: Vec<String> = kind
-        .columns()
+    let cols = kind.columns();
+    let typed = cols.iter().map(|c| format!("{} {}", c.field, c.ty.sql_type()));
+    let raws = cols.iter().map(|c| format!("raw_{} VARCHAR", c.field));
+    let units = cols
         .iter()
-        .map(|c| format!("{} {}", c.field, c.ty.sql_type()))
-        .collect();
+        .filter(|c| is_money(c))
+        .map(|c| format!("unit_{} VARCHAR", c.field));
+    let all: Vec<String> = typed.chain(raws).chain(units).collect();
     format!(
         "CREATE TABLE IF NOT EXISTS {} (path VARCHAR, sheet VARCHAR, row_no INTEGER, year INTEGER, {});",
         kind.table(),
-        cols.join(", ")
+        all.join(", ")
+    )
+}
+
+fn is_money(c: &Column) -> bool {
+    matches!(c.ty, FieldType::Money { .. })
+}
+
+/// A typed value as lineage prints it, in SQL: the same text as
+/// [`Value::display`] (money in 元 without trailing zeros, yes/no, ISO
+/// dates). A test holds the two to each other.
+fn display_sql(c: &Column, expr: &str) -> String {
+    match c.ty {
+        FieldType::Money { .. } => format!("rtrim(rtrim(CAST({expr} AS VARCHAR), '0'), '.')"),
+        FieldType::Whole | FieldType::Date | FieldType::DateInYear => format!("CAST({expr} AS VARCHAR)"),
+        FieldType::YesNo => format!("CASE WHEN {expr} THEN 'yes' ELSE 'no' END"),
+        _ => expr.to_string(),
+    }
+}
+
+/// The view `source_cells`: one row per accepted input cell (file, sheet,
+/// row, field, A1 cell, raw text, unit applied, normalised value), put back
+/// together from the typed tables and `sheet_columns`. Derived from the
+/// static schema.
+fn source_cells_ddl() -> String {
+    let mut branches = Vec::new();
+    for kind in SheetKind::ALL {
+        for c in kind.columns() {
+            let f = c.field;
+            let value = display_sql(c, &format!("t.{f}"));
+            let unit = if is_money(c) {
+                format!("coalesce(t.unit_{f}, s.unit)")
+            } else {
+                "CAST(NULL AS VARCHAR)".into()
+            };
+            branches.push(format!(
+                "SELECT t.path, t.sheet, t.row_no, '{f}' AS field, \
+                 coalesce(s.note_cell, s.letters || CAST(t.row_no AS VARCHAR)) AS cell, \
+                 coalesce(t.raw_{f}, s.note_raw, {value}) AS raw, {unit} AS unit, {value} AS value \
+                 FROM {table} t JOIN sheet_columns s ON s.path = t.path AND s.sheet = t.sheet AND s.field = '{f}' \
+                 WHERE t.{f} IS NOT NULL",
+                table = kind.table()
+            ));
+        }
+    }
+    format!(
+        "CREATE OR REPLACE VIEW source_cells AS\n{};",
+        branches.join("\nUNION ALL\n")
     )
 }
 
@@ -114,21 +178,40 @@ pub fn totals(conn: &Connection) -> Result<Totals> {
 }
 
 /// Open (or create) the warehouse file and bring its schema up to date.
-pub fn open(db: &Path) -> Result<Connection> {
+/// DuckDB keeps at most `memory_limit` (e.g. `512MB`) of its own buffers in
+/// memory and spills the rest to `<warehouse>.tmp/`, so a large corpus
+/// costs disk, not RAM.
+pub fn open(db: &Path, memory_limit: &str) -> Result<Connection> {
     if let Some(dir) = db.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create the folder for the warehouse {}", db.display()))?;
     }
     let conn = Connection::open(db).with_context(|| format!("cannot open the warehouse {}", db.display()))?;
+    let mut temp = db.as_os_str().to_owned();
+    temp.push(".tmp");
+    limit_memory(&conn, memory_limit, Path::new(&temp))?;
     ensure_schema(&conn)?;
     Ok(conn)
 }
 
-/// A throw-away warehouse (for `check`, `verify` and tests).
-pub fn open_in_memory() -> Result<Connection> {
+/// A throw-away warehouse (for `verify` and tests), spilling to a private
+/// folder under the system's temporary directory.
+pub fn open_in_memory(memory_limit: &str) -> Result<Connection> {
     let conn = Connection::open_in_memory().context("cannot open an in-memory warehouse")?;
+    let temp = std::env::temp_dir().join(format!("chamberstat-{}.tmp", std::process::id()));
+    limit_memory(&conn, memory_limit, &temp)?;
     ensure_schema(&conn)?;
     Ok(conn)
+}
+
+fn limit_memory(conn: &Connection, memory_limit: &str, temp: &Path) -> Result<()> {
+    // Settings are values, not input data; DuckDB's SET takes no parameters.
+    conn.execute_batch(&format!(
+        "SET memory_limit = '{}'; SET temp_directory = '{}'; SET preserve_insertion_order = false;",
+        memory_limit.replace('\'', "''"),
+        temp.to_string_lossy().replace('\'', "''")
+    ))
+    .with_context(|| format!("cannot set the warehouse memory limit to {memory_limit}"))
 }
 
 fn ensure_schema(conn: &Connection) -> Result<()> {
@@ -143,8 +226,12 @@ fn ensure_schema(conn: &Connection) -> Result<()> {
             expected = SCHEMA_VERSION,
             "warehouse schema changed; rebuilding it"
         );
+        // Views over the tables go first (the queries recreate theirs).
+        conn.execute_batch(
+            "DROP VIEW IF EXISTS source_cells CASCADE; DROP TABLE IF EXISTS source_cells CASCADE;",
+        )?;
         for kind in SheetKind::ALL {
-            conn.execute_batch(&format!("DROP TABLE IF EXISTS {};", kind.table()))?;
+            conn.execute_batch(&format!("DROP TABLE IF EXISTS {} CASCADE;", kind.table()))?;
         }
         for t in FIXED_NAMES {
             conn.execute_batch(&format!("DROP TABLE IF EXISTS {t} CASCADE;"))?;
@@ -155,6 +242,8 @@ fn ensure_schema(conn: &Connection) -> Result<()> {
         conn.execute_batch(&sheet_table_ddl(kind))
             .with_context(|| format!("cannot create table {}", kind.table()))?;
     }
+    conn.execute_batch(&source_cells_ddl())
+        .context("cannot create the view source_cells")?;
     if version != Some(SCHEMA_VERSION) {
         conn.execute("DELETE FROM warehouse_meta", [])?;
         conn.execute("INSERT INTO warehouse_meta VALUES (?)", [SCHEMA_VERSION])?;
@@ -165,52 +254,158 @@ fn ensure_schema(conn: &Connection) -> Result<()> {
 /// Every table holding rows that came from one input file.
 fn per_file_tables() -> Vec<&'static str> {
     let mut t: Vec<&str> = SheetKind::ALL.iter().map(|k| k.table()).collect();
-    t.extend(["input_files", "sheets", "problems", "source_cells"]);
+    t.extend(["input_files", "sheets", "problems", "sheet_columns"]);
     t
+}
+
+/// The stat cache entry of one file: what says "unchanged" without reading it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stat {
+    bytes: i64,
+    /// `None` when the file was modified too recently to trust its time.
+    mtime_ns: Option<i64>,
+    inode: i64,
+}
+
+/// A file modified less than this before it is read may be modified again
+/// within the file system's time resolution without its time changing
+/// (git's "racily clean" entries): its time is not recorded.
+const RACY_NS: i64 = 2_000_000_000;
+
+fn stat(path: &Path) -> Option<Stat> {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::metadata(path).ok()?;
+    let mtime_ns = m
+        .mtime()
+        .checked_mul(1_000_000_000)?
+        .checked_add(m.mtime_nsec())?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as i64)
+        .unwrap_or(i64::MAX);
+    Some(Stat {
+        bytes: m.size() as i64,
+        mtime_ns: (now.saturating_sub(mtime_ns) > RACY_NS).then_some(mtime_ns),
+        inode: m.ino() as i64,
+    })
+}
+
+/// What the last run recorded for one path.
+struct Previous {
+    sha256: String,
+    stat: Stat,
+}
+
+fn previous_files(conn: &Connection) -> Result<HashMap<String, Previous>> {
+    let mut stmt = conn.prepare("SELECT path, sha256, bytes, mtime_ns, inode FROM input_files")?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            Previous {
+                sha256: r.get(1)?,
+                stat: Stat {
+                    bytes: r.get(2)?,
+                    mtime_ns: r.get(3)?,
+                    inode: r.get::<_, Option<i64>>(4)?.unwrap_or(-1),
+                },
+            },
+        ))
+    })?;
+    Ok(rows.collect::<duckdb::Result<_>>()?)
+}
+
+/// What a load does with each discovered file.
+struct Plan {
+    /// New and changed files, with their stat when read.
+    parse: Vec<(InputFile, Option<Stat>)>,
+    /// Unchanged files: their rows stay.
+    kept: HashSet<String>,
+    /// Unchanged files whose stat changed (touched, copied back): the new stat.
+    restat: Vec<(String, Stat)>,
+}
+
+/// Which discovered files must be parsed. A file whose size, time and inode
+/// equal the last run's is unchanged without reading it; one whose stat
+/// changed is hashed, and kept if its content did not change (its new stat
+/// is recorded). `--full` parses everything.
+fn plan(conn: &Connection, discovery: &Discovery, full: bool) -> Result<Plan> {
+    let previous = if full {
+        HashMap::new()
+    } else {
+        previous_files(conn)?
+    };
+    let decided: Vec<(Option<Stat>, bool, bool)> = discovery
+        .files
+        .par_iter()
+        .map(|f| {
+            let now = stat(&f.abs);
+            let Some(prev) = previous.get(&f.rel) else {
+                return (now, false, false);
+            };
+            match now {
+                Some(st) if prev.stat.mtime_ns.is_some() && st == prev.stat => (now, true, false),
+                Some(_) => {
+                    // Unreadable files hash to "" and are parsed, which
+                    // reports why they cannot be read.
+                    let same = std::fs::read(&f.abs).is_ok_and(|b| ingest::sha256_hex(&b) == prev.sha256);
+                    (now, same, same)
+                }
+                None => (now, false, false),
+            }
+        })
+        .collect();
+    let mut to_parse = Vec::new();
+    let mut kept = HashSet::new();
+    let mut restat = Vec::new();
+    for (file, (st, keep, hashed)) in discovery.files.iter().zip(decided) {
+        if keep {
+            kept.insert(file.rel.clone());
+            if let (true, Some(st)) = (hashed, st) {
+                restat.push((file.rel.clone(), st));
+            }
+        } else {
+            to_parse.push((file.clone(), st));
+        }
+    }
+    Ok(Plan {
+        parse: to_parse,
+        kept,
+        restat,
+    })
 }
 
 /// Ingest and load the discovered inputs in one transaction.
 ///
-/// Incremental: a file whose content hash equals the one recorded by the
-/// last run keeps its rows; new and changed files are parsed (in parallel,
-/// streaming into DuckDB appenders); rows of changed and removed files are
-/// dropped. The result is the same as a cold load (`full`), which empties
-/// every table first. `on_file` sees each parsed file (progress).
+/// Incremental: a file unchanged since the last run (by its stat, else by
+/// its content hash) keeps its rows; new and changed files are parsed in
+/// parallel and their rows stream into DuckDB appenders in bounded batches;
+/// rows of changed and removed files are dropped. The result is the same as
+/// a cold load (`full`), which empties every table first. `on_file` sees
+/// each parsed file (progress).
 pub fn load(
     conn: &mut Connection,
     discovery: &Discovery,
     full: bool,
-    on_file: &mut dyn FnMut(&FileResult),
+    limits: Limits,
+    on_file: &mut dyn FnMut(&FileSummary),
 ) -> Result<(IngestReport, LoadReport)> {
     let mut report = LoadReport::default();
-    let previous: HashMap<String, String> = if full {
-        HashMap::new()
+    let previous_paths: Vec<String> = if full {
+        Vec::new()
     } else {
-        let mut stmt = conn.prepare("SELECT path, sha256 FROM input_files")?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        let mut stmt = conn.prepare("SELECT path FROM input_files")?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
         rows.collect::<duckdb::Result<_>>()?
     };
-    // Hash what is there now (in parallel; unreadable files hash to "" and
-    // are parsed, which reports why they cannot be read).
-    let current: Vec<String> = discovery
-        .files
-        .par_iter()
-        .map(|f| {
-            std::fs::read(&f.abs)
-                .map(|b| ingest::sha256_hex(&b))
-                .unwrap_or_default()
-        })
+    let Plan {
+        parse: to_parse,
+        kept,
+        restat,
+    } = plan(conn, discovery, full)?;
+    let stale: Vec<&String> = previous_paths
+        .iter()
+        .filter(|p| !kept.contains(p.as_str()))
         .collect();
-    let mut to_parse: Vec<InputFile> = Vec::new();
-    let mut kept: HashSet<&str> = HashSet::new();
-    for (file, sha) in discovery.files.iter().zip(&current) {
-        if !sha.is_empty() && previous.get(&file.rel) == Some(sha) {
-            kept.insert(file.rel.as_str());
-        } else {
-            to_parse.push(file.clone());
-        }
-    }
-    let stale: Vec<&String> = previous.keys().filter(|p| !kept.contains(p.as_str())).collect();
     report.files_reused = kept.len();
     report.files_dropped = stale.len();
     report.files_parsed = to_parse.len();
@@ -238,8 +433,15 @@ pub fn load(
         }
         // Skipped files are listed afresh every run.
         tx.execute_batch("DELETE FROM problems WHERE level = 'skipped'; DROP TABLE stale_paths;")?;
+        let mut update =
+            tx.prepare("UPDATE input_files SET bytes = ?, mtime_ns = ?, inode = ? WHERE path = ?")?;
+        for (path, st) in &restat {
+            update.execute(duckdb::params![st.bytes, st.mtime_ns, st.inode, path])?;
+        }
     }
-    tx.execute_batch("DELETE FROM years; DELETE FROM metric_values;")?;
+    // metric_values stays as the last aggregation wrote it: a run with
+    // nothing new does not recompute, and the warehouse keeps its figures.
+    tx.execute_batch("DELETE FROM years;")?;
     let ingest_report;
     {
         let mut sink = Sink::new(&tx)?;
@@ -250,9 +452,25 @@ pub fn load(
             sink.append_problem(*year, problem)?;
             report.problems_recorded += 1;
         }
-        ingest_report = ingest::ingest(&to_parse, |file| {
-            on_file(&file);
-            sink.append_file(&file, &mut report)
+        let files: Vec<InputFile> = to_parse.iter().map(|(f, _)| f.clone()).collect();
+        ingest_report = ingest::ingest(&files, limits, |event| match event {
+            Event::Rows {
+                file,
+                records,
+                problems,
+            } => {
+                let f = &files[file];
+                for p in &problems {
+                    sink.append_problem(f.year, p)?;
+                    report.problems_recorded += 1;
+                }
+                sink.append_records(f, &records, &mut report)
+            }
+            Event::Withdraw { file, sheet } => sink.withdraw(&tx, &files[file].rel, sheet.as_deref()),
+            Event::Done { file, summary } => {
+                on_file(&summary);
+                sink.append_file(&summary, to_parse[file].1)
+            }
         })?;
         sink.flush()?;
     }
@@ -265,7 +483,7 @@ struct Sink<'c> {
     files: Appender<'c>,
     sheet_summaries: Appender<'c>,
     problems: Appender<'c>,
-    cells: Appender<'c>,
+    columns: Appender<'c>,
     years: Appender<'c>,
     sheets: Vec<(SheetKind, Appender<'c>)>,
 }
@@ -280,7 +498,7 @@ impl<'c> Sink<'c> {
             files: conn.appender("input_files")?,
             sheet_summaries: conn.appender("sheets")?,
             problems: conn.appender("problems")?,
-            cells: conn.appender("source_cells")?,
+            columns: conn.appender("sheet_columns")?,
             years: conn.appender("years")?,
             sheets,
         })
@@ -299,7 +517,7 @@ impl<'c> Sink<'c> {
         Ok(())
     }
 
-    fn append_file(&mut self, file: &FileResult, report: &mut LoadReport) -> Result<()> {
+    fn append_file(&mut self, file: &FileSummary, st: Option<Stat>) -> Result<()> {
         let f = &file.file;
         self.files
             .append_row(duckdb::params![
@@ -309,7 +527,9 @@ impl<'c> Sink<'c> {
                 file.sha256,
                 file.bytes as i64,
                 file.accepted,
-                file.data_rows as i64
+                file.data_rows as i64,
+                st.and_then(|s| s.mtime_ns),
+                st.map(|s| s.inode)
             ])
             .with_context(|| format!("cannot load {}", f.rel))?;
         for s in &file.sheets {
@@ -324,50 +544,84 @@ impl<'c> Sink<'c> {
                 s.rejected_rows as i64,
                 s.rejected
             ])?;
+            if s.rejected {
+                continue;
+            }
+            for c in &s.columns {
+                self.columns.append_row(duckdb::params![
+                    f.rel,
+                    s.sheet,
+                    c.field,
+                    c.col.map(|c| c as i32),
+                    c.col.map(ingest::rows::col_letters),
+                    c.unit.map(unit_label),
+                    c.note.as_ref().map(|n| n.0.as_str()),
+                    c.note.as_ref().map(|n| n.1.as_str())
+                ])?;
+            }
         }
-        for p in &file.problems {
-            self.append_problem(f.year, p)?;
-            report.problems_recorded += 1;
-        }
-        for rec in &file.records {
+        Ok(())
+    }
+
+    fn append_records(&mut self, f: &InputFile, records: &[Record], report: &mut LoadReport) -> Result<()> {
+        let mut row: Vec<SqlCell<'_>> = Vec::new();
+        for rec in records {
+            let columns = rec.kind.columns();
+            row.clear();
+            row.extend([
+                SqlCell::Text(&f.rel),
+                SqlCell::Text(&rec.sheet),
+                SqlCell::Int(i64::from(rec.row)),
+                f.year.map_or(SqlCell::Null, |y| SqlCell::Int(i64::from(y))),
+            ]);
+            row.extend(rec.values.iter().map(SqlCell::of));
+            let source = |field: &str| rec.cells.iter().find(|c| c.field == field);
+            row.extend(columns.iter().map(|c| {
+                source(c.field)
+                    .and_then(|s| s.raw.as_deref())
+                    .map_or(SqlCell::Null, SqlCell::Text)
+            }));
+            for c in columns.iter().filter(|c| is_money(c)) {
+                row.push(
+                    source(c.field)
+                        .and_then(|s| s.own_unit)
+                        .map_or(SqlCell::Null, |u| SqlCell::Owned(unit_label(u))),
+                );
+            }
             let app = &mut self
                 .sheets
                 .iter_mut()
                 .find(|(k, _)| *k == rec.kind)
                 .expect("every sheet kind has an appender")
                 .1;
-            let mut row: Vec<Box<dyn ToSql>> = vec![
-                Box::new(f.rel.clone()),
-                Box::new(rec.sheet.clone()),
-                Box::new(rec.row as i32),
-                Box::new(f.year),
-            ];
-            row.extend(rec.values.iter().map(sql_value));
-            app.append_row(appender_params_from_iter(row))
+            app.append_row(appender_params_from_iter(row.iter()))
                 .with_context(|| format!("cannot load {} {} row {}", f.rel, rec.sheet, rec.row))?;
             report.rows_loaded += 1;
-            for c in &rec.cells {
-                self.cells.append_row(duckdb::params![
-                    f.rel,
-                    rec.sheet,
-                    rec.row as i32,
-                    c.field,
-                    c.cell,
-                    c.raw,
-                    c.unit,
-                    c.value
-                ])?;
-                report.cells_loaded += 1;
-            }
+            report.cells_loaded += rec.cells.len() as u64;
         }
         Ok(())
     }
 
+    /// Drop rows already appended from a sheet (or file) rejected after
+    /// they were read. Rare: a reader error or limit part-way through.
+    fn withdraw(&mut self, conn: &Connection, path: &str, sheet: Option<&str>) -> Result<()> {
+        for (kind, app) in &mut self.sheets {
+            app.flush()?;
+            conn.execute(
+                &format!(
+                    "DELETE FROM {} WHERE path = ? AND (? IS NULL OR sheet = ?)",
+                    kind.table()
+                ),
+                duckdb::params![path, sheet, sheet],
+            )?;
+        }
+        Ok(())
+    }
     fn flush(&mut self) -> Result<()> {
         self.files.flush()?;
         self.sheet_summaries.flush()?;
         self.problems.flush()?;
-        self.cells.flush()?;
+        self.columns.flush()?;
         self.years.flush()?;
         for (kind, app) in &mut self.sheets {
             app.flush()
@@ -377,13 +631,147 @@ impl<'c> Sink<'c> {
     }
 }
 
-fn sql_value(v: &Option<Value>) -> Box<dyn ToSql> {
-    match v {
-        None => Box::new(Option::<String>::None),
-        Some(Value::Text(s)) => Box::new(s.clone()),
-        Some(Value::Money(m)) => Box::new(m.yuan),
-        Some(Value::Int(i)) => Box::new(*i),
-        Some(Value::Bool(b)) => Box::new(*b),
-        Some(Value::Date(d)) => Box::new(*d),
+/// One value of an appended row, without boxing: borrowed text, numbers,
+/// dates as days (DuckDB parses nothing).
+#[derive(Debug)]
+enum SqlCell<'a> {
+    Null,
+    Text(&'a str),
+    Owned(String),
+    Int(i64),
+    Bool(bool),
+    Date(i32),
+    Decimal(rust_decimal::Decimal),
+}
+
+impl<'a> SqlCell<'a> {
+    fn of(v: &'a Option<Value>) -> Self {
+        match v {
+            None => SqlCell::Null,
+            Some(Value::Text(s)) => SqlCell::Text(s),
+            Some(Value::Money(m)) => SqlCell::Decimal(m.yuan),
+            Some(Value::Int(i)) => SqlCell::Int(*i),
+            Some(Value::Bool(b)) => SqlCell::Bool(*b),
+            Some(Value::Date(d)) => {
+                let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
+                SqlCell::Date((*d - epoch).num_days() as i32)
+            }
+        }
+    }
+}
+
+impl ToSql for SqlCell<'_> {
+    fn to_sql(&self) -> duckdb::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::Borrowed(match self {
+            SqlCell::Null => ValueRef::Null,
+            SqlCell::Text(s) => ValueRef::Text(s.as_bytes()),
+            SqlCell::Owned(s) => ValueRef::Text(s.as_bytes()),
+            SqlCell::Int(i) => ValueRef::BigInt(*i),
+            SqlCell::Bool(b) => ValueRef::Boolean(*b),
+            SqlCell::Date(d) => ValueRef::Date32(*d),
+            SqlCell::Decimal(d) => {
+                // Money arrives at scale ≤ 6 (the normaliser rejects finer
+                // amounts), so DECIMAL(38,6) holds it exactly and DuckDB
+                // has nothing to cast.
+                let scale = d.scale();
+                if scale > 6 {
+                    return Err(duckdb::Error::ToSqlConversionFailure(
+                        format!("{d} is finer than 0.000001 元").into(),
+                    ));
+                }
+                let at_scale_6 = d.mantissa() * 10i128.pow(6 - scale);
+                ValueRef::Decimal(duckdb::types::Decimal::new(38, 6, at_scale_6)?)
+            }
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::normalize::{Money, MoneyUnit, UnitSource};
+    use rust_decimal::Decimal;
+
+    fn money(s: &str) -> Value {
+        Value::Money(Money {
+            yuan: s.parse::<Decimal>().unwrap().normalize(),
+            unit: MoneyUnit::Yuan,
+            source: UnitSource::Default,
+        })
+    }
+
+    /// The warehouse rebuilds each cell's normalised text in SQL; it must be
+    /// the text the normaliser itself gives, for every type.
+    #[test]
+    fn sql_display_of_every_type_equals_the_normalisers_text() {
+        let conn = Connection::open_in_memory().unwrap();
+        let cases: Vec<(FieldType, &str, Value)> = vec![
+            (
+                FieldType::Money { signed: true },
+                "DECIMAL(38,6)",
+                money("150000000"),
+            ),
+            (
+                FieldType::Money { signed: true },
+                "DECIMAL(38,6)",
+                money("1234.5"),
+            ),
+            (
+                FieldType::Money { signed: true },
+                "DECIMAL(38,6)",
+                money("-0.000001"),
+            ),
+            (FieldType::Money { signed: true }, "DECIMAL(38,6)", money("0")),
+            (
+                FieldType::Money { signed: true },
+                "DECIMAL(38,6)",
+                money("12345678901234567890.123456"),
+            ),
+            (FieldType::Whole, "BIGINT", Value::Int(1_234_567)),
+            (FieldType::YesNo, "BOOLEAN", Value::Bool(true)),
+            (FieldType::YesNo, "BOOLEAN", Value::Bool(false)),
+            (
+                FieldType::Date,
+                "DATE",
+                Value::Date(chrono::NaiveDate::from_ymd_opt(2024, 3, 5).unwrap()),
+            ),
+            (FieldType::Text, "VARCHAR", Value::Text("  甲 公司 ".into())),
+        ];
+        for (ty, sql_type, value) in cases {
+            conn.execute_batch(&format!("CREATE OR REPLACE TABLE t (v {sql_type});"))
+                .unwrap();
+            let mut app = conn.appender("t").unwrap();
+            let v = Some(value.clone());
+            app.append_row([SqlCell::of(&v)]).unwrap();
+            app.flush().unwrap();
+            drop(app);
+            let column = Column {
+                label: "x",
+                field: "v",
+                required: false,
+                ty,
+            };
+            let shown: String = conn
+                .query_row(&format!("SELECT {} FROM t", display_sql(&column, "v")), [], |r| {
+                    r.get(0)
+                })
+                .unwrap();
+            assert_eq!(shown, value.display(), "{sql_type}");
+        }
+    }
+
+    #[test]
+    fn source_cells_view_covers_every_contract_column() {
+        let conn = open_in_memory("256MB").unwrap();
+        let n: i64 = conn
+            .query_row("SELECT count(*) FROM source_cells", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 0);
+        let ddl = source_cells_ddl();
+        for kind in SheetKind::ALL {
+            for c in kind.columns() {
+                assert!(ddl.contains(&format!("'{}' AS field", c.field)), "{}", c.field);
+            }
+        }
     }
 }

@@ -85,21 +85,22 @@ pub fn load_inputs(
     conn: &mut Connection,
     discovery: &Discovery,
     full: bool,
+    limits: ingest::Limits,
 ) -> Result<(IngestReport, LoadReport)> {
     let _s = tracing::info_span!("load", files = discovery.files.len()).entered();
     let bar = progress_bar(discovery.files.len() as u64);
-    let mut tick = |file: &ingest::FileResult| {
+    let mut tick = |file: &ingest::FileSummary| {
         tracing::debug!(
             file = %file.file.rel,
-            rows = file.records.len(),
-            problems = file.problems.len(),
+            rows = file.accepted_rows(),
+            rejected = file.rejected_rows(),
             "parsed"
         );
         if let Some(bar) = &bar {
             bar.inc(1);
         }
     };
-    let loaded = load::load(conn, discovery, full, &mut tick)?;
+    let loaded = load::load(conn, discovery, full, limits, &mut tick)?;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
@@ -118,8 +119,9 @@ pub fn build(
     discovery: Discovery,
     queries: &[QueryFile],
     full: bool,
+    limits: ingest::Limits,
 ) -> Result<Build> {
-    let (ingest_report, load_report) = load_inputs(conn, &discovery, full)?;
+    let (ingest_report, load_report) = load_inputs(conn, &discovery, full, limits)?;
     let aggregate_report = aggregate_figures(conn, queries)?;
     Ok(Build {
         discovery,
@@ -188,8 +190,8 @@ pub fn run(
     let year = pick_year(requested_year, &discovery.years)?;
     let queries = aggregate::read_queries(&g.queries)?;
     let _lock = crate::lock::acquire(&g.db, lock_timeout)?;
-    let mut conn = load::open(&g.db)?;
-    let (ingest_report, load_report) = load_inputs(&mut conn, &discovery, full)?;
+    let mut conn = load::open(&g.db, &g.limits.db_memory_limit)?;
+    let (ingest_report, load_report) = load_inputs(&mut conn, &discovery, full, g.limits.limits())?;
     let nothing_new = !full && load_report.files_parsed == 0 && load_report.files_dropped == 0;
     let up_to_date = nothing_new && outputs_current(g, &conn, &discovery, &queries, year)?;
     let aggregate_report = if up_to_date {

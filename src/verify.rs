@@ -75,8 +75,8 @@ pub fn verify(g: &Global, manifest_path: &Path) -> Result<Outcome> {
     let inputs = PathBuf::from(&m.inputs_dir);
     let discovery = pipeline::discover(&inputs)?;
     let queries = aggregate::read_queries(&g.queries)?;
-    let mut conn = load::open_in_memory()?;
-    let built = pipeline::build(&mut conn, discovery, &queries, true)?;
+    let mut conn = load::open_in_memory(&g.limits.db_memory_limit)?;
+    let built = pipeline::build(&mut conn, discovery, &queries, true, g.limits.limits())?;
     let headline = aggregate::headline(&conn, m.year)?;
 
     let mut out = std::io::stdout().lock();

@@ -116,6 +116,11 @@ pub fn generate(args: &GenerateArgs) -> Result<GenerateReport> {
             &headline_csv::render(&headline),
         )?;
     }
+    if args.group_rows > 0 {
+        let year = *years.last().expect("at least one year");
+        write_group(out, &p, year, args.group_rows)?;
+        files += 1;
+    }
     let record = Recorded {
         generator: concat!("chamberstat ", env!("CARGO_PKG_VERSION")),
         members: args.members,
@@ -127,6 +132,46 @@ pub fn generate(args: &GenerateArgs) -> Result<GenerateReport> {
     write_atomic(&out.join(RECORD_FILE), &serde_json::to_vec_pretty(&record)?)?;
     tracing::info!(files, years = ?years, out = %out.display(), "generated inputs");
     Ok(GenerateReport { files, years })
+}
+
+/// One large group workbook: `rows` 年度数据 rows of companies outside the
+/// registry (so the known answer stands), written with the usual drift.
+fn write_group(out: &Path, p: &Params, year: i32, rows: usize) -> Result<()> {
+    let mut rng = Rng::new(p.seed, &format!("group-{year}"));
+    let labels = [
+        "统一社会信用代码",
+        "企业名称",
+        "填报日期",
+        "营业收入",
+        "纳税总额",
+        "从业人数",
+    ];
+    let table = Table {
+        sheet: "年度数据".into(),
+        title: Some(format!("{year}年度集团成员企业汇总")),
+        notes: vec!["单位：万元".into()],
+        note_unit: Some(MoneyUnit::Wan),
+        labels: labels.to_vec(),
+        rows: (0..rows as u64)
+            .map(|i| {
+                vec![
+                    Cell::Text(Some(world::numbered_code(1_000_000 + i))),
+                    Cell::Text(Some(format!("集团成员企业{i:06}"))),
+                    Cell::Date(Some(world::ymd(year + 1, 3, 1 + (i % 28) as u32))),
+                    Cell::Money(Some(Decimal::new(rng.range(1_000, 50_000_000), 2))),
+                    Cell::Money(Some(Decimal::new(rng.range(0, 2_000_000), 2))),
+                    Cell::Whole(Some(rng.range(1, 5_000))),
+                ]
+            })
+            .collect(),
+    };
+    let mut wb = writer::workbook()?;
+    write_table(&mut wb, &mut rng, p.drift, &table)?;
+    let path = out
+        .join(year.to_string())
+        .join("companies")
+        .join("99999_集团成员汇总.xlsx");
+    save(&path, &mut wb)
 }
 
 fn save(path: &Path, wb: &mut Workbook) -> Result<()> {

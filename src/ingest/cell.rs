@@ -10,10 +10,10 @@ use crate::normalize::{
     UnitSource,
 };
 
-type Normalized = (Value, Option<String>, Option<String>);
+type Normalized = (Value, Option<String>);
 
-/// Normalise one cell by its column type. Returns the value, the unit
-/// applied (money only) and an optional note for the run report.
+/// Normalise one cell by its column type. Returns the value and an optional
+/// note for the run report.
 pub fn normalize_cell(
     spec: &Column,
     raw: &Raw,
@@ -23,12 +23,12 @@ pub fn normalize_cell(
     if let Raw::Error(e) = raw {
         return Err(CellError::ErrorCell { found: e.clone() });
     }
-    let plain = |v: Option<Value>| v.map(|v| (v, None, None));
+    let plain = |v: Option<Value>| v.map(|v| (v, None));
     Ok(match spec.ty {
         FieldType::Text => plain(text_value(raw).map(Value::Text)),
         FieldType::CreditCode => plain(parse_credit_code(raw)?.map(Value::Text)),
         FieldType::Money { signed } => {
-            parse_money(raw, unit.0, unit.1, signed)?.map(|m| (Value::Money(m), Some(m.unit_applied()), None))
+            parse_money(raw, unit.0, unit.1, signed)?.map(|m| (Value::Money(m), None))
         }
         FieldType::Whole => plain(parse_whole(raw)?.map(Value::Int)),
         FieldType::YesNo => plain(parse_yes_no(raw)?.map(Value::Bool)),
@@ -43,7 +43,7 @@ pub fn normalize_cell(
                         });
                     }
                 }
-                Some((Value::Date(d), None, None))
+                Some((Value::Date(d), None))
             }
             None => None,
         },
@@ -51,7 +51,7 @@ pub fn normalize_cell(
             Some(t) => {
                 let compact: String = t.chars().filter(|c| !c.is_whitespace()).collect();
                 if list.contains(&compact.as_str()) {
-                    Some((Value::Text(compact), None, None))
+                    Some((Value::Text(compact), None))
                 } else {
                     return Err(CellError::NotInList {
                         expected: list.join(" "),
@@ -65,13 +65,13 @@ pub fn normalize_cell(
             Some(t) => {
                 let compact: String = t.chars().filter(|c| !c.is_whitespace()).collect();
                 if EVENT_KINDS.contains(&compact.as_str()) {
-                    Some((Value::Text(compact), None, None))
+                    Some((Value::Text(compact), None))
                 } else {
                     let note = format!(
                         "活动类型 {t} 不在 {} 之列，按“其他”统计 / counted as 其他",
                         EVENT_KINDS.join(" ")
                     );
-                    Some((Value::Text("其他".into()), None, Some(note)))
+                    Some((Value::Text("其他".into()), Some(note)))
                 }
             }
             None => None,
@@ -80,7 +80,7 @@ pub fn normalize_cell(
             Some(t) => {
                 let compact: String = t.chars().filter(|c| !c.is_whitespace()).collect();
                 if COMMITTEES.contains(&compact.as_str()) {
-                    Some((Value::Text(compact), None, None))
+                    Some((Value::Text(compact), None))
                 } else {
                     return Err(CellError::NotInList {
                         expected: "15 个专委会".into(),

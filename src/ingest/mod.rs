@@ -7,20 +7,26 @@
 //! `check` uses the same stage without one.
 
 mod cell;
+mod discover;
+mod extent;
+pub mod rows;
 pub mod schema;
 mod sheet;
 mod workbook;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::mpsc;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use chrono::NaiveDate;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::normalize::Money;
+use crate::normalize::{Money, MoneyUnit, Raw, UnitSource};
+pub use discover::{discover, walk_tree, Discovery, Found};
+pub use rows::Limits;
 pub use schema::{FolderKind, SheetKind};
+pub use sheet::Output;
 pub use workbook::{parse_file, sha256_hex};
 
 /// A normalised value of one cell.
@@ -31,6 +37,21 @@ pub enum Value {
     Int(i64),
     Bool(bool),
     Date(NaiveDate),
+}
+
+impl Record {
+    /// The A1 cell a value came from.
+    pub fn cell_of(&self, c: &SourceCell, columns: &[ColumnSource]) -> String {
+        match c.col {
+            Some(col) => rows::a1(self.row - 1, col),
+            None => columns
+                .iter()
+                .find(|s| s.field == c.field)
+                .and_then(|s| s.note.as_ref())
+                .map(|(cell, _)| cell.clone())
+                .unwrap_or_default(),
+        }
+    }
 }
 
 impl Value {
@@ -46,16 +67,58 @@ impl Value {
     }
 }
 
-/// Where an accepted value came from: the auditor's trail to the input cell.
+/// Where an accepted value came from: the auditor's trail to the input cell,
+/// kept compact. The cell is named by its column (the row is the record's),
+/// the raw text is kept only when it differs from the normalised value's
+/// text, and the money unit only when the cell named its own; the sheet's
+/// [`ColumnSource`] says the rest. The warehouse's `source_cells` view puts
+/// the full trail back together.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SourceCell {
     pub field: &'static str,
-    /// A1 reference on the record's sheet.
-    pub cell: String,
-    pub raw: String,
-    /// The money unit applied and where it came from, e.g. `万元 (header)`.
-    pub unit: Option<String>,
-    pub value: String,
+    /// 0-based column of the cell on the record's row; `None` when the value
+    /// came from the note above the header (the column source's note cell).
+    pub col: Option<u32>,
+    /// The cell's text when it differs from the normalised value's text.
+    pub raw: Option<String>,
+    /// The money unit applied when the cell itself named it (`1.2亿`).
+    pub own_unit: Option<(MoneyUnit, UnitSource)>,
+}
+
+/// Where one contract column of a sheet was found, and what applies to all
+/// of its cells.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColumnSource {
+    pub field: &'static str,
+    /// 0-based column of the header cell; `None` for a value read from a note.
+    pub col: Option<u32>,
+    /// The money unit of the column (header bracket, note above, or default).
+    pub unit: Option<(MoneyUnit, UnitSource)>,
+    /// A note above the header that gives the value for every row
+    /// (`填报单位：…`): its A1 cell and text.
+    pub note: Option<(String, String)>,
+}
+
+/// `万元 (header)`: a money unit and where it came from, as lineage shows it.
+pub fn unit_label((unit, source): (MoneyUnit, UnitSource)) -> String {
+    format!("{} ({})", unit.label(), source.label())
+}
+
+/// The raw text to keep for a normalised value: `None` when the cell's text
+/// is exactly the value's own text (the warehouse shows the value then).
+/// Money and yes/no are always kept: their text is never the value's.
+pub fn raw_unless_same(raw: &Raw, value: &Value) -> Option<String> {
+    let same = match (raw, value) {
+        (Raw::Text(s), Value::Text(t)) => s == t,
+        (Raw::Int(i), Value::Int(v)) => i == v,
+        // A whole float cell prints as its integer (below 2^53 exactly).
+        (Raw::Number(f), Value::Int(v)) => v.unsigned_abs() < (1 << 53) && *f == *v as f64,
+        (Raw::Text(s), Value::Int(v)) => *s == v.to_string(),
+        (Raw::Date(d), Value::Date(v)) => d.time() == chrono::NaiveTime::MIN && d.date() == *v,
+        (Raw::Text(s), Value::Date(v)) => *s == v.format("%Y-%m-%d").to_string(),
+        _ => false,
+    };
+    (!same).then(|| raw.display())
 }
 
 /// One accepted data row of a known sheet.
@@ -142,30 +205,175 @@ pub struct SheetSummary {
     pub rejected_rows: u64,
     /// The whole sheet (or its file) was rejected.
     pub rejected: bool,
+    /// This sheet rejected its whole file (unknown committee, a limit).
+    #[serde(skip)]
+    pub file_rejected: bool,
+    /// Where the sheet's contract columns were found.
+    #[serde(skip)]
+    pub columns: Vec<ColumnSource>,
 }
 
-/// Everything read from one file.
+/// What one file came to, once read: everything but its rows and problems,
+/// which were sent on as they were read.
 #[derive(Debug, Clone)]
-pub struct FileResult {
+pub struct FileSummary {
     pub file: InputFile,
     pub sha256: String,
     pub bytes: u64,
     /// False when the file as a whole was rejected.
     pub accepted: bool,
-    pub records: Vec<Record>,
-    pub problems: Vec<Problem>,
     /// Non-empty rows below a header row, in every sheet read (accepted or
     /// not): the denominator of the accounting identity.
     pub data_rows: u64,
     pub sheets: Vec<SheetSummary>,
 }
 
-/// What discovery found: workbooks to read and files skipped outright.
-#[derive(Debug, Default)]
-pub struct Discovery {
-    pub files: Vec<InputFile>,
-    pub skipped: Vec<(Option<i32>, Problem)>,
-    pub years: Vec<i32>,
+impl FileSummary {
+    fn new(file: InputFile) -> Self {
+        FileSummary {
+            file,
+            sha256: String::new(),
+            bytes: 0,
+            accepted: false,
+            data_rows: 0,
+            sheets: Vec::new(),
+        }
+    }
+
+    pub fn accepted_rows(&self) -> u64 {
+        self.sheets.iter().map(|s| s.accepted_rows).sum()
+    }
+
+    /// Rows rejected on their own, and every row of a rejected sheet.
+    pub fn rejected_rows(&self) -> u64 {
+        self.sheets
+            .iter()
+            .map(|s| if s.rejected { s.data_rows } else { s.rejected_rows })
+            .sum()
+    }
+}
+
+/// Where one file's rows go as they are read. Rows already sent from a
+/// sheet (or file) that is rejected later are withdrawn: `None` withdraws
+/// the whole file's.
+pub trait FileOutput: Output {
+    fn withdraw(&mut self, sheet: Option<&str>);
+}
+
+/// Everything read from one file, held in memory: for `check` and tests,
+/// where a person looks at one file's problems. The nightly load never
+/// holds a file like this; it streams [`Event`]s.
+#[derive(Debug, Clone)]
+pub struct FileResult {
+    pub summary: FileSummary,
+    pub records: Vec<Record>,
+    pub problems: Vec<Problem>,
+}
+
+#[derive(Default)]
+struct Collect {
+    records: Vec<Record>,
+    problems: Vec<Problem>,
+}
+
+impl Output for Collect {
+    fn record(&mut self, record: Record) {
+        self.records.push(record);
+    }
+    fn problem(&mut self, problem: Problem) {
+        self.problems.push(problem);
+    }
+}
+
+impl FileOutput for Collect {
+    fn withdraw(&mut self, sheet: Option<&str>) {
+        self.records.retain(|r| sheet.is_some_and(|s| s != r.sheet));
+    }
+}
+
+/// Read one file into memory (see [`FileResult`]).
+pub fn parse_file_collected(file: &InputFile, limits: Limits) -> FileResult {
+    let mut out = Collect::default();
+    let summary = parse_file(file, limits, &mut out);
+    FileResult {
+        summary,
+        records: out.records,
+        problems: out.problems,
+    }
+}
+
+/// What the parallel readers send the loader, in each file's reading order.
+#[derive(Debug)]
+pub enum Event {
+    /// Accepted rows and problems of the file at `file` (an index into the
+    /// files being ingested).
+    Rows {
+        file: usize,
+        records: Vec<Record>,
+        problems: Vec<Problem>,
+    },
+    /// Rows sent earlier from this sheet (all sheets: `None`) are void.
+    Withdraw { file: usize, sheet: Option<String> },
+    /// The file is read; nothing more comes from it.
+    Done { file: usize, summary: FileSummary },
+}
+
+/// Rows and problems travel in batches of about this many, so a reader's
+/// memory is bounded whatever the file's size.
+const BATCH: usize = 2048;
+/// Batches in flight between the readers and the loader.
+const CHANNEL: usize = 8;
+
+/// A reader's end of the channel for one file.
+struct Sender<'t> {
+    tx: &'t mpsc::SyncSender<Event>,
+    file: usize,
+    records: Vec<Record>,
+    problems: Vec<Problem>,
+}
+
+impl Sender<'_> {
+    fn flush(&mut self) {
+        if self.records.is_empty() && self.problems.is_empty() {
+            return;
+        }
+        // The receiver only goes away when the loader failed; the error is
+        // reported from there.
+        let _ = self.tx.send(Event::Rows {
+            file: self.file,
+            records: std::mem::take(&mut self.records),
+            problems: std::mem::take(&mut self.problems),
+        });
+    }
+
+    fn maybe_flush(&mut self) {
+        if self.records.len() + self.problems.len() >= BATCH {
+            self.flush();
+        }
+    }
+}
+
+impl Output for Sender<'_> {
+    fn record(&mut self, record: Record) {
+        self.records.push(record);
+        self.maybe_flush();
+    }
+    fn problem(&mut self, problem: Problem) {
+        self.problems.push(problem);
+        self.maybe_flush();
+    }
+}
+
+impl FileOutput for Sender<'_> {
+    fn withdraw(&mut self, sheet: Option<&str>) {
+        // Rows not yet sent are dropped here; the loader drops the rest.
+        self.records.retain(|r| sheet.is_some_and(|s| s != r.sheet));
+        self.flush();
+        let _ = self.tx.send(Event::Withdraw {
+            file: self.file,
+            sheet: sheet.map(str::to_string),
+        });
+    }
 }
 
 /// The ingest stage's report: what this run parsed.
@@ -177,196 +385,43 @@ pub struct IngestReport {
     pub rows_rejected: u64,
 }
 
-/// Walk `inputs/`: `reference/**`, `<year>/companies/**`,
-/// `<year>/committees/**`. Non-workbooks and files outside those folders are
-/// listed as skipped. Order is by relative path, so every report is stable.
-pub fn discover(inputs: &Path) -> Result<Discovery> {
-    let meta = std::fs::metadata(inputs)
-        .with_context(|| format!("cannot read the inputs folder {}", inputs.display()))?;
-    anyhow::ensure!(meta.is_dir(), "{} is not a folder", inputs.display());
-    let mut all = Vec::new();
-    walk(inputs, inputs, &mut all)?;
-    all.sort_by(|a: &(PathBuf, String), b| a.1.as_bytes().cmp(b.1.as_bytes()));
-
-    let mut out = Discovery::default();
-    for (abs, rel) in all {
-        let parts: Vec<&str> = rel.split('/').collect();
-        let placed = match parts.as_slice() {
-            ["reference", _, ..] => Some((FolderKind::Reference, None)),
-            [year, folder, _, ..] if is_year(year) => {
-                let y: i32 = year.parse().unwrap_or_default();
-                match *folder {
-                    "companies" => Some((FolderKind::Companies, Some(y))),
-                    "committees" => Some((FolderKind::Committees, Some(y))),
-                    _ => None,
-                }
-            }
-            _ => None,
-        };
-        let year = parts.first().filter(|y| is_year(y)).and_then(|y| y.parse().ok());
-        if let Some(y) = year {
-            if !out.years.contains(&y) {
-                out.years.push(y);
-            }
-        }
-        let name = parts.last().copied().unwrap_or_default();
-        let skip = |reason: String| Problem {
-            level: Level::Skipped,
-            path: rel.clone(),
-            sheet: String::new(),
-            cell: String::new(),
-            raw: String::new(),
-            reason,
-        };
-        let Some((folder, year)) = placed else {
-            let reason = if parts[0] == "expected" || rel == "generate.json" {
-                "chamberstat generate 写出的已知答案，不是报送文件 / written by `chamberstat generate` (the known answer), not a submission"
-            } else {
-                "不在 reference/、<年度>/companies/ 或 <年度>/committees/ 下 / not inside reference/, <year>/companies/ or <year>/committees/"
-            };
-            out.skipped.push((year, skip(reason.into())));
-            continue;
-        };
-        let ext = Path::new(name)
-            .extension()
-            .and_then(|e| e.to_str())
-            .unwrap_or_default();
-        if name.starts_with("~$") {
-            out.skipped.push((
-                year,
-                skip(
-                    "Office 临时锁文件（~$…），不是报送文件 / office lock file (~$…), not a submission"
-                        .into(),
-                ),
-            ));
-        } else if name.starts_with('.') {
-            out.skipped.push((year, skip("隐藏文件 / hidden file".into())));
-        } else if !schema::is_workbook_extension(ext) {
-            out.skipped.push((
-                year,
-                skip(format!(
-                    "不是工作簿（.{ext}），仅接受 .xlsx .xlsm .xls .xlsb .ods / not a workbook (.{ext}); accepted: .xlsx .xlsm .xls .xlsb .ods"
-                )),
-            ));
-        } else {
-            out.files.push(InputFile {
-                abs,
-                rel,
-                folder,
-                year,
-            });
-        }
-    }
-    out.years.sort_unstable();
-    Ok(out)
-}
-
-fn is_year(s: &str) -> bool {
-    s.len() == 4 && s.chars().all(|c| c.is_ascii_digit())
-}
-
-fn walk(root: &Path, dir: &Path, out: &mut Vec<(PathBuf, String)>) -> Result<()> {
-    let entries = std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))?;
-    for entry in entries {
-        let entry = entry.with_context(|| format!("cannot list {}", dir.display()))?;
-        let path = entry.path();
-        let ty = entry.file_type()?;
-        if ty.is_dir() {
-            walk(root, &path, out)?;
-        } else if ty.is_file() || ty.is_symlink() {
-            let rel = path
-                .strip_prefix(root)
-                .unwrap_or(&path)
-                .components()
-                .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                .collect::<Vec<_>>()
-                .join("/");
-            out.push((path, rel));
-        }
-    }
-    Ok(())
-}
-
-/// Parse `files` in parallel and hand each result to `sink` on the calling
-/// thread as soon as it is ready. Results arrive in completion order;
-/// consumers must not depend on it.
-pub fn ingest<F>(files: &[InputFile], mut sink: F) -> Result<IngestReport>
+/// Parse `files` in parallel and hand what they hold to `sink` on the
+/// calling thread, in bounded batches, as it is read. Events of different
+/// files interleave; each file's events arrive in its reading order, ending
+/// with [`Event::Done`].
+pub fn ingest<F>(files: &[InputFile], limits: Limits, mut sink: F) -> Result<IngestReport>
 where
-    F: FnMut(FileResult) -> Result<()>,
+    F: FnMut(Event) -> Result<()>,
 {
     let mut report = IngestReport::default();
-    let (tx, rx) = mpsc::sync_channel::<FileResult>(64);
+    let (tx, rx) = mpsc::sync_channel::<Event>(CHANNEL);
     std::thread::scope(|scope| -> Result<()> {
         scope.spawn(move || {
-            files.par_iter().for_each_with(tx, |tx, file| {
+            files.par_iter().enumerate().for_each_with(tx, |tx, (i, file)| {
                 let _span = tracing::debug_span!("parse", file = %file.rel).entered();
-                let result = parse_file(file);
-                // The receiver only goes away when the sink failed; the
-                // error is reported from there.
-                let _ = tx.send(result);
+                let mut out = Sender {
+                    tx: &*tx,
+                    file: i,
+                    records: Vec::new(),
+                    problems: Vec::new(),
+                };
+                let summary = parse_file(file, limits, &mut out);
+                out.flush();
+                let _ = tx.send(Event::Done { file: i, summary });
             });
         });
-        for result in rx {
-            report.files_read += 1;
-            if !result.accepted {
-                report.files_rejected += 1;
+        for event in rx {
+            if let Event::Done { summary, .. } = &event {
+                report.files_read += 1;
+                if !summary.accepted {
+                    report.files_rejected += 1;
+                }
+                report.rows_accepted += summary.accepted_rows();
+                report.rows_rejected += summary.rejected_rows();
             }
-            report.rows_accepted += result.records.len() as u64;
-            report.rows_rejected += rejected_rows(&result.problems);
-            sink(result)?;
+            sink(event)?;
         }
         Ok(())
     })?;
     Ok(report)
-}
-
-/// Distinct rows rejected among `problems`.
-pub fn rejected_rows(problems: &[Problem]) -> u64 {
-    let mut rows: Vec<(&str, &str, u32)> = problems
-        .iter()
-        .filter(|p| p.level == Level::Row)
-        .map(|p| (p.path.as_str(), p.sheet.as_str(), sheet::row_of(&p.cell)))
-        .collect();
-    rows.sort_unstable();
-    rows.dedup();
-    rows.len() as u64
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn discovery_skips_lock_csv_and_misplaced_files() {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path();
-        for f in [
-            "reference/会员名册.xlsx",
-            "reference/说明.txt",
-            "2024/companies/0001_a.xlsx",
-            "2024/companies/~$0001_a.xlsx",
-            "2024/companies/导出.csv",
-            "2024/companies/.DS_Store",
-            "2024/committees/01.ods",
-            "2024/other/x.xlsx",
-            "notes.xlsx",
-        ] {
-            let p = root.join(f);
-            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-            std::fs::write(p, b"").unwrap();
-        }
-        let d = discover(root).unwrap();
-        let read: Vec<_> = d.files.iter().map(|f| f.rel.as_str()).collect();
-        assert_eq!(
-            read,
-            [
-                "2024/committees/01.ods",
-                "2024/companies/0001_a.xlsx",
-                "reference/会员名册.xlsx"
-            ]
-        );
-        assert_eq!(d.skipped.len(), 6);
-        assert_eq!(d.years, [2024]);
-        assert!(d.skipped.iter().any(|(_, p)| p.reason.contains("lock file")));
-    }
 }

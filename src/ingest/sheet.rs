@@ -1,13 +1,14 @@
-//! One sheet: find the header row, map columns, read the notes above the
-//! header (money unit, committee), and normalise every data row.
+//! One sheet, streamed: find the header row among the first rows, read the
+//! notes above it (money unit, committee), map the header's columns, then
+//! normalise each data row as it arrives and hand it on. Only the rows above
+//! the header and the credit codes seen (for duplicates) are kept.
 
 use std::collections::HashMap;
 
-use calamine::{Data, Range};
-
 use super::cell::normalize_cell;
-use super::schema::{SheetKind, COMMITTEES};
-use super::{Level, Problem, Record, SourceCell, Value};
+use super::rows::{a1, ReadError, RowSource, SparseRow};
+use super::schema::{Column, FieldType, SheetKind, COMMITTEES};
+use super::{raw_unless_same, ColumnSource, Level, Problem, Record, SourceCell, Value};
 use crate::normalize::{committee_from_note, header_label, unit_note, CellError, MoneyUnit, Raw, UnitSource};
 
 /// The header must be within the first rows of the sheet.
@@ -20,156 +21,164 @@ pub struct SheetContext<'a> {
     pub year: Option<i32>,
 }
 
-#[derive(Debug, Default)]
-pub struct ParsedSheet {
-    pub records: Vec<Record>,
-    pub problems: Vec<Problem>,
+/// Where a sheet's accepted rows and problems go as they are read.
+pub trait Output {
+    fn record(&mut self, record: Record);
+    fn problem(&mut self, problem: Problem);
+}
+
+/// How one sheet went: the counts of the accounting identity.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct SheetOutcome {
+    /// Non-empty rows below the header.
     pub data_rows: u64,
+    pub accepted_rows: u64,
+    pub rejected_rows: u64,
     /// 1-based header row, when one was found.
     pub header_row: Option<u32>,
-    /// The sheet (or, for an unknown committee, its file) was rejected.
+    /// The sheet was rejected (its accepted rows, if any, are withdrawn).
     pub rejected: bool,
-}
-
-/// Column letters for a 0-based column index: 0 → A, 26 → AA.
-pub fn col_letters(mut c: u32) -> String {
-    let mut s = Vec::new();
-    loop {
-        s.push(b'A' + (c % 26) as u8);
-        if c < 26 {
-            break;
-        }
-        c = c / 26 - 1;
-    }
-    s.reverse();
-    String::from_utf8(s).unwrap_or_default()
-}
-
-/// A1 reference for 0-based (row, column).
-pub fn a1(row: u32, col: u32) -> String {
-    format!("{}{}", col_letters(col), row + 1)
-}
-
-/// The row number of an A1 reference (0 when there is none).
-pub fn row_of(cell: &str) -> u32 {
-    cell.trim_start_matches(|c: char| c.is_ascii_alphabetic())
-        .parse()
-        .unwrap_or(0)
-}
-
-pub fn to_raw(d: &Data) -> Raw {
-    match d {
-        Data::Empty => Raw::Empty,
-        Data::String(s) => Raw::Text(s.clone()),
-        Data::Float(f) => Raw::Number(*f),
-        Data::Int(i) => Raw::Int(*i),
-        Data::Bool(b) => Raw::Bool(*b),
-        Data::DateTime(dt) => match dt.as_datetime() {
-            Some(v) if dt.is_datetime() => Raw::Date(v),
-            _ => Raw::Number(dt.as_f64()),
-        },
-        Data::DateTimeIso(s) => chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S")
-            .or_else(|_| {
-                chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").map(|d| d.and_time(chrono::NaiveTime::MIN))
-            })
-            .map(Raw::Date)
-            .unwrap_or_else(|_| Raw::Text(s.clone())),
-        Data::DurationIso(s) => Raw::Text(s.clone()),
-        Data::Error(e) => Raw::Error(e.to_string()),
-    }
-}
-
-struct Grid<'r> {
-    range: &'r Range<Data>,
-    first_row: u32,
-    first_col: u32,
-    last_row: u32,
-    last_col: u32,
-}
-
-impl<'r> Grid<'r> {
-    fn new(range: &'r Range<Data>) -> Option<Self> {
-        let (first_row, first_col) = range.start()?;
-        let (last_row, last_col) = range.end()?;
-        Some(Grid {
-            range,
-            first_row,
-            first_col,
-            last_row,
-            last_col,
-        })
-    }
-
-    fn get(&self, row: u32, col: u32) -> Raw {
-        self.range.get_value((row, col)).map(to_raw).unwrap_or(Raw::Empty)
-    }
-
-    fn row_is_blank(&self, row: u32) -> bool {
-        (self.first_col..=self.last_col).all(|c| self.get(row, c).is_blank())
-    }
+    /// The whole file is rejected (unknown committee, a limit crossed).
+    pub file_rejected: bool,
+    /// A limit was crossed: stop reading the file.
+    pub stop: bool,
+    /// Where the contract columns were found.
+    pub columns: Vec<ColumnSource>,
 }
 
 /// A mapped column: where it is and which unit applies to its money.
 struct Mapped {
     col: u32,
-    spec: usize,
+    /// Index into the sheet kind's columns.
+    column: usize,
     unit: (MoneyUnit, UnitSource),
 }
 
-pub fn parse_sheet(ctx: &SheetContext<'_>, range: &Range<Data>) -> ParsedSheet {
-    let mut out = ParsedSheet::default();
-    let problem = |level: Level, cell: String, raw: String, reason: String| Problem {
-        level,
-        path: ctx.path.to_string(),
-        sheet: ctx.sheet.to_string(),
-        cell,
-        raw,
-        reason,
+/// What the rows above the header said.
+struct Header {
+    mapped: Vec<Mapped>,
+    /// The committee named by a `填报单位：` note: (name, A1, raw text).
+    committee_note: Option<(String, String, String)>,
+}
+
+struct Parser<'c, 'o> {
+    ctx: &'c SheetContext<'c>,
+    out: &'o mut dyn Output,
+    outcome: SheetOutcome,
+}
+
+impl Parser<'_, '_> {
+    fn problem(&mut self, level: Level, cell: String, raw: String, reason: String) {
+        self.out.problem(Problem {
+            level,
+            path: self.ctx.path.to_string(),
+            sheet: self.ctx.sheet.to_string(),
+            cell,
+            raw,
+            reason,
+        });
+    }
+
+    fn reject_sheet(&mut self, cell: String, raw: String, reason: String) {
+        self.problem(Level::Sheet, cell, raw, reason);
+        self.outcome.rejected = true;
+    }
+
+    /// A read error: a crossed limit rejects the file, a reader failure the
+    /// sheet.
+    fn read_failed(&mut self, e: ReadError) {
+        let level = if e.is_limit() { Level::File } else { Level::Sheet };
+        self.problem(level, e.cell().to_string(), String::new(), e.to_string());
+        self.outcome.rejected = true;
+        self.outcome.file_rejected |= e.is_limit();
+        self.outcome.stop |= e.is_limit();
+    }
+}
+
+/// Parse one sheet from `rows`, sending accepted records and problems to
+/// `out` as they are found.
+pub fn parse_sheet(ctx: &SheetContext<'_>, rows: &mut dyn RowSource, out: &mut dyn Output) -> SheetOutcome {
+    let mut p = Parser {
+        ctx,
+        out,
+        outcome: SheetOutcome::default(),
     };
-    let key = ctx.kind.key_label();
-    let Some(grid) = Grid::new(range) else {
-        out.problems.push(problem(
-            Level::Sheet,
+    let header = match find_header(&mut p, rows) {
+        Ok(Some((above, header_row))) => {
+            p.outcome.header_row = Some(header_row.row + 1);
+            map_columns(&mut p, &above, &header_row)
+        }
+        // No header: the sheet is rejected and its rows are not counted.
+        Ok(None) => return p.outcome,
+        Err(e) => {
+            p.read_failed(e);
+            return p.outcome;
+        }
+    };
+    if let Err(e) = read_rows(&mut p, rows, header.as_ref()) {
+        p.read_failed(e);
+    }
+    p.outcome
+}
+
+/// Read rows up to the header: the first row within the first 30 holding
+/// the key label. Returns the rows above it and the header row; rejects the
+/// sheet (and returns `None`) when there is none.
+fn find_header(
+    p: &mut Parser<'_, '_>,
+    rows: &mut dyn RowSource,
+) -> Result<Option<(Vec<SparseRow>, SparseRow)>, ReadError> {
+    let key = p.ctx.kind.key_label();
+    let mut above = Vec::new();
+    let mut any = false;
+    while let Some(row) = rows.next_row()? {
+        any = true;
+        if row.row >= HEADER_SEARCH_ROWS {
+            break;
+        }
+        let is_header = row
+            .cells
+            .iter()
+            .any(|(_, raw)| matches!(raw, Raw::Text(t) if header_label(t).name == key));
+        if is_header {
+            return Ok(Some((above, row)));
+        }
+        above.push(row);
+    }
+    if any {
+        p.reject_sheet(
+            String::new(),
+            String::new(),
+            format!("找不到表头行：前 {HEADER_SEARCH_ROWS} 行中没有 {key} / no header row: no cell reading {key} in the first {HEADER_SEARCH_ROWS} rows"),
+        );
+    } else {
+        p.reject_sheet(
             String::new(),
             String::new(),
             format!(
                 "工作表为空，应有含 {key} 的表头行 / the sheet is empty; expected a header row with {key}"
             ),
-        ));
-        out.rejected = true;
-        return out;
-    };
+        );
+    }
+    Ok(None)
+}
 
-    // 1. Header row: the first row (within the first 30) holding the key label.
-    let search_end = grid.last_row.min(HEADER_SEARCH_ROWS - 1);
-    let header_row = (grid.first_row..=search_end).find(|&r| {
-        (grid.first_col..=grid.last_col)
-            .any(|c| matches!(grid.get(r, c), Raw::Text(t) if header_label(&t).name == key))
-    });
-    let Some(header_row) = header_row else {
-        out.problems.push(problem(
-            Level::Sheet,
-            String::new(),
-            String::new(),
-            format!("找不到表头行：前 {HEADER_SEARCH_ROWS} 行中没有 {key} / no header row: no cell reading {key} in the first {HEADER_SEARCH_ROWS} rows"),
-        ));
-        out.rejected = true;
-        return out;
-    };
-    out.header_row = Some(header_row + 1);
-
-    // 2. Notes above the header: money unit, and the committee's name.
+/// The notes above the header (money unit, committee) and the header's
+/// columns. Rejects the sheet (returns `None`) when a required column is
+/// missing, the file when the committee note names no known committee.
+fn map_columns(p: &mut Parser<'_, '_>, above: &[SparseRow], header: &SparseRow) -> Option<Header> {
+    let kind = p.ctx.kind;
     let mut note_unit = None;
     let mut committee_note: Option<(String, String, String)> = None;
-    for r in grid.first_row..header_row {
-        for c in grid.first_col..=grid.last_col {
-            if let Raw::Text(t) = grid.get(r, c) {
+    for row in above {
+        for (c, raw) in &row.cells {
+            if let Raw::Text(t) = raw {
                 if note_unit.is_none() {
-                    note_unit = unit_note(&t);
+                    note_unit = unit_note(t);
                 }
-                if ctx.kind == SheetKind::Events && committee_note.is_none() {
-                    if let Some(name) = committee_from_note(&t) {
-                        committee_note = Some((name, a1(r, c), t.clone()));
+                if kind == SheetKind::Events && committee_note.is_none() {
+                    if let Some(name) = committee_from_note(t) {
+                        committee_note = Some((name, a1(row.row, *c), t.clone()));
                     }
                 }
             }
@@ -179,70 +188,66 @@ pub fn parse_sheet(ctx: &SheetContext<'_>, range: &Range<Data>) -> ParsedSheet {
         Some(u) => (u, UnitSource::Note),
         None => (MoneyUnit::Wan, UnitSource::Default),
     };
-
-    // 3. Map header cells to the sheet's columns.
-    let specs = ctx.kind.columns();
+    let columns = kind.columns();
     let mut mapped: Vec<Mapped> = Vec::new();
     let mut labels_found = Vec::new();
-    for c in grid.first_col..=grid.last_col {
-        let raw = grid.get(header_row, c);
+    for (c, raw) in &header.cells {
         if raw.is_blank() {
             continue;
         }
         let label = header_label(&raw.display());
         labels_found.push(label.name.clone());
-        match specs.iter().position(|s| s.label == label.name) {
-            Some(spec) if mapped.iter().any(|m| m.spec == spec) => out.problems.push(problem(
+        let cell = a1(header.row, *c);
+        match columns.iter().position(|s| s.label == label.name) {
+            Some(i) if mapped.iter().any(|m| m.column == i) => p.problem(
                 Level::Note,
-                a1(header_row, c),
+                cell,
                 raw.display(),
                 format!(
                     "列 {} 出现两次，使用第一列 / column {} appears twice; the first one is used",
                     label.name, label.name
                 ),
-            )),
-            Some(spec) => mapped.push(Mapped {
-                col: c,
-                spec,
+            ),
+            Some(i) => mapped.push(Mapped {
+                col: *c,
+                column: i,
                 unit: label
                     .unit
                     .map(|u| (u, UnitSource::Header))
                     .unwrap_or(default_unit),
             }),
-            None => out.problems.push(problem(
+            None => p.problem(
                 Level::Note,
-                a1(header_row, c),
+                cell,
                 raw.display(),
                 format!(
                     "未知列 {} 已忽略 / unknown column {} ignored",
                     label.name, label.name
                 ),
-            )),
+            ),
         }
     }
 
-    // Data rows below the header that hold anything at all.
-    let data_rows: Vec<u32> = ((header_row + 1)..=grid.last_row)
-        .filter(|&r| !grid.row_is_blank(r))
-        .collect();
-    out.data_rows = data_rows.len() as u64;
-
-    // 4. Sheet-level rules: required columns, the committee of an 活动 sheet.
-    let is_events = ctx.kind == SheetKind::Events;
-    let committee_col = specs.iter().position(|s| s.label == "专委会");
-    let mut missing: Vec<&str> = specs
+    let committee_col = columns.iter().position(|s| s.label == "专委会");
+    let mut missing: Vec<&str> = columns
         .iter()
         .enumerate()
-        .filter(|(i, s)| s.required && !mapped.iter().any(|m| m.spec == *i))
+        .filter(|(i, s)| s.required && !mapped.iter().any(|m| m.column == *i))
         .map(|(_, s)| s.label)
         .collect();
-    if is_events && committee_note.is_none() && !mapped.iter().any(|m| Some(m.spec) == committee_col) {
+    let is_events = kind == SheetKind::Events;
+    if is_events && committee_note.is_none() && !mapped.iter().any(|m| Some(m.column) == committee_col) {
         missing.push("专委会 (or a 填报单位：<专委会> note above the header)");
     }
     if !missing.is_empty() {
-        out.problems.push(problem(
-            Level::Sheet,
-            a1(header_row, grid.first_col),
+        let first_col = above
+            .iter()
+            .chain([header])
+            .filter_map(|r| r.cells.first().map(|(c, _)| *c))
+            .min()
+            .unwrap_or(0);
+        p.reject_sheet(
+            a1(header.row, first_col),
             labels_found.join(", "),
             format!(
                 "缺少必填列 {}；找到的列：{} / missing required column {}; labels found: {}",
@@ -251,151 +256,251 @@ pub fn parse_sheet(ctx: &SheetContext<'_>, range: &Range<Data>) -> ParsedSheet {
                 missing.join(", "),
                 labels_found.join(", ")
             ),
-        ));
-        out.rejected = true;
-        return out;
+        );
+        return None;
     }
     if let Some((name, cell, raw)) = &committee_note {
         if !COMMITTEES.contains(&name.as_str()) {
-            out.problems.push(problem(
+            p.problem(
                 Level::File,
                 cell.clone(),
                 raw.clone(),
                 format!("未知专委会 {name}：填报单位须为 15 个专委会之一 / unknown committee {name}: 填报单位 must name one of the 15 committees"),
-            ));
-            out.rejected = true;
-            return out;
+            );
+            p.outcome.rejected = true;
+            p.outcome.file_rejected = true;
+            return None;
         }
     }
+    p.outcome.columns = column_sources(kind, &mapped, committee_note.as_ref());
+    Some(Header {
+        mapped,
+        committee_note,
+    })
+}
 
-    // 5. Rows.
-    let mut first_seen: HashMap<String, u32> = HashMap::new();
-    for r in data_rows {
-        let mut values: Vec<Option<Value>> = vec![None; specs.len()];
-        let mut cells = Vec::new();
-        let mut row_errors = Vec::new();
-        let mut cell_errors = Vec::new();
-        for m in &mapped {
-            let spec = &specs[m.spec];
-            if is_events && committee_note.is_some() && Some(m.spec) == committee_col {
-                continue; // the note names the committee for every row
-            }
-            let raw = grid.get(r, m.col);
-            let cell = a1(r, m.col);
-            match normalize_cell(spec, &raw, m.unit, ctx.year) {
-                Ok(Some((value, unit, note))) => {
-                    if let Some(note) = note {
-                        out.problems
-                            .push(problem(Level::Note, cell.clone(), raw.display(), note));
-                    }
-                    cells.push(SourceCell {
-                        field: spec.field,
-                        cell,
-                        raw: raw.display(),
-                        unit,
-                        value: value.display(),
-                    });
-                    values[m.spec] = Some(value);
-                }
-                Ok(None) if spec.required || (is_events && Some(m.spec) == committee_col) => {
-                    row_errors.push((
-                        cell,
-                        raw.display(),
-                        format!("{}: {}", spec.label, CellError::Missing),
-                    ));
-                }
-                Ok(None) => {}
-                Err(e) => {
-                    let entry = (cell, raw.display(), format!("{}: {e}", spec.label));
-                    if spec.required || (is_events && Some(m.spec) == committee_col) {
-                        row_errors.push(entry);
-                    } else {
-                        cell_errors.push(entry);
-                    }
-                }
-            }
-        }
-        if let (true, Some((name, cell, raw)), Some(i)) = (is_events, &committee_note, committee_col) {
-            values[i] = Some(Value::Text(name.clone()));
-            cells.push(SourceCell {
-                field: specs[i].field,
-                cell: cell.clone(),
-                raw: raw.clone(),
-                unit: None,
-                value: name.clone(),
-            });
-        }
-        // One row per credit code on the registry and on 年度数据.
-        if row_errors.is_empty() && matches!(ctx.kind, SheetKind::CompanyAnnual | SheetKind::Members) {
-            if let Some(Value::Text(code)) = &values[0] {
-                if let Some(first) = first_seen.get(code) {
-                    let cell = cells.first().map(|c| c.cell.clone()).unwrap_or_default();
-                    row_errors.push((
-                        cell,
-                        code.clone(),
-                        format!("重复行：统一社会信用代码 {code} 已在本表第 {first} 行出现，保留第一行 / duplicate row: {code} already appears on row {first} of this sheet; the first row is kept"),
-                    ));
-                } else {
-                    first_seen.insert(code.clone(), r + 1);
-                }
-            }
-        }
-        // Name the row's subject (company, event, bank, partner) so a clerk
-        // reading the reason knows whose row it is.
-        let subject = specs
-            .iter()
-            .position(|s| matches!(s.field, "name" | "bank" | "partner"))
-            .and_then(|i| match &values[i] {
-                Some(Value::Text(t)) => Some(t.clone()),
-                _ => None,
-            });
-        let about = |reason: String| match &subject {
-            Some(name) => format!("{name}: {reason}"),
-            None => reason,
-        };
-        if row_errors.is_empty() {
-            for (cell, raw, reason) in cell_errors {
-                out.problems.push(problem(Level::Cell, cell, raw, about(reason)));
-            }
-            out.records.push(Record {
-                kind: ctx.kind,
-                sheet: ctx.sheet.to_string(),
-                row: r + 1,
-                values,
-                cells,
-            });
-        } else {
-            for (cell, raw, reason) in row_errors.into_iter().chain(cell_errors) {
-                out.problems.push(problem(Level::Row, cell, raw, about(reason)));
-            }
-        }
+/// The lineage of every column, for the warehouse: where it is and the
+/// unit its money is in. A committee named by a note comes from the note.
+fn column_sources(
+    kind: SheetKind,
+    mapped: &[Mapped],
+    committee_note: Option<&(String, String, String)>,
+) -> Vec<ColumnSource> {
+    let columns = kind.columns();
+    let mut out: Vec<ColumnSource> = mapped
+        .iter()
+        .filter(|m| !(committee_note.is_some() && columns[m.column].label == "专委会"))
+        .map(|m| ColumnSource {
+            field: columns[m.column].field,
+            col: Some(m.col),
+            unit: matches!(columns[m.column].ty, FieldType::Money { .. }).then_some(m.unit),
+            note: None,
+        })
+        .collect();
+    if let (Some((_, cell, raw)), Some(c)) = (committee_note, columns.iter().find(|c| c.label == "专委会"))
+    {
+        out.push(ColumnSource {
+            field: c.field,
+            col: None,
+            unit: None,
+            note: Some((cell.clone(), raw.clone())),
+        });
     }
     out
+}
+
+/// The rows below the header. Without a usable header they are only
+/// counted (they are rejected with their sheet).
+fn read_rows(
+    p: &mut Parser<'_, '_>,
+    rows: &mut dyn RowSource,
+    header: Option<&Header>,
+) -> Result<(), ReadError> {
+    let mut first_seen: HashMap<String, u32> = HashMap::new();
+    while let Some(row) = rows.next_row()? {
+        if row.is_blank() {
+            continue;
+        }
+        p.outcome.data_rows += 1;
+        if let Some(h) = header {
+            read_row(p, h, &row, &mut first_seen);
+        }
+    }
+    Ok(())
+}
+
+/// One cell's problem: (A1, raw text, reason).
+type CellProblem = (String, String, String);
+
+/// Normalise one data row and send it on, or its problems.
+fn read_row(p: &mut Parser<'_, '_>, h: &Header, row: &SparseRow, first_seen: &mut HashMap<String, u32>) {
+    let kind = p.ctx.kind;
+    let columns = kind.columns();
+    let is_events = kind == SheetKind::Events;
+    let committee_col = columns.iter().position(|s| s.label == "专委会");
+    let mut values: Vec<Option<Value>> = vec![None; columns.len()];
+    let mut cells = Vec::new();
+    let mut row_errors: Vec<CellProblem> = Vec::new();
+    let mut cell_errors: Vec<CellProblem> = Vec::new();
+    for m in &h.mapped {
+        let spec: &Column = &columns[m.column];
+        let must = spec.required || (is_events && Some(m.column) == committee_col);
+        if is_events && h.committee_note.is_some() && Some(m.column) == committee_col {
+            continue; // the note names the committee for every row
+        }
+        let raw = row.get(m.col);
+        // Named only when a note or problem needs it.
+        let cell = || a1(row.row, m.col);
+        match normalize_cell(spec, raw, m.unit, p.ctx.year) {
+            Ok(Some((value, note))) => {
+                if let Some(note) = note {
+                    p.problem(Level::Note, cell(), raw.display(), note);
+                }
+                cells.push(SourceCell {
+                    field: spec.field,
+                    col: Some(m.col),
+                    raw: raw_unless_same(raw, &value),
+                    own_unit: match &value {
+                        Value::Money(money) if money.source == UnitSource::Cell => {
+                            Some((money.unit, money.source))
+                        }
+                        _ => None,
+                    },
+                });
+                values[m.column] = Some(value);
+            }
+            Ok(None) if must => {
+                row_errors.push((
+                    cell(),
+                    raw.display(),
+                    format!("{}: {}", spec.label, CellError::Missing),
+                ));
+            }
+            Ok(None) => {}
+            Err(e) => {
+                let entry = (cell(), raw.display(), format!("{}: {e}", spec.label));
+                if must {
+                    row_errors.push(entry);
+                } else {
+                    cell_errors.push(entry);
+                }
+            }
+        }
+    }
+    if let (true, Some((name, _, _)), Some(i)) = (is_events, &h.committee_note, committee_col) {
+        values[i] = Some(Value::Text(name.clone()));
+        cells.push(SourceCell {
+            field: columns[i].field,
+            col: None,
+            raw: None,
+            own_unit: None,
+        });
+    }
+    // One row per credit code on the registry and on 年度数据.
+    if row_errors.is_empty() && matches!(kind, SheetKind::CompanyAnnual | SheetKind::Members) {
+        if let Some(Value::Text(code)) = &values[0] {
+            if let Some(first) = first_seen.get(code) {
+                let cell = cells
+                    .first()
+                    .and_then(|c| c.col)
+                    .map(|c| a1(row.row, c))
+                    .unwrap_or_default();
+                row_errors.push((
+                    cell,
+                    code.clone(),
+                    format!("重复行：统一社会信用代码 {code} 已在本表第 {first} 行出现，保留第一行 / duplicate row: {code} already appears on row {first} of this sheet; the first row is kept"),
+                ));
+            } else {
+                first_seen.insert(code.clone(), row.row + 1);
+            }
+        }
+    }
+    // Name the row's subject (company, event, bank, partner) so a clerk
+    // reading the reason knows whose row it is.
+    let subject = columns
+        .iter()
+        .position(|s| matches!(s.field, "name" | "bank" | "partner"))
+        .and_then(|i| match &values[i] {
+            Some(Value::Text(t)) => Some(t.clone()),
+            _ => None,
+        });
+    let about = |reason: String| match &subject {
+        Some(name) => format!("{name}: {reason}"),
+        None => reason,
+    };
+    if row_errors.is_empty() {
+        for (cell, raw, reason) in cell_errors {
+            p.problem(Level::Cell, cell, raw, about(reason));
+        }
+        p.outcome.accepted_rows += 1;
+        p.out.record(Record {
+            kind,
+            sheet: p.ctx.sheet.to_string(),
+            row: row.row + 1,
+            values,
+            cells,
+        });
+    } else {
+        p.outcome.rejected_rows += 1;
+        for (cell, raw, reason) in row_errors.into_iter().chain(cell_errors) {
+            p.problem(Level::Row, cell, raw, about(reason));
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    use crate::ingest::rows::{data_to_raw, VecRows};
+    use calamine::Data;
+
     #[test]
     fn a1_references() {
-        assert_eq!(a1(0, 0), "A1");
-        assert_eq!(a1(2, 25), "Z3");
-        assert_eq!(a1(9, 26), "AA10");
         assert_eq!(a1(0, 701), "ZZ1");
         assert_eq!(a1(0, 702), "AAA1");
-        assert_eq!(row_of("AB12"), 12);
     }
 
-    fn sheet(rows: &[&[Data]]) -> Range<Data> {
-        let width = rows.iter().map(|r| r.len()).max().unwrap_or(0) as u32;
-        let mut range = Range::new((0, 0), (rows.len() as u32 - 1, width - 1));
-        for (r, row) in rows.iter().enumerate() {
-            for (c, v) in row.iter().enumerate() {
-                range.set_value((r as u32, c as u32), v.clone());
-            }
+    /// Rows as a sheet would stream them (empty cells dropped).
+    fn sheet(rows: &[&[Data]]) -> VecRows {
+        VecRows(
+            rows.iter()
+                .enumerate()
+                .map(|(r, row)| SparseRow {
+                    row: r as u32,
+                    cells: row
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, d)| !matches!(d, Data::Empty))
+                        .map(|(c, d)| (c as u32, data_to_raw(d)))
+                        .collect(),
+                })
+                .filter(|r| !r.cells.is_empty())
+                .collect(),
+        )
+    }
+
+    /// What a sheet sent on, collected.
+    #[derive(Default)]
+    struct Parsed {
+        records: Vec<Record>,
+        problems: Vec<Problem>,
+        columns: Vec<ColumnSource>,
+    }
+
+    impl Output for Parsed {
+        fn record(&mut self, record: Record) {
+            self.records.push(record);
         }
-        range
+        fn problem(&mut self, problem: Problem) {
+            self.problems.push(problem);
+        }
+    }
+
+    fn parse(kind: SheetKind, mut rows: VecRows) -> Parsed {
+        let mut out = Parsed::default();
+        out.columns = parse_sheet(&ctx(kind), &mut rows, &mut out).columns;
+        out
     }
 
     fn s(t: &str) -> Data {
@@ -426,7 +531,7 @@ mod tests {
             ],
             &[s(CODE), s("甲"), Data::Float(1.5), s("2,000")],
         ]);
-        let p = parse_sheet(&ctx(SheetKind::CompanyAnnual), &r);
+        let p = parse(SheetKind::CompanyAnnual, r);
         assert_eq!(p.records.len(), 1, "{:?}", p.problems);
         let rec = &p.records[0];
         assert_eq!(rec.row, 4);
@@ -441,7 +546,14 @@ mod tests {
         assert!(rec
             .cells
             .iter()
-            .any(|c| c.cell == "C4" && c.unit.as_deref() == Some("亿元 (note)")));
+            .any(|c| c.field == "revenue" && c.col == Some(2) && c.raw.as_deref() == Some("1.5")));
+        assert_eq!(
+            p.columns
+                .iter()
+                .find(|c| c.field == "revenue")
+                .and_then(|c| c.unit),
+            Some((MoneyUnit::Yi, UnitSource::Note))
+        );
     }
 
     #[test]
@@ -450,7 +562,7 @@ mod tests {
             &[s("统一社会信用代码"), s("营业收入")],
             &[s(CODE), Data::Float(1.0)],
         ]);
-        let p = parse_sheet(&ctx(SheetKind::CompanyAnnual), &r);
+        let p = parse(SheetKind::CompanyAnnual, r);
         assert!(p.records.is_empty());
         let reason = &p
             .problems
@@ -471,7 +583,7 @@ mod tests {
             &[s(CODE), s("甲"), Data::Float(-5.0)],
             &[s("91310104XWTC3DXPHB"), s("乙"), Data::Float(5.0)],
         ]);
-        let p = parse_sheet(&ctx(SheetKind::CompanyAnnual), &r);
+        let p = parse(SheetKind::CompanyAnnual, r);
         assert_eq!(p.records.len(), 1);
         assert_eq!(p.records[0].values[5], None);
         let cell = p.problems.iter().find(|p| p.level == Level::Cell).unwrap();
@@ -488,7 +600,7 @@ mod tests {
             &[s(CODE), s("甲")],
             &[s(CODE.to_lowercase().as_str()), s("甲")],
         ]);
-        let p = parse_sheet(&ctx(SheetKind::CompanyAnnual), &r);
+        let p = parse(SheetKind::CompanyAnnual, r);
         assert_eq!(p.records.len(), 1);
         assert!(p.problems[0].reason.contains("already appears on row 2"));
     }
@@ -500,7 +612,7 @@ mod tests {
             &[s("活动名称"), s("活动日期")],
             &[s("x"), s("2023-05-01")],
         ]);
-        let p = parse_sheet(&ctx(SheetKind::Events), &r);
+        let p = parse(SheetKind::Events, r);
         assert!(p.records.is_empty());
         assert_eq!(p.problems[0].level, Level::File);
         assert_eq!(p.problems[0].cell, "A1");
@@ -514,7 +626,7 @@ mod tests {
             &[s("跨年活动"), s("2022-12-30"), s("论坛")],
             &[s("年会"), s("2023年1月5日"), s("年会")],
         ]);
-        let p = parse_sheet(&ctx(SheetKind::Events), &r);
+        let p = parse(SheetKind::Events, r);
         assert_eq!(p.records.len(), 1);
         assert_eq!(p.records[0].values[2], Some(Value::Text("其他".into())));
         assert_eq!(p.records[0].values[7], Some(Value::Text("金融投资专委会".into())));

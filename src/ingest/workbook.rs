@@ -1,114 +1,203 @@
 //! One workbook file: hash it, open it by its extension, choose the sheets
-//! its folder calls for, and parse each. A file that cannot be opened is
-//! rejected with the reader's reason; the run goes on.
+//! its folder calls for, and stream each through the sheet parser. A file
+//! that cannot be opened, or crosses a limit, is rejected with the reason;
+//! the run goes on.
+//!
+//! `.xlsx`, `.xlsm` and `.xlsb` are read cell by cell (calamine's cell
+//! readers), so a stray value in a sheet's far corner costs one cell.
+//! `.xls` and `.ods` can only be read as whole grids; their extent is
+//! measured first (`extent`) and a grid over `--max-grid-cells` is rejected
+//! before it is built.
 
 use std::io::Cursor;
+use std::panic::AssertUnwindSafe;
 
 use calamine::{open_workbook_from_rs, Data, Ods, Range, Reader, Xls, Xlsb, Xlsx};
 use sha2::{Digest, Sha256};
 
+use super::extent;
+use super::rows::{data_ref_to_raw, Budget, CellRows, GridRows, Limits, ReadError, RowSource};
 use super::schema::SheetKind;
-use super::sheet::{parse_sheet, SheetContext};
-use super::{rejected_rows, FileResult, InputFile, Level, Problem, SheetSummary};
+use super::sheet::{parse_sheet, SheetContext, SheetOutcome};
+use super::{FileOutput, FileSummary, InputFile, Level, Problem, SheetSummary};
 
-/// Read and parse one input file. Never fails: every failure becomes a
-/// [`Problem`] on the result.
-pub fn parse_file(file: &InputFile) -> FileResult {
-    let mut result = FileResult {
-        file: file.clone(),
-        sha256: String::new(),
-        bytes: 0,
-        accepted: false,
-        records: Vec::new(),
-        problems: Vec::new(),
-        data_rows: 0,
-        sheets: Vec::new(),
-    };
-    let reject = |result: &mut FileResult, reason: String| {
-        result.problems.push(Problem {
-            level: Level::File,
-            path: file.rel.clone(),
-            sheet: String::new(),
-            cell: String::new(),
-            raw: String::new(),
-            reason,
-        });
-    };
+/// Read and parse one input file, sending its accepted rows and problems
+/// to `out` as they are read. Never fails: every failure becomes a
+/// [`Problem`], and rows already sent from a sheet or file that is then
+/// rejected are withdrawn through `out`.
+pub fn parse_file(file: &InputFile, limits: Limits, out: &mut dyn FileOutput) -> FileSummary {
+    let mut summary = FileSummary::new(file.clone());
     let bytes = match std::fs::read(&file.abs) {
         Ok(b) => b,
         Err(e) => {
-            reject(&mut result, format!("无法读取文件 / cannot read the file: {e}"));
-            return result;
+            reject(file, out, format!("无法读取文件 / cannot read the file: {e}"));
+            return summary;
         }
     };
-    result.sha256 = sha256_hex(&bytes);
-    result.bytes = bytes.len() as u64;
+    summary.sha256 = sha256_hex(&bytes);
+    summary.bytes = bytes.len() as u64;
     if bytes.is_empty() {
         reject(
-            &mut result,
+            file,
+            out,
             "文件为空（0 字节）/ the file is empty (0 bytes)".into(),
         );
-        return result;
+        return summary;
     }
     // A malformed file must not take the nightly run down with it, even if
     // the reader panics on it.
-    let sheets = std::panic::catch_unwind(|| read_sheets(file, &bytes));
-    let sheets = match sheets {
-        Ok(Ok(s)) => s,
+    let mut sheets = Vec::new();
+    let read = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        read_workbook(file, &bytes, limits, &mut *out, &mut sheets)
+    }));
+    let file_rejected = match read {
+        Ok(Ok(rejected)) => rejected,
         Ok(Err(reason)) => {
-            reject(&mut result, reason);
-            return result;
+            sheets.clear();
+            reject(file, out, reason);
+            true
         }
         Err(_) => {
+            sheets.clear();
             reject(
-                &mut result,
+                file,
+                out,
                 "文件已损坏，无法读取 / the spreadsheet reader failed on this file (damaged file?)".into(),
             );
-            return result;
+            true
         }
     };
-    parse_sheets(file, sheets, &mut result);
-    result
+    if file_rejected {
+        // A rejected file contributes no row; every sheet's rows go with it.
+        out.withdraw(None);
+        for s in &mut sheets {
+            s.rejected = true;
+            s.accepted_rows = 0;
+        }
+    }
+    summary.accepted = !file_rejected;
+    summary.data_rows = sheets.iter().map(|s| s.data_rows).sum();
+    summary.sheets = sheets;
+    summary
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    format!("{:x}", Sha256::digest(bytes))
 }
 
-/// Every sheet of the workbook, by name, in workbook order.
-/// Every sheet of a workbook by name, each read or with its read error.
-type Sheets = Vec<(String, Result<Range<Data>, String>)>;
+fn reject(file: &InputFile, out: &mut dyn FileOutput, reason: String) {
+    out.problem(Problem {
+        level: Level::File,
+        path: file.rel.clone(),
+        sheet: String::new(),
+        cell: String::new(),
+        raw: String::new(),
+        reason,
+    });
+}
 
-fn read_sheets(file: &InputFile, bytes: &[u8]) -> Result<Sheets, String> {
+/// Open the workbook and parse its chosen sheets. `Ok(true)` when the file
+/// as a whole is rejected (its problem already sent), `Err` with the reason
+/// when it cannot be opened at all.
+fn read_workbook(
+    file: &InputFile,
+    bytes: &[u8],
+    limits: Limits,
+    out: &mut dyn FileOutput,
+    sheets: &mut Vec<SheetSummary>,
+) -> Result<bool, String> {
     let ext = file
         .rel
         .rsplit('.')
         .next()
         .unwrap_or_default()
         .to_ascii_lowercase();
-    let cursor = Cursor::new(bytes);
-    macro_rules! all_sheets {
-        ($ty:ty, $err:ty, $label:expr) => {{
-            let mut wb: $ty = open_workbook_from_rs(cursor)
-                .map_err(|e: $err| format!("无法作为 {} 打开：{}", $label, explain(&e.to_string())))?;
-            let names = wb.sheet_names();
-            names
-                .into_iter()
-                .map(|n| {
-                    let range = wb.worksheet_range(&n).map_err(|e| e.to_string());
-                    (n, range)
-                })
-                .collect()
+    let mut budget = Budget::new(limits);
+    let mut run = Run { file, out, sheets };
+    let open_error = |label: &str, e: &dyn std::fmt::Display| {
+        format!("无法作为 {label} 打开：{}", explain(&e.to_string()))
+    };
+    // The cell readers of .xlsx and .xlsb have the same shape but no trait.
+    macro_rules! stream {
+        ($ty:ty, $label:expr) => {{
+            let mut wb: $ty =
+                open_workbook_from_rs(Cursor::new(bytes)).map_err(|e| open_error($label, &e))?;
+            let Some(chosen) = run.choose(&wb.sheet_names()) else {
+                return Ok(true);
+            };
+            for (name, kind) in chosen {
+                let outcome = match wb.worksheet_cells_reader(&name) {
+                    Ok(mut reader) => {
+                        let next = || {
+                            reader
+                                .next_cell()
+                                .map(|c| {
+                                    c.map(|c| {
+                                        let (r, col) = c.get_position();
+                                        (r, col, data_ref_to_raw(c.get_value().clone()))
+                                    })
+                                })
+                                .map_err(|e| e.to_string())
+                        };
+                        let mut rows = CellRows::new(next, &mut budget);
+                        run.parse(&name, kind, &mut rows)
+                    }
+                    Err(e) => run.unreadable(&name, kind, &e.to_string()),
+                };
+                if run.record(&name, kind, outcome) {
+                    return Ok(true);
+                }
+            }
+            Ok(run.file_rejected())
         }};
     }
-    Ok(match ext.as_str() {
-        "xlsx" | "xlsm" => all_sheets!(Xlsx<_>, calamine::XlsxError, "an Excel workbook (.xlsx)"),
-        "xls" => all_sheets!(Xls<_>, calamine::XlsError, "an Excel 97-2003 workbook (.xls)"),
-        "xlsb" => all_sheets!(Xlsb<_>, calamine::XlsbError, "an Excel binary workbook (.xlsb)"),
-        "ods" => all_sheets!(Ods<_>, calamine::OdsError, "an OpenDocument spreadsheet (.ods)"),
-        other => return Err(format!("unsupported extension .{other}")),
-    })
+    macro_rules! dense {
+        ($ty:ty, $label:expr) => {{
+            let mut wb: $ty =
+                open_workbook_from_rs(Cursor::new(bytes)).map_err(|e| open_error($label, &e))?;
+            let Some(chosen) = run.choose(&wb.sheet_names()) else {
+                return Ok(true);
+            };
+            for (name, kind) in chosen {
+                let range: Result<Range<Data>, _> = wb.worksheet_range(&name);
+                let outcome = match range {
+                    Ok(range) => {
+                        let mut rows = GridRows::new(&range, &mut budget);
+                        run.parse(&name, kind, &mut rows)
+                    }
+                    Err(e) => run.unreadable(&name, kind, &e.to_string()),
+                };
+                if run.record(&name, kind, outcome) {
+                    return Ok(true);
+                }
+            }
+            Ok(run.file_rejected())
+        }};
+    }
+    let grid_check = |measured: Option<extent::Extent>| -> Result<(), String> {
+        match measured {
+            Some(e) if e.cells > limits.grid_cells => Err(ReadError::GridTooLarge {
+                extent: e.describe(),
+                cells: e.cells,
+                limit: limits.grid_cells,
+            }
+            .to_string()),
+            _ => Ok(()),
+        }
+    };
+    match ext.as_str() {
+        "xlsx" | "xlsm" => stream!(Xlsx<_>, "an Excel workbook (.xlsx)"),
+        "xlsb" => stream!(Xlsb<_>, "an Excel binary workbook (.xlsb)"),
+        "xls" => {
+            grid_check(extent::xls(bytes))?;
+            dense!(Xls<_>, "an Excel 97-2003 workbook (.xls)")
+        }
+        "ods" => {
+            grid_check(extent::ods(bytes))?;
+            dense!(Ods<_>, "an OpenDocument spreadsheet (.ods)")
+        }
+        other => Err(format!("unsupported extension .{other}")),
+    }
 }
 
 /// Turn a reader error into words a clerk can act on.
@@ -127,115 +216,118 @@ fn normalized_name(name: &str) -> String {
     name.chars().filter(|c| !c.is_whitespace()).collect()
 }
 
-fn parse_sheets(file: &InputFile, sheets: Sheets, result: &mut FileResult) {
-    let (kinds, fallback) = file.folder.sheet_kinds();
-    let mut chosen: Vec<(usize, SheetKind)> = Vec::new();
-    for kind in kinds {
-        if let Some(i) = sheets
-            .iter()
-            .position(|(n, _)| normalized_name(n) == kind.sheet_name())
-        {
-            chosen.push((i, *kind));
-        }
-    }
-    if let Some(kind) = fallback {
-        if !chosen.iter().any(|(_, k)| *k == kind) {
-            // First-sheet fallback: the first sheet not claimed by name by
-            // another kind (a workbook whose first sheet is 金融支持 still
-            // has its annual data found on the next one).
-            let claimed: Vec<usize> = chosen.iter().map(|(i, _)| *i).collect();
-            if let Some(i) = (0..sheets.len()).find(|i| !claimed.contains(i)) {
-                chosen.push((i, kind));
+/// The state of one file's read: where rows go and the sheets done so far.
+struct Run<'a, 'o> {
+    file: &'a InputFile,
+    out: &'o mut dyn FileOutput,
+    sheets: &'a mut Vec<SheetSummary>,
+}
+
+impl Run<'_, '_> {
+    /// The sheets to read, by kind, in workbook order; the others are noted
+    /// as ignored. `None` (file rejected, problem sent) when none fits.
+    fn choose(&mut self, names: &[String]) -> Option<Vec<(String, SheetKind)>> {
+        let (kinds, fallback) = self.file.folder.sheet_kinds();
+        let mut chosen: Vec<(usize, SheetKind)> = Vec::new();
+        for kind in kinds {
+            if let Some(i) = names.iter().position(|n| normalized_name(n) == kind.sheet_name()) {
+                chosen.push((i, *kind));
             }
         }
-    }
-    chosen.sort_unstable();
-    if chosen.is_empty() {
-        let expected: Vec<&str> = kinds.iter().map(|k| k.sheet_name()).collect();
-        result.problems.push(Problem {
-            level: Level::File,
-            path: file.rel.clone(),
-            sheet: String::new(),
+        if let Some(kind) = fallback {
+            if !chosen.iter().any(|(_, k)| *k == kind) {
+                // First-sheet fallback: the first sheet not claimed by name
+                // by another kind (a workbook whose first sheet is 金融支持
+                // still has its annual data found on the next one).
+                let claimed: Vec<usize> = chosen.iter().map(|(i, _)| *i).collect();
+                if let Some(i) = (0..names.len()).find(|i| !claimed.contains(i)) {
+                    chosen.push((i, kind));
+                }
+            }
+        }
+        chosen.sort_unstable();
+        let problem = |level, sheet: String, raw: String, reason: String| Problem {
+            level,
+            path: self.file.rel.clone(),
+            sheet,
             cell: String::new(),
-            raw: sheets
-                .iter()
-                .map(|(n, _)| n.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
-            reason: format!(
-                "找不到名为 {} 的工作表 / no sheet named {} found",
-                expected.join("、"),
-                expected.join(" / ")
-            ),
-        });
-        return;
-    }
-    for (i, (name, _)) in sheets.iter().enumerate() {
-        if !chosen.iter().any(|(c, _)| *c == i) {
-            result.problems.push(Problem {
-                level: Level::Note,
-                path: file.rel.clone(),
-                sheet: name.clone(),
-                cell: String::new(),
-                raw: String::new(),
-                reason: "不属于模板的工作表，已忽略 / sheet not part of the template; ignored".into(),
-            });
-        }
-    }
-    let mut file_rejected = false;
-    for (i, kind) in chosen {
-        let (name, range) = &sheets[i];
-        let range = match range {
-            Ok(r) => r,
-            Err(e) => {
-                result.problems.push(Problem {
-                    level: Level::Sheet,
-                    path: file.rel.clone(),
-                    sheet: name.clone(),
-                    cell: String::new(),
-                    raw: String::new(),
-                    reason: format!("工作表无法读取 / the sheet cannot be read: {e}"),
-                });
-                result.sheets.push(SheetSummary {
-                    sheet: name.clone(),
-                    table: kind.table(),
-                    header_row: None,
-                    data_rows: 0,
-                    accepted_rows: 0,
-                    rejected_rows: 0,
-                    rejected: true,
-                });
-                continue;
-            }
+            raw,
+            reason,
         };
+        if chosen.is_empty() {
+            let expected: Vec<&str> = kinds.iter().map(|k| k.sheet_name()).collect();
+            self.out.problem(problem(
+                Level::File,
+                String::new(),
+                names.join(", "),
+                format!(
+                    "找不到名为 {} 的工作表 / no sheet named {} found",
+                    expected.join("、"),
+                    expected.join(" / ")
+                ),
+            ));
+            return None;
+        }
+        for (i, name) in names.iter().enumerate() {
+            if !chosen.iter().any(|(c, _)| *c == i) {
+                self.out.problem(problem(
+                    Level::Note,
+                    name.clone(),
+                    String::new(),
+                    "不属于模板的工作表，已忽略 / sheet not part of the template; ignored".into(),
+                ));
+            }
+        }
+        Some(chosen.into_iter().map(|(i, k)| (names[i].clone(), k)).collect())
+    }
+
+    fn parse(&mut self, name: &str, kind: SheetKind, rows: &mut dyn RowSource) -> SheetOutcome {
         let ctx = SheetContext {
-            path: &file.rel,
+            path: &self.file.rel,
             sheet: name,
             kind,
-            year: file.year,
+            year: self.file.year,
         };
-        let parsed = parse_sheet(&ctx, range);
-        result.data_rows += parsed.data_rows;
-        file_rejected |= parsed.problems.iter().any(|p| p.level == Level::File);
-        result.sheets.push(SheetSummary {
-            sheet: name.clone(),
-            table: kind.table(),
-            header_row: parsed.header_row,
-            data_rows: parsed.data_rows,
-            accepted_rows: parsed.records.len() as u64,
-            rejected_rows: rejected_rows(&parsed.problems),
-            rejected: parsed.rejected,
-        });
-        result.records.extend(parsed.records);
-        result.problems.extend(parsed.problems);
+        parse_sheet(&ctx, rows, &mut *self.out)
     }
-    if file_rejected {
-        // A rejected file contributes no row; every sheet's rows go with it.
-        result.records.clear();
-        for s in &mut result.sheets {
-            s.rejected = true;
-            s.accepted_rows = 0;
+
+    /// A sheet the reader cannot open: rejected with the reader's words.
+    fn unreadable(&mut self, name: &str, _kind: SheetKind, err: &str) -> SheetOutcome {
+        self.out.problem(Problem {
+            level: Level::Sheet,
+            path: self.file.rel.clone(),
+            sheet: name.to_string(),
+            cell: String::new(),
+            raw: String::new(),
+            reason: format!("工作表无法读取 / the sheet cannot be read: {err}"),
+        });
+        SheetOutcome {
+            rejected: true,
+            ..SheetOutcome::default()
         }
     }
-    result.accepted = !file_rejected;
+
+    /// Account for one sheet; true when the file must stop being read.
+    fn record(&mut self, name: &str, kind: SheetKind, mut outcome: SheetOutcome) -> bool {
+        if outcome.rejected && outcome.accepted_rows > 0 {
+            self.out.withdraw(Some(name));
+            outcome.accepted_rows = 0;
+        }
+        self.sheets.push(SheetSummary {
+            sheet: name.to_string(),
+            table: kind.table(),
+            header_row: outcome.header_row,
+            data_rows: outcome.data_rows,
+            accepted_rows: outcome.accepted_rows,
+            rejected_rows: outcome.rejected_rows,
+            rejected: outcome.rejected,
+            file_rejected: outcome.file_rejected,
+            columns: outcome.columns,
+        });
+        outcome.stop
+    }
+
+    fn file_rejected(&self) -> bool {
+        self.sheets.iter().any(|s| s.file_rejected)
+    }
 }

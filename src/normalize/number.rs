@@ -78,13 +78,6 @@ pub struct Money {
     pub source: UnitSource,
 }
 
-impl Money {
-    /// `万元 (header)`: what lineage shows as the unit applied.
-    pub fn unit_applied(&self) -> String {
-        format!("{} ({})", self.unit.label(), self.source.label())
-    }
-}
-
 /// Largest scale (digits after the point, in 元) the warehouse stores.
 pub const MONEY_SCALE: u32 = 6;
 

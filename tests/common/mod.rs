@@ -12,16 +12,17 @@ pub fn bin() -> Command {
     Command::cargo_bin("chamberstat").expect("binary built")
 }
 
-/// `../shared/samples` beside the project, as on the developers' machines
-/// and in CI; `None` on a user's machine (tests then say so and skip).
+/// The shared samples (inputs written by other tools, with their expected
+/// headlines), copied into the repository from `../shared/samples` so the
+/// tests that use them run on every clone. Always `Some`; a missing copy
+/// fails the test instead of skipping it.
 pub fn samples() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/samples");
-    if dir.join("inputs").is_dir() && dir.join("expected").is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("SKIPPED: ../shared/samples not found; this check needs the shared samples");
-        None
-    }
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/samples");
+    assert!(
+        dir.join("inputs").is_dir() && dir.join("expected").is_dir(),
+        "tests/fixtures/samples is missing: copy ../shared/samples there"
+    );
+    Some(dir)
 }
 
 pub fn copy_dir(from: &Path, to: &Path) {

@@ -1,0 +1,276 @@
+//! Discovery: every entry under the inputs folder, placed (reference,
+//! `<year>/companies`, `<year>/committees`) or listed as skipped with the
+//! reason. One walk (the `walkdir` crate) serves `run` and `check`.
+//!
+//! Nothing found here can stop the night: a symbolic link is listed and not
+//! followed (it could point out of the tree, back up it, or at a file read
+//! twice), and so are pipes, sockets and devices (reading a pipe would
+//! block), folders that cannot be listed and names that are not UTF-8. Only
+//! an inputs folder that cannot be read at all is an error.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+use super::schema::{self, FolderKind};
+use super::{InputFile, Level, Problem};
+
+/// What discovery found: workbooks to read and files skipped outright.
+#[derive(Debug, Default)]
+pub struct Discovery {
+    pub files: Vec<InputFile>,
+    pub skipped: Vec<(Option<i32>, Problem)>,
+    pub years: Vec<i32>,
+}
+
+/// One entry of a walk: a regular file to consider, or an entry skipped
+/// with its reason. Paths are relative to the root, `/`-separated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Found {
+    File { abs: PathBuf, rel: String },
+    Skipped { rel: String, reason: String },
+}
+
+/// Every entry under `root` (itself a folder), in path order: regular files,
+/// and everything else skipped with the reason. Errors only when `root`
+/// cannot be read.
+pub fn walk_tree(root: &Path) -> Result<Vec<Found>> {
+    let meta = std::fs::metadata(root)
+        .with_context(|| format!("cannot read the inputs folder {}", root.display()))?;
+    anyhow::ensure!(meta.is_dir(), "{} is not a folder", root.display());
+    std::fs::read_dir(root).with_context(|| format!("cannot list the inputs folder {}", root.display()))?;
+    let mut out = Vec::new();
+    for entry in walkdir::WalkDir::new(root).follow_links(false).min_depth(1) {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                let rel = e.path().map(|p| relative(root, p)).unwrap_or_default();
+                let io = e
+                    .io_error()
+                    .map(|io| io.to_string())
+                    .unwrap_or_else(|| e.to_string());
+                out.push(Found::Skipped {
+                    rel,
+                    reason: format!("无法读取，已跳过 / cannot be read; skipped: {io}"),
+                });
+                continue;
+            }
+        };
+        let rel = relative(root, entry.path());
+        let ty = entry.file_type();
+        if ty.is_dir() {
+            continue;
+        }
+        let reason = if entry
+            .path()
+            .strip_prefix(root)
+            .map_or(true, |p| p.to_str().is_none())
+        {
+            Some("文件名不是有效的 UTF-8 编码，请重命名 / the file name is not valid UTF-8; rename the file")
+        } else if ty.is_symlink() {
+            Some("符号链接，不跟随；请把文件本身放入文件夹 / a symbolic link, not followed; put the file itself in the folder")
+        } else if !ty.is_file() {
+            Some("不是普通文件（管道、套接字或设备）/ not a regular file (a pipe, socket or device)")
+        } else {
+            None
+        };
+        out.push(match reason {
+            Some(r) => Found::Skipped {
+                rel,
+                reason: r.to_string(),
+            },
+            None => Found::File {
+                abs: entry.into_path(),
+                rel,
+            },
+        });
+    }
+    out.sort_by(|a, b| a.rel().as_bytes().cmp(b.rel().as_bytes()));
+    Ok(out)
+}
+
+impl Found {
+    pub fn rel(&self) -> &str {
+        match self {
+            Found::File { rel, .. } | Found::Skipped { rel, .. } => rel,
+        }
+    }
+}
+
+/// `root`-relative, `/`-separated; a name that is not UTF-8 shows its
+/// undecodable bytes as U+FFFD.
+fn relative(root: &Path, path: &Path) -> String {
+    path.strip_prefix(root)
+        .unwrap_or(path)
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// Walk `inputs/`: `reference/**`, `<year>/companies/**`,
+/// `<year>/committees/**`. Non-workbooks and files outside those folders are
+/// listed as skipped. Order is by relative path, so every report is stable.
+pub fn discover(inputs: &Path) -> Result<Discovery> {
+    let mut out = Discovery::default();
+    for found in walk_tree(inputs)? {
+        let (abs, rel, unreadable) = match found {
+            Found::File { abs, rel } => (abs, rel, None),
+            Found::Skipped { rel, reason } => (PathBuf::new(), rel, Some(reason)),
+        };
+        let parts: Vec<&str> = rel.split('/').collect();
+        let placed = match parts.as_slice() {
+            ["reference", _, ..] => Some((FolderKind::Reference, None)),
+            [year, folder, _, ..] if is_year(year) => {
+                let y: i32 = year.parse().unwrap_or_default();
+                match *folder {
+                    "companies" => Some((FolderKind::Companies, Some(y))),
+                    "committees" => Some((FolderKind::Committees, Some(y))),
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        let year = parts.first().filter(|y| is_year(y)).and_then(|y| y.parse().ok());
+        if let Some(y) = year {
+            if !out.years.contains(&y) {
+                out.years.push(y);
+            }
+        }
+        let name = parts.last().copied().unwrap_or_default();
+        let skip = |reason: String| Problem {
+            level: Level::Skipped,
+            path: rel.clone(),
+            sheet: String::new(),
+            cell: String::new(),
+            raw: String::new(),
+            reason,
+        };
+        if let Some(reason) = unreadable {
+            out.skipped.push((year, skip(reason)));
+            continue;
+        }
+        let Some((folder, year)) = placed else {
+            let reason = if parts[0] == "expected" || rel == "generate.json" {
+                "chamberstat generate 写出的已知答案，不是报送文件 / written by `chamberstat generate` (the known answer), not a submission"
+            } else {
+                "不在 reference/、<年度>/companies/ 或 <年度>/committees/ 下 / not inside reference/, <year>/companies/ or <year>/committees/"
+            };
+            out.skipped.push((year, skip(reason.into())));
+            continue;
+        };
+        let ext = Path::new(name)
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or_default();
+        if name.starts_with("~$") {
+            out.skipped.push((
+                year,
+                skip(
+                    "Office 临时锁文件（~$…），不是报送文件 / office lock file (~$…), not a submission"
+                        .into(),
+                ),
+            ));
+        } else if name.starts_with('.') {
+            out.skipped.push((year, skip("隐藏文件 / hidden file".into())));
+        } else if !schema::is_workbook_extension(ext) {
+            out.skipped.push((
+                year,
+                skip(format!(
+                    "不是工作簿（.{ext}），仅接受 .xlsx .xlsm .xls .xlsb .ods / not a workbook (.{ext}); accepted: .xlsx .xlsm .xls .xlsb .ods"
+                )),
+            ));
+        } else {
+            out.files.push(InputFile {
+                abs,
+                rel,
+                folder,
+                year,
+            });
+        }
+    }
+    out.years.sort_unstable();
+    Ok(out)
+}
+
+fn is_year(s: &str) -> bool {
+    s.len() == 4 && s.chars().all(|c| c.is_ascii_digit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn discovery_skips_lock_csv_and_misplaced_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        for f in [
+            "reference/会员名册.xlsx",
+            "reference/说明.txt",
+            "2024/companies/0001_a.xlsx",
+            "2024/companies/~$0001_a.xlsx",
+            "2024/companies/导出.csv",
+            "2024/companies/.DS_Store",
+            "2024/committees/01.ods",
+            "2024/other/x.xlsx",
+            "notes.xlsx",
+        ] {
+            let p = root.join(f);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, b"").unwrap();
+        }
+        let d = discover(root).unwrap();
+        let read: Vec<_> = d.files.iter().map(|f| f.rel.as_str()).collect();
+        assert_eq!(
+            read,
+            [
+                "2024/committees/01.ods",
+                "2024/companies/0001_a.xlsx",
+                "reference/会员名册.xlsx"
+            ]
+        );
+        assert_eq!(d.skipped.len(), 6);
+        assert_eq!(d.years, [2024]);
+        assert!(d.skipped.iter().any(|(_, p)| p.reason.contains("lock file")));
+    }
+
+    #[test]
+    fn links_pipes_and_undecodable_names_are_skipped_never_followed() {
+        use std::os::unix::ffi::OsStrExt;
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let companies = root.join("2024/companies");
+        std::fs::create_dir_all(&companies).unwrap();
+        std::fs::write(companies.join("0001_a.xlsx"), b"x").unwrap();
+        std::os::unix::fs::symlink("..", companies.join("loop")).unwrap();
+        std::os::unix::fs::symlink("/etc", companies.join("out")).unwrap();
+        std::os::unix::fs::symlink("0001_a.xlsx", companies.join("0002_link.xlsx")).unwrap();
+        let fifo = companies.join("0003_pipe.xlsx");
+        let status = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+        assert!(status.success());
+        let bad = std::ffi::OsStr::from_bytes(b"0004_\xff\xfe.xlsx");
+        std::fs::write(companies.join(bad), b"x").unwrap();
+
+        let d = discover(root).unwrap();
+        let read: Vec<_> = d.files.iter().map(|f| f.rel.as_str()).collect();
+        assert_eq!(read, ["2024/companies/0001_a.xlsx"]);
+        let reasons: Vec<(String, String)> = d
+            .skipped
+            .iter()
+            .map(|(_, p)| (p.path.clone(), p.reason.clone()))
+            .collect();
+        let reason_of = |name: &str| {
+            reasons
+                .iter()
+                .find(|(p, _)| p.ends_with(name))
+                .map(|(_, r)| r.clone())
+                .unwrap_or_else(|| panic!("{name} not listed: {reasons:?}"))
+        };
+        assert!(reason_of("loop").contains("symbolic link"));
+        assert!(reason_of("out").contains("symbolic link"));
+        assert!(reason_of("0002_link.xlsx").contains("symbolic link"));
+        assert!(reason_of("0003_pipe.xlsx").contains("not a regular file"));
+        assert!(reason_of("\u{FFFD}\u{FFFD}.xlsx").contains("UTF-8"));
+    }
+}

@@ -1,0 +1,262 @@
+//! Files that would make a dense reader build an enormous grid, and the
+//! limits that keep one file from eating the machine: the night goes on,
+//! and every such file is read or on record with its reason.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::Workspace;
+
+/// The npm package SheetJS (xlsx@0.18.5), installed on first use under
+/// ~/.cache/chamberstat-node (or `CHAMBERSTAT_NODE_MODULES`).
+fn sheetjs() -> String {
+    if let Ok(dir) = std::env::var("CHAMBERSTAT_NODE_MODULES") {
+        return dir;
+    }
+    let prefix = format!(
+        "{}/.cache/chamberstat-node",
+        std::env::var("HOME").unwrap_or_default()
+    );
+    let modules = format!("{prefix}/node_modules");
+    if !Path::new(&modules).join("xlsx/package.json").is_file() {
+        let out = std::process::Command::new("npm")
+            .args([
+                "install",
+                "--no-audit",
+                "--no-fund",
+                "--prefix",
+                &prefix,
+                "xlsx@0.18.5",
+            ])
+            .output()
+            .expect("npm must be installed to write the .xlsb/.xls/.ods fixtures");
+        assert!(
+            out.status.success(),
+            "npm install xlsx@0.18.5 failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    modules
+}
+
+/// `.xlsb`, `.xls` and `.ods` files with a stray far-corner value, written
+/// by `tests/tools/hostile.js` with SheetJS under node.
+fn hostile_files(dir: &Path) -> Vec<PathBuf> {
+    let modules = sheetjs();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tools/hostile.js");
+    let out = std::process::Command::new("node")
+        .arg(&script)
+        .arg(dir)
+        .env("NODE_PATH", &modules)
+        .output()
+        .expect("node must be installed to write the .xlsb/.xls/.ods fixtures (see .ci/run)");
+    assert!(
+        out.status.success(),
+        "tests/tools/hostile.js failed (xlsx@0.18.5 under {modules}): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    ["stray.xlsb", "stray.xls", "stray.ods"]
+        .iter()
+        .map(|n| dir.join(n))
+        .collect()
+}
+
+/// An `.xlsx` with two data rows and one value typed in `XFD1048576`.
+fn stray_xlsx(path: &Path) {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name("年度数据").unwrap();
+    for (c, label) in ["统一社会信用代码", "企业名称", "营业收入"].iter().enumerate() {
+        ws.write_string(0, c as u16, *label).unwrap();
+    }
+    ws.write_string(1, 0, "91310115F0WTCDKQQD").unwrap();
+    ws.write_string(1, 1, "甲公司").unwrap();
+    ws.write_number(1, 2, 12.5).unwrap();
+    ws.write_string(2, 0, "91310104MA1FL3XK2R").unwrap();
+    ws.write_string(2, 1, "乙公司").unwrap();
+    ws.write_number(2, 2, 7).unwrap();
+    ws.write_number(1_048_575, 16_383, 1).unwrap();
+    wb.save(path).unwrap();
+}
+
+fn small_tree() -> Workspace {
+    let ws = Workspace::new();
+    ws.generate(&[
+        "--members",
+        "30",
+        "--years",
+        "2024",
+        "--seed",
+        "5",
+        "--traps",
+        "0",
+    ]);
+    ws
+}
+
+fn rows_from(ws: &Workspace, file: &str) -> i64 {
+    let conn = duckdb::Connection::open(ws.db()).unwrap();
+    conn.query_row(
+        "SELECT count(*) FROM company_reports WHERE path = ?",
+        [format!("2024/companies/{file}")],
+        |r| r.get(0),
+    )
+    .unwrap()
+}
+
+fn problems_of(ws: &Workspace, file: &str) -> Vec<(String, String, String)> {
+    let conn = duckdb::Connection::open(ws.db()).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT level, cell, reason FROM problems WHERE path = ? ORDER BY ALL")
+        .unwrap();
+    stmt.query_map([format!("2024/companies/{file}")], |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+    })
+    .unwrap()
+    .map(Result::unwrap)
+    .collect()
+}
+
+#[test]
+fn stray_far_corner_cell_in_each_format_is_read_or_rejected_and_the_night_goes_on() {
+    let ws = small_tree();
+    let clean = ws.run_year(2024);
+
+    let companies = ws.inputs().join("2024/companies");
+    stray_xlsx(&companies.join("8001_stray.xlsx"));
+    let made = tempfile::tempdir().unwrap();
+    for (i, f) in hostile_files(made.path()).iter().enumerate() {
+        let ext = f.extension().unwrap().to_str().unwrap();
+        std::fs::copy(f, companies.join(format!("800{}_stray.{ext}", i + 2))).unwrap();
+    }
+    let with_strays = ws.run_year(2024);
+    // The stray files' companies are not members: the figures stand.
+    assert_eq!(with_strays, clean);
+
+    // Streamed formats: the table is read, the far corner is one more row,
+    // rejected for having no credit code.
+    for file in ["8001_stray.xlsx", "8002_stray.xlsb"] {
+        assert_eq!(rows_from(&ws, file), 2, "{file}");
+        let problems = problems_of(&ws, file);
+        assert!(
+            problems
+                .iter()
+                .any(|(level, cell, _)| level == "row" && cell == "A1048576"),
+            "{file}: {problems:?}"
+        );
+    }
+    // Dense formats: measured before reading, rejected with the limit named.
+    for file in ["8003_stray.xls", "8004_stray.ods"] {
+        assert_eq!(rows_from(&ws, file), 0, "{file}");
+        let problems = problems_of(&ws, file);
+        assert!(
+            problems
+                .iter()
+                .any(|(level, _, reason)| level == "file" && reason.contains("--max-grid-cells")),
+            "{file}: {problems:?}"
+        );
+    }
+    let rejects = std::fs::read_to_string(ws.outputs().join("2024/rejects.csv")).unwrap();
+    for file in ["8003_stray.xls", "8004_stray.ods"] {
+        assert!(rejects.contains(file), "{file} missing from rejects.csv");
+    }
+}
+
+/// Run with one limit set low and return the file-level reasons.
+fn reasons_with(ws: &Workspace, flag: &str, value: &str) -> Vec<String> {
+    ws.cmd(&[flag, value, "run", "--full"]).assert().success();
+    let conn = duckdb::Connection::open(ws.db()).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT DISTINCT reason FROM problems WHERE level = 'file'")
+        .unwrap();
+    stmt.query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+#[test]
+fn each_limit_rejects_a_file_naming_the_limit_and_the_run_goes_on() {
+    let ws = small_tree();
+    // One .xls beside the generated .xlsx files, for the grid limit.
+    let samples = common::samples().unwrap();
+    std::fs::copy(
+        samples.join("inputs/2023/companies/0002_沪沪沪科技有限公司.xls"),
+        ws.inputs().join("2024/companies/9002_sample.xls"),
+    )
+    .unwrap();
+    for (flag, value) in [
+        ("--max-rows-per-sheet", "1"),
+        ("--max-cell-chars", "3"),
+        ("--max-cells-per-file", "10"),
+        ("--max-grid-cells", "10"),
+    ] {
+        let reasons = reasons_with(&ws, flag, value);
+        assert!(
+            reasons.iter().any(|r| r.contains(flag)),
+            "{flag} {value}: no file rejected naming it; file reasons: {reasons:?}"
+        );
+    }
+    // With the defaults nothing is rejected for a limit.
+    let reasons = reasons_with(&ws, "--max-rows-per-sheet", "1000000");
+    assert!(!reasons.iter().any(|r| r.contains("--max-")), "{reasons:?}");
+}
+
+#[test]
+fn a_no_change_run_reads_no_file_and_a_touched_file_is_hashed_not_parsed() {
+    let ws = small_tree();
+    ws.run_year(2024);
+    // Files written less than two seconds before a run are hashed again the
+    // next time (their time could hide a change); age them.
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
+    for entry in walk(&ws.inputs()) {
+        std::fs::File::options()
+            .write(true)
+            .open(&entry)
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+    }
+    ws.cmd(&["run", "--full"]).assert().success();
+    let log = ws.stderr(&["-v", "--log-format", "json", "run"]);
+    let finished = log
+        .lines()
+        .find(|l| l.contains("run finished"))
+        .expect("a run finished line");
+    assert!(finished.contains("\"files_parsed\":0"), "{finished}");
+
+    // Same content, new time: hashed, found unchanged, not parsed.
+    let one = walk(&ws.inputs().join("2024/companies")).remove(0);
+    std::fs::File::options()
+        .write(true)
+        .open(&one)
+        .unwrap()
+        .set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(30))
+        .unwrap();
+    let log = ws.stderr(&["-v", "--log-format", "json", "run"]);
+    let finished = log.lines().find(|l| l.contains("run finished")).unwrap();
+    assert!(finished.contains("\"files_parsed\":0"), "{finished}");
+
+    // A real change is parsed.
+    let mut bytes = std::fs::read(&one).unwrap();
+    bytes.push(b' ');
+    std::fs::write(&one, bytes).unwrap();
+    let log = ws.stderr(&["-v", "--log-format", "json", "run"]);
+    let finished = log.lines().find(|l| l.contains("run finished")).unwrap();
+    assert!(finished.contains("\"files_parsed\":1"), "{finished}");
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out.sort();
+    out
+}
