@@ -64,7 +64,7 @@ for name in "${corpora[@]}"; do
   files=$(find "$dir/inputs" -type f \( -name '*.xls*' -o -name '*.ods' \) | wc -l)
   results="$tmp/$name.txt"; : > "$results"
   cs=("$bin" -q --inputs "$dir/inputs" --outputs "$dir/outputs" --db "$dir/outputs/warehouse.duckdb")
-  one=$(find "$dir/inputs/2024/companies" -name '0*.xlsx' | sort | head -1)
+  one=$(find "$dir/inputs/2024/companies" -name '0*.xlsx' | LC_ALL=C sort | sed -n 1p)
   for _ in $(seq "$rounds"); do
     measure raw "$raw" "$dir/inputs"
     rm -rf "$dir/outputs"

@@ -18,6 +18,7 @@ use duckdb::{appender_params_from_iter, Appender, Connection, ToSql};
 use serde::Serialize;
 
 use crate::ingest::schema::{Column, FieldType, SheetKind};
+use crate::normalize::{MoneyUnit, UnitSource};
 use rayon::prelude::*;
 
 use crate::ingest::{
@@ -40,13 +41,6 @@ CREATE TABLE IF NOT EXISTS input_files (
 CREATE TABLE IF NOT EXISTS problems (
     path VARCHAR, year INTEGER, level VARCHAR, sheet VARCHAR, cell VARCHAR,
     raw VARCHAR, reason VARCHAR);
--- Where each contract column of a sheet was found: its column (and
--- letters), the money unit of its cells, or the note above the header that
--- gives every row its value. With the typed tables' raw_/unit_ columns this
--- is the lineage; the view source_cells shows it cell by cell.
-CREATE TABLE IF NOT EXISTS sheet_columns (
-    path VARCHAR, sheet VARCHAR, field VARCHAR, col INTEGER, letters VARCHAR,
-    unit VARCHAR, note_cell VARCHAR, note_raw VARCHAR);
 CREATE TABLE IF NOT EXISTS sheets (
     path VARCHAR, year INTEGER, sheet VARCHAR, kind_table VARCHAR, header_row INTEGER,
     data_rows BIGINT, accepted_rows BIGINT, rejected_rows BIGINT, rejected BOOLEAN);
@@ -54,39 +48,71 @@ CREATE TABLE IF NOT EXISTS years (year INTEGER PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS metric_values (year INTEGER, metric VARCHAR, value DECIMAL(38,6));
 ";
 
-const FIXED_NAMES: [&str; 7] = [
+const FIXED_NAMES: [&str; 6] = [
     "warehouse_meta",
     "input_files",
     "sheets",
     "problems",
-    "sheet_columns",
     "years",
     "metric_values",
 ];
 
 /// The DDL of one sheet's table, derived from the static schema (never from
 /// input data): provenance columns, one column per contract column, then
-/// the compact lineage: `raw_<field>` holds a cell's text only where it
-/// differs from the value's own text, and `unit_<field>` a money cell's
-/// unit only where the cell named its own (`1.2亿`).
+/// the compact lineage of each: `col_<field>` (0-based column of its cell),
+/// `raw_<field>` (the cell's text, only where it differs from the value's
+/// own), `unit_<field>` for money (the unit and its source as a code, see
+/// [`unit_code`]), and `note_cell` (the A1 of a note above the header that
+/// gave a value, as 填报单位 gives 专委会).
 fn sheet_table_ddl(kind: SheetKind) -> String {
-    let cols = kind.columns();
-    let typed = cols.iter().map(|c| format!("{} {}", c.field, c.ty.sql_type()));
-    let raws = cols.iter().map(|c| format!("raw_{} VARCHAR", c.field));
-    let units = cols
+    let mut cols: Vec<String> = kind
+        .columns()
         .iter()
-        .filter(|c| is_money(c))
-        .map(|c| format!("unit_{} VARCHAR", c.field));
-    let all: Vec<String> = typed.chain(raws).chain(units).collect();
+        .map(|c| format!("{} {}", c.field, c.ty.sql_type()))
+        .collect();
+    for c in kind.columns() {
+        cols.push(format!("col_{} INTEGER", c.field));
+        cols.push(format!("raw_{} VARCHAR", c.field));
+        if is_money(c) {
+            cols.push(format!("unit_{} UTINYINT", c.field));
+        }
+    }
+    cols.push("note_cell VARCHAR".into());
     format!(
         "CREATE TABLE IF NOT EXISTS {} (path VARCHAR, sheet VARCHAR, row_no INTEGER, year INTEGER, {});",
         kind.table(),
-        all.join(", ")
+        cols.join(", ")
     )
 }
 
 fn is_money(c: &Column) -> bool {
     matches!(c.ty, FieldType::Money { .. })
+}
+
+const UNITS: [MoneyUnit; 3] = [MoneyUnit::Yuan, MoneyUnit::Wan, MoneyUnit::Yi];
+const UNIT_SOURCES: [UnitSource; 4] = [
+    UnitSource::Cell,
+    UnitSource::Header,
+    UnitSource::Note,
+    UnitSource::Default,
+];
+
+/// A money unit and its source as one small number: what `unit_<field>`
+/// stores instead of the label `万元 (header)`.
+fn unit_code((unit, source): (MoneyUnit, UnitSource)) -> u8 {
+    let u = UNITS.iter().position(|x| *x == unit).unwrap_or(0);
+    let s = UNIT_SOURCES.iter().position(|x| *x == source).unwrap_or(0);
+    (u * UNIT_SOURCES.len() + s) as u8
+}
+
+/// The SQL turning a unit code back into its label.
+fn unit_label_sql(expr: &str) -> String {
+    let arms: Vec<String> = UNITS
+        .iter()
+        .flat_map(|u| UNIT_SOURCES.iter().map(move |s| (*u, *s)))
+        .map(|pair| format!("WHEN {} THEN '{}'", unit_code(pair), unit_label(pair)))
+        .collect();
+    format!("CASE {expr} {} END", arms.join(" "))
 }
 
 /// A typed value as lineage prints it, in SQL: the same text as
@@ -101,10 +127,17 @@ fn display_sql(c: &Column, expr: &str) -> String {
     }
 }
 
+/// Column letters of a 0-based column in SQL (A … XFD and on to ZZZ), as a
+/// macro the view below uses.
+const COL_LETTERS_MACRO: &str = "CREATE OR REPLACE MACRO col_letters(c) AS
+    CASE WHEN c < 26 THEN chr(65 + c)
+         WHEN c < 702 THEN chr(64 + c // 26) || chr(65 + c % 26)
+         ELSE chr(64 + (c - 26) // 676) || chr(65 + ((c - 26) // 26) % 26) || chr(65 + c % 26) END;";
+
 /// The view `source_cells`: one row per accepted input cell (file, sheet,
 /// row, field, A1 cell, raw text, unit applied, normalised value), put back
-/// together from the typed tables and `sheet_columns`. Derived from the
-/// static schema.
+/// together from the typed tables' lineage columns. Derived from the static
+/// schema.
 fn source_cells_ddl() -> String {
     let mut branches = Vec::new();
     for kind in SheetKind::ALL {
@@ -112,16 +145,16 @@ fn source_cells_ddl() -> String {
             let f = c.field;
             let value = display_sql(c, &format!("t.{f}"));
             let unit = if is_money(c) {
-                format!("coalesce(t.unit_{f}, s.unit)")
+                unit_label_sql(&format!("t.unit_{f}"))
             } else {
                 "CAST(NULL AS VARCHAR)".into()
             };
             branches.push(format!(
                 "SELECT t.path, t.sheet, t.row_no, '{f}' AS field, \
-                 coalesce(s.note_cell, s.letters || CAST(t.row_no AS VARCHAR)) AS cell, \
-                 coalesce(t.raw_{f}, s.note_raw, {value}) AS raw, {unit} AS unit, {value} AS value \
-                 FROM {table} t JOIN sheet_columns s ON s.path = t.path AND s.sheet = t.sheet AND s.field = '{f}' \
-                 WHERE t.{f} IS NOT NULL",
+                 CASE WHEN t.col_{f} IS NULL THEN t.note_cell \
+                      ELSE col_letters(t.col_{f}) || CAST(t.row_no AS VARCHAR) END AS cell, \
+                 coalesce(t.raw_{f}, {value}) AS raw, {unit} AS unit, {value} AS value \
+                 FROM {table} t WHERE t.{f} IS NOT NULL",
                 table = kind.table()
             ));
         }
@@ -207,7 +240,7 @@ pub fn open_in_memory(memory_limit: &str) -> Result<Connection> {
 fn limit_memory(conn: &Connection, memory_limit: &str, temp: &Path) -> Result<()> {
     // Settings are values, not input data; DuckDB's SET takes no parameters.
     conn.execute_batch(&format!(
-        "SET memory_limit = '{}'; SET temp_directory = '{}'; SET preserve_insertion_order = false;",
+        "SET memory_limit = '{}'; SET temp_directory = '{}';",
         memory_limit.replace('\'', "''"),
         temp.to_string_lossy().replace('\'', "''")
     ))
@@ -242,6 +275,8 @@ fn ensure_schema(conn: &Connection) -> Result<()> {
         conn.execute_batch(&sheet_table_ddl(kind))
             .with_context(|| format!("cannot create table {}", kind.table()))?;
     }
+    conn.execute_batch(COL_LETTERS_MACRO)
+        .context("cannot create the macro col_letters")?;
     conn.execute_batch(&source_cells_ddl())
         .context("cannot create the view source_cells")?;
     if version != Some(SCHEMA_VERSION) {
@@ -254,7 +289,7 @@ fn ensure_schema(conn: &Connection) -> Result<()> {
 /// Every table holding rows that came from one input file.
 fn per_file_tables() -> Vec<&'static str> {
     let mut t: Vec<&str> = SheetKind::ALL.iter().map(|k| k.table()).collect();
-    t.extend(["input_files", "sheets", "problems", "sheet_columns"]);
+    t.extend(["input_files", "sheets", "problems"]);
     t
 }
 
@@ -401,7 +436,10 @@ pub fn load(
         parse: to_parse,
         kept,
         restat,
-    } = plan(conn, discovery, full)?;
+    } = {
+        let _s = tracing::debug_span!("plan").entered();
+        plan(conn, discovery, full)?
+    };
     let stale: Vec<&String> = previous_paths
         .iter()
         .filter(|p| !kept.contains(p.as_str()))
@@ -453,27 +491,35 @@ pub fn load(
             report.problems_recorded += 1;
         }
         let files: Vec<InputFile> = to_parse.iter().map(|(f, _)| f.clone()).collect();
-        ingest_report = ingest::ingest(&files, limits, |event| match event {
-            Event::Rows {
-                file,
-                records,
-                problems,
-            } => {
-                let f = &files[file];
-                for p in &problems {
-                    sink.append_problem(f.year, p)?;
-                    report.problems_recorded += 1;
+        let mut busy = std::time::Duration::ZERO;
+        ingest_report = ingest::ingest(&files, limits, |event| {
+            let started = std::time::Instant::now();
+            let r = match event {
+                Event::Rows {
+                    file,
+                    records,
+                    problems,
+                } => {
+                    let f = &files[file];
+                    for p in &problems {
+                        sink.append_problem(f.year, p)?;
+                        report.problems_recorded += 1;
+                    }
+                    sink.append_records(f, &records, &mut report)
                 }
-                sink.append_records(f, &records, &mut report)
-            }
-            Event::Withdraw { file, sheet } => sink.withdraw(&tx, &files[file].rel, sheet.as_deref()),
-            Event::Done { file, summary } => {
-                on_file(&summary);
-                sink.append_file(&summary, to_parse[file].1)
-            }
+                Event::Withdraw { file, sheet } => sink.withdraw(&tx, &files[file].rel, sheet.as_deref()),
+                Event::Done { file, summary } => {
+                    on_file(&summary);
+                    sink.append_file(&summary, to_parse[file].1)
+                }
+            };
+            busy += started.elapsed();
+            r
         })?;
+        tracing::debug!(loader_busy_ms = busy.as_millis() as u64, "appended");
         sink.flush()?;
     }
+    let _commit = tracing::debug_span!("commit").entered();
     tx.commit().context("cannot commit the warehouse transaction")?;
     Ok((ingest_report, report))
 }
@@ -483,7 +529,6 @@ struct Sink<'c> {
     files: Appender<'c>,
     sheet_summaries: Appender<'c>,
     problems: Appender<'c>,
-    columns: Appender<'c>,
     years: Appender<'c>,
     sheets: Vec<(SheetKind, Appender<'c>)>,
 }
@@ -498,7 +543,6 @@ impl<'c> Sink<'c> {
             files: conn.appender("input_files")?,
             sheet_summaries: conn.appender("sheets")?,
             problems: conn.appender("problems")?,
-            columns: conn.appender("sheet_columns")?,
             years: conn.appender("years")?,
             sheets,
         })
@@ -544,21 +588,6 @@ impl<'c> Sink<'c> {
                 s.rejected_rows as i64,
                 s.rejected
             ])?;
-            if s.rejected {
-                continue;
-            }
-            for c in &s.columns {
-                self.columns.append_row(duckdb::params![
-                    f.rel,
-                    s.sheet,
-                    c.field,
-                    c.col.map(|c| c as i32),
-                    c.col.map(ingest::rows::col_letters),
-                    c.unit.map(unit_label),
-                    c.note.as_ref().map(|n| n.0.as_str()),
-                    c.note.as_ref().map(|n| n.1.as_str())
-                ])?;
-            }
         }
         Ok(())
     }
@@ -576,18 +605,26 @@ impl<'c> Sink<'c> {
             ]);
             row.extend(rec.values.iter().map(SqlCell::of));
             let source = |field: &str| rec.cells.iter().find(|c| c.field == field);
-            row.extend(columns.iter().map(|c| {
-                source(c.field)
-                    .and_then(|s| s.raw.as_deref())
-                    .map_or(SqlCell::Null, SqlCell::Text)
-            }));
-            for c in columns.iter().filter(|c| is_money(c)) {
+            let mut note_cell = None;
+            for c in columns {
+                let cell = source(c.field);
                 row.push(
-                    source(c.field)
-                        .and_then(|s| s.own_unit)
-                        .map_or(SqlCell::Null, |u| SqlCell::Owned(unit_label(u))),
+                    cell.and_then(|s| s.col)
+                        .map_or(SqlCell::Null, |col| SqlCell::Int(i64::from(col))),
                 );
+                row.push(
+                    cell.and_then(|s| s.raw.as_deref())
+                        .map_or(SqlCell::Null, SqlCell::Text),
+                );
+                if is_money(c) {
+                    row.push(
+                        cell.and_then(|s| s.unit)
+                            .map_or(SqlCell::Null, |u| SqlCell::Int(i64::from(unit_code(u)))),
+                    );
+                }
+                note_cell = note_cell.or(cell.and_then(|s| s.note_cell.as_deref()));
             }
+            row.push(note_cell.map_or(SqlCell::Null, SqlCell::Text));
             let app = &mut self
                 .sheets
                 .iter_mut()
@@ -621,7 +658,6 @@ impl<'c> Sink<'c> {
         self.files.flush()?;
         self.sheet_summaries.flush()?;
         self.problems.flush()?;
-        self.columns.flush()?;
         self.years.flush()?;
         for (kind, app) in &mut self.sheets {
             app.flush()
@@ -637,7 +673,6 @@ impl<'c> Sink<'c> {
 enum SqlCell<'a> {
     Null,
     Text(&'a str),
-    Owned(String),
     Int(i64),
     Bool(bool),
     Date(i32),
@@ -665,7 +700,6 @@ impl ToSql for SqlCell<'_> {
         Ok(ToSqlOutput::Borrowed(match self {
             SqlCell::Null => ValueRef::Null,
             SqlCell::Text(s) => ValueRef::Text(s.as_bytes()),
-            SqlCell::Owned(s) => ValueRef::Text(s.as_bytes()),
             SqlCell::Int(i) => ValueRef::BigInt(*i),
             SqlCell::Bool(b) => ValueRef::Boolean(*b),
             SqlCell::Date(d) => ValueRef::Date32(*d),

@@ -320,19 +320,28 @@ fn emit_year(
         .filter(|y| *y <= headline.year)
         .map(|y| aggregate::headline(conn, y))
         .collect::<Result<Vec<_>>>()?;
-    let breakdowns = frames::frames(conn, headline, &history)?;
+    let breakdowns = {
+        let _s = tracing::debug_span!("breakdowns").entered();
+        frames::frames(conn, headline, &history)?
+    };
+    let rejected = {
+        let _s = tracing::debug_span!("rejects").entered();
+        rejects_csv::render(&rejects(conn, headline.year)?)
+    };
+    let flagged = {
+        let _s = tracing::debug_span!("anomalies").entered();
+        anomalies_csv::render(&anomalies(conn, headline.year)?)
+    };
+    let summary = {
+        let _s = tracing::debug_span!("summary_xlsx").entered();
+        summary_xlsx::render(&breakdowns)?
+    };
     let mut files: Vec<(&str, Vec<u8>)> = vec![
         (headline_csv::FILE_NAME, headline_csv::render(headline)),
         (headline_md::FILE_NAME, headline_md::render(headline)),
-        (
-            rejects_csv::FILE_NAME,
-            rejects_csv::render(&rejects(conn, headline.year)?),
-        ),
-        (
-            anomalies_csv::FILE_NAME,
-            anomalies_csv::render(&anomalies(conn, headline.year)?),
-        ),
-        (summary_xlsx::FILE_NAME, summary_xlsx::render(&breakdowns)?),
+        (rejects_csv::FILE_NAME, rejected),
+        (anomalies_csv::FILE_NAME, flagged),
+        (summary_xlsx::FILE_NAME, summary),
     ];
     for frame in &breakdowns {
         files.push((frame.csv, summary_xlsx::csv(frame)));
@@ -345,6 +354,7 @@ fn emit_year(
         hashes.push(manifest::hash_bytes(name, bytes));
         written.push(path);
     }
+    let _s = tracing::debug_span!("manifest").entered();
     let m = Manifest {
         program: "chamberstat".into(),
         version: env!("CARGO_PKG_VERSION").into(),

@@ -41,15 +41,11 @@ pub enum Value {
 
 impl Record {
     /// The A1 cell a value came from.
-    pub fn cell_of(&self, c: &SourceCell, columns: &[ColumnSource]) -> String {
-        match c.col {
-            Some(col) => rows::a1(self.row - 1, col),
-            None => columns
-                .iter()
-                .find(|s| s.field == c.field)
-                .and_then(|s| s.note.as_ref())
-                .map(|(cell, _)| cell.clone())
-                .unwrap_or_default(),
+    pub fn cell_of(&self, c: &SourceCell) -> String {
+        match (c.col, &c.note_cell) {
+            (Some(col), _) => rows::a1(self.row - 1, col),
+            (None, Some(cell)) => cell.clone(),
+            (None, None) => String::new(),
         }
     }
 }
@@ -70,33 +66,21 @@ impl Value {
 /// Where an accepted value came from: the auditor's trail to the input cell,
 /// kept compact. The cell is named by its column (the row is the record's),
 /// the raw text is kept only when it differs from the normalised value's
-/// text, and the money unit only when the cell named its own; the sheet's
-/// [`ColumnSource`] says the rest. The warehouse's `source_cells` view puts
-/// the full trail back together.
+/// text, and the money unit as a pair of enums. The warehouse stores these
+/// beside the typed value and its `source_cells` view puts the full trail
+/// back together.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SourceCell {
     pub field: &'static str,
     /// 0-based column of the cell on the record's row; `None` when the value
-    /// came from the note above the header (the column source's note cell).
+    /// came from a note above the header (then `note_cell` names it).
     pub col: Option<u32>,
+    /// The A1 cell of the note that gave the value (`填报单位：…`).
+    pub note_cell: Option<String>,
     /// The cell's text when it differs from the normalised value's text.
     pub raw: Option<String>,
-    /// The money unit applied when the cell itself named it (`1.2亿`).
-    pub own_unit: Option<(MoneyUnit, UnitSource)>,
-}
-
-/// Where one contract column of a sheet was found, and what applies to all
-/// of its cells.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ColumnSource {
-    pub field: &'static str,
-    /// 0-based column of the header cell; `None` for a value read from a note.
-    pub col: Option<u32>,
-    /// The money unit of the column (header bracket, note above, or default).
+    /// The money unit applied and where it came from.
     pub unit: Option<(MoneyUnit, UnitSource)>,
-    /// A note above the header that gives the value for every row
-    /// (`填报单位：…`): its A1 cell and text.
-    pub note: Option<(String, String)>,
 }
 
 /// `万元 (header)`: a money unit and where it came from, as lineage shows it.
@@ -208,9 +192,6 @@ pub struct SheetSummary {
     /// This sheet rejected its whole file (unknown committee, a limit).
     #[serde(skip)]
     pub file_rejected: bool,
-    /// Where the sheet's contract columns were found.
-    #[serde(skip)]
-    pub columns: Vec<ColumnSource>,
 }
 
 /// What one file came to, once read: everything but its rows and problems,
@@ -320,9 +301,11 @@ pub enum Event {
 
 /// Rows and problems travel in batches of about this many, so a reader's
 /// memory is bounded whatever the file's size.
-const BATCH: usize = 2048;
-/// Batches in flight between the readers and the loader.
-const CHANNEL: usize = 8;
+const BATCH: usize = 1024;
+/// Events in flight between the readers and the loader: enough that the
+/// readers rarely wait for it (most files are one small batch), few enough
+/// that at most CHANNEL × BATCH rows are held.
+const CHANNEL: usize = 64;
 
 /// A reader's end of the channel for one file.
 struct Sender<'t> {

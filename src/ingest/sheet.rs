@@ -7,8 +7,8 @@ use std::collections::HashMap;
 
 use super::cell::normalize_cell;
 use super::rows::{a1, ReadError, RowSource, SparseRow};
-use super::schema::{Column, FieldType, SheetKind, COMMITTEES};
-use super::{raw_unless_same, ColumnSource, Level, Problem, Record, SourceCell, Value};
+use super::schema::{Column, SheetKind, COMMITTEES};
+use super::{raw_unless_same, Level, Problem, Record, SourceCell, Value};
 use crate::normalize::{committee_from_note, header_label, unit_note, CellError, MoneyUnit, Raw, UnitSource};
 
 /// The header must be within the first rows of the sheet.
@@ -42,8 +42,6 @@ pub struct SheetOutcome {
     pub file_rejected: bool,
     /// A limit was crossed: stop reading the file.
     pub stop: bool,
-    /// Where the contract columns were found.
-    pub columns: Vec<ColumnSource>,
 }
 
 /// A mapped column: where it is and which unit applies to its money.
@@ -272,41 +270,10 @@ fn map_columns(p: &mut Parser<'_, '_>, above: &[SparseRow], header: &SparseRow) 
             return None;
         }
     }
-    p.outcome.columns = column_sources(kind, &mapped, committee_note.as_ref());
     Some(Header {
         mapped,
         committee_note,
     })
-}
-
-/// The lineage of every column, for the warehouse: where it is and the
-/// unit its money is in. A committee named by a note comes from the note.
-fn column_sources(
-    kind: SheetKind,
-    mapped: &[Mapped],
-    committee_note: Option<&(String, String, String)>,
-) -> Vec<ColumnSource> {
-    let columns = kind.columns();
-    let mut out: Vec<ColumnSource> = mapped
-        .iter()
-        .filter(|m| !(committee_note.is_some() && columns[m.column].label == "专委会"))
-        .map(|m| ColumnSource {
-            field: columns[m.column].field,
-            col: Some(m.col),
-            unit: matches!(columns[m.column].ty, FieldType::Money { .. }).then_some(m.unit),
-            note: None,
-        })
-        .collect();
-    if let (Some((_, cell, raw)), Some(c)) = (committee_note, columns.iter().find(|c| c.label == "专委会"))
-    {
-        out.push(ColumnSource {
-            field: c.field,
-            col: None,
-            unit: None,
-            note: Some((cell.clone(), raw.clone())),
-        });
-    }
-    out
 }
 
 /// The rows below the header. Without a usable header they are only
@@ -359,11 +326,10 @@ fn read_row(p: &mut Parser<'_, '_>, h: &Header, row: &SparseRow, first_seen: &mu
                 cells.push(SourceCell {
                     field: spec.field,
                     col: Some(m.col),
+                    note_cell: None,
                     raw: raw_unless_same(raw, &value),
-                    own_unit: match &value {
-                        Value::Money(money) if money.source == UnitSource::Cell => {
-                            Some((money.unit, money.source))
-                        }
+                    unit: match &value {
+                        Value::Money(money) => Some((money.unit, money.source)),
                         _ => None,
                     },
                 });
@@ -387,13 +353,14 @@ fn read_row(p: &mut Parser<'_, '_>, h: &Header, row: &SparseRow, first_seen: &mu
             }
         }
     }
-    if let (true, Some((name, _, _)), Some(i)) = (is_events, &h.committee_note, committee_col) {
+    if let (true, Some((name, cell, raw)), Some(i)) = (is_events, &h.committee_note, committee_col) {
         values[i] = Some(Value::Text(name.clone()));
         cells.push(SourceCell {
             field: columns[i].field,
             col: None,
-            raw: None,
-            own_unit: None,
+            note_cell: Some(cell.clone()),
+            raw: Some(raw.clone()),
+            unit: None,
         });
     }
     // One row per credit code on the registry and on 年度数据.
@@ -485,7 +452,6 @@ mod tests {
     struct Parsed {
         records: Vec<Record>,
         problems: Vec<Problem>,
-        columns: Vec<ColumnSource>,
     }
 
     impl Output for Parsed {
@@ -499,7 +465,7 @@ mod tests {
 
     fn parse(kind: SheetKind, mut rows: VecRows) -> Parsed {
         let mut out = Parsed::default();
-        out.columns = parse_sheet(&ctx(kind), &mut rows, &mut out).columns;
+        parse_sheet(&ctx(kind), &mut rows, &mut out);
         out
     }
 
@@ -543,17 +509,10 @@ mod tests {
             panic!()
         };
         assert_eq!(tax.yuan.to_string(), "20000000");
-        assert!(rec
-            .cells
-            .iter()
-            .any(|c| c.field == "revenue" && c.col == Some(2) && c.raw.as_deref() == Some("1.5")));
-        assert_eq!(
-            p.columns
-                .iter()
-                .find(|c| c.field == "revenue")
-                .and_then(|c| c.unit),
-            Some((MoneyUnit::Yi, UnitSource::Note))
-        );
+        assert!(rec.cells.iter().any(|c| c.field == "revenue"
+            && c.col == Some(2)
+            && c.raw.as_deref() == Some("1.5")
+            && c.unit == Some((MoneyUnit::Yi, UnitSource::Note))));
     }
 
     #[test]

@@ -322,7 +322,6 @@ impl Run<'_, '_> {
             rejected_rows: outcome.rejected_rows,
             rejected: outcome.rejected,
             file_rejected: outcome.file_rejected,
-            columns: outcome.columns,
         });
         outcome.stop
     }
