@@ -73,12 +73,26 @@ pub fn input_hashes(conn: &Connection, inputs: &Path, discovery: &Discovery) -> 
         })?
         .collect::<duckdb::Result<_>>()?;
     for (_, skipped) in &discovery.skipped {
-        let abs = inputs.join(&skipped.path);
-        let bytes = std::fs::read(&abs).with_context(|| format!("cannot read {}", abs.display()))?;
-        out.push(hash_bytes(&skipped.path, &bytes));
+        out.push(skipped_hash(inputs, &skipped.path));
     }
     out.sort_by(|a, b| a.path.as_bytes().cmp(b.path.as_bytes()));
     Ok(out)
+}
+
+/// The hash of a skipped entry when it is a regular file that can be read;
+/// a link, pipe, device, unreadable file or undecodable name is listed with
+/// an empty hash (it was never read, and reading a pipe would block).
+fn skipped_hash(inputs: &Path, rel: &str) -> FileHash {
+    let abs = inputs.join(rel);
+    let regular = std::fs::symlink_metadata(&abs).is_ok_and(|m| m.file_type().is_file());
+    match regular.then(|| std::fs::read(&abs).ok()).flatten() {
+        Some(bytes) => hash_bytes(rel, &bytes),
+        None => FileHash {
+            path: rel.to_string(),
+            sha256: String::new(),
+            bytes: 0,
+        },
+    }
 }
 
 pub fn query_hashes(queries: &[QueryFile]) -> Vec<FileHash> {

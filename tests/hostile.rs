@@ -1,0 +1,115 @@
+//! One bad entry must never stop the night: a tree with links, a pipe, an
+//! undecodable name, empty, truncated and disguised files next to good ones
+//! gives exit 0, the good files' figures, and every bad entry on record.
+
+mod common;
+
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+
+use common::Workspace;
+
+/// Add the hostile entries to `companies`; return the names to look for in
+/// rejects.csv (as the run writes them).
+fn add_hostile_entries(companies: &Path, good: &Path) -> Vec<String> {
+    std::os::unix::fs::symlink("..", companies.join("loop")).unwrap();
+    std::os::unix::fs::symlink("/etc", companies.join("out")).unwrap();
+    std::os::unix::fs::symlink(good, companies.join("9001_link.xlsx")).unwrap();
+    let fifo = companies.join("9002_pipe.xlsx");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    std::fs::write(
+        companies.join(std::ffi::OsStr::from_bytes(b"9003_\xff.xlsx")),
+        b"x",
+    )
+    .unwrap();
+    std::fs::write(companies.join("9004_empty.xlsx"), b"").unwrap();
+    let bytes = std::fs::read(good).unwrap();
+    std::fs::write(companies.join("9005_truncated.xlsx"), &bytes[..bytes.len() / 2]).unwrap();
+    std::fs::write(
+        companies.join("9006_page.xls"),
+        b"<html><body><table><tr><td>91310115F0WTCDKQQD</td></tr></table></body></html>",
+    )
+    .unwrap();
+    std::fs::write(
+        companies.join("9007_export.xlsx"),
+        "统一社会信用代码,企业名称\n91310115F0WTCDKQQD,甲\n",
+    )
+    .unwrap();
+    [
+        "loop",
+        "out",
+        "9001_link.xlsx",
+        "9002_pipe.xlsx",
+        "9003_\u{FFFD}.xlsx",
+        "9004_empty.xlsx",
+        "9005_truncated.xlsx",
+        "9006_page.xls",
+        "9007_export.xlsx",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
+}
+
+#[test]
+fn hostile_entries_beside_good_files_leave_the_figures_and_are_all_on_record() {
+    let ws = Workspace::new();
+    ws.generate(&[
+        "--members",
+        "30",
+        "--years",
+        "2024",
+        "--seed",
+        "9",
+        "--traps",
+        "0",
+    ]);
+    let clean = ws.run_year(2024);
+
+    let companies = ws.inputs().join("2024/companies");
+    let good = std::fs::read_dir(&companies)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "xlsx"))
+        .unwrap();
+    let names = add_hostile_entries(&companies, &good);
+
+    let out = common::command_for(&ws.inputs(), &ws.outputs(), &ws.db())
+        .args(["run", "--year", "2024"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let headline = std::fs::read_to_string(ws.outputs().join("2024/headline.csv")).unwrap();
+    assert_eq!(headline, clean, "the good files' figures must not move");
+
+    let rejects = std::fs::read_to_string(ws.outputs().join("2024/rejects.csv")).unwrap();
+    for name in &names {
+        assert!(
+            rejects.contains(name.as_str()),
+            "{name} is not in rejects.csv:\n{rejects}"
+        );
+    }
+    // The manifest lists every entry; a pipe or link is never read.
+    let manifest = std::fs::read_to_string(ws.outputs().join("2024/manifest.json")).unwrap();
+    assert!(manifest.contains("9002_pipe.xlsx"));
+    // `check` on the same tree also finishes (exit 1: there are problems).
+    let check = common::command_for(&ws.inputs(), &ws.outputs(), &ws.db())
+        .args(["check", "--format", "csv"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        check.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+}
