@@ -226,10 +226,9 @@ where
         let Some((row, col, raw)) = self.pull()? else {
             return Ok(None);
         };
-        let mut out = SparseRow {
-            row,
-            cells: vec![(col, raw)],
-        };
+        let mut cells = Vec::with_capacity(16);
+        cells.push((col, raw));
+        let mut out = SparseRow { row, cells };
         while let Some((r, c, raw)) = self.pull()? {
             if r != row {
                 self.pending = Some((r, c, raw));

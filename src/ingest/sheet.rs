@@ -306,7 +306,7 @@ fn read_row(p: &mut Parser<'_, '_>, h: &Header, row: &SparseRow, first_seen: &mu
     let is_events = kind == SheetKind::Events;
     let committee_col = columns.iter().position(|s| s.label == "专委会");
     let mut values: Vec<Option<Value>> = vec![None; columns.len()];
-    let mut cells = Vec::new();
+    let mut cells = Vec::with_capacity(h.mapped.len() + 1);
     let mut row_errors: Vec<CellProblem> = Vec::new();
     let mut cell_errors: Vec<CellProblem> = Vec::new();
     for m in &h.mapped {
@@ -388,10 +388,10 @@ fn read_row(p: &mut Parser<'_, '_>, h: &Header, row: &SparseRow, first_seen: &mu
         .iter()
         .position(|s| matches!(s.field, "name" | "bank" | "partner"))
         .and_then(|i| match &values[i] {
-            Some(Value::Text(t)) => Some(t.clone()),
+            Some(Value::Text(t)) => Some(t.as_str()),
             _ => None,
         });
-    let about = |reason: String| match &subject {
+    let about = |reason: String| match subject {
         Some(name) => format!("{name}: {reason}"),
         None => reason,
     };

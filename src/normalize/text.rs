@@ -21,7 +21,13 @@ pub fn fold_width(s: &str) -> String {
 /// The contract's missing markers: empty, `-`, `—`, `/`, `无`, `N/A`.
 /// Compared after folding width and trimming, so `－` and ` N/A ` count too.
 pub fn is_missing_marker(s: &str) -> bool {
-    let folded = fold_width(s);
+    // Called for every cell: decide long text without folding it. The
+    // longest marker, `Ｎ／Ａ` in full width, is 9 bytes.
+    let trimmed = s.trim();
+    if trimmed.len() > 9 {
+        return false;
+    }
+    let folded = fold_width(trimmed);
     let t = folded.trim();
     t.is_empty() || matches!(t, "-" | "—" | "/" | "无") || t.eq_ignore_ascii_case("n/a")
 }
