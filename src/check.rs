@@ -55,6 +55,7 @@ pub fn check(g: &Global, paths: &[PathBuf], format: Format, annotate: Option<&Pa
             &report.problems,
             |p| report.sources.get(p).cloned().unwrap_or_else(|| PathBuf::from(p)),
             dir,
+            limits,
         )?;
         tracing::info!(copies = n, dir = %dir.display(), "annotated copies written");
     }
@@ -179,23 +180,27 @@ fn flag_against_previous_year(db: &Path, report: &mut CheckReport) {
         tracing::warn!(db = %db.display(), "warehouse busy or unreadable; no year-over-year flags");
         return;
     };
-    let Ok(mut stmt) = conn.prepare(
-        "SELECT field, CAST(value AS VARCHAR) FROM company_values WHERE credit_code = ? AND year = ?",
-    ) else {
+    // One query per previous year (the view is costly; a query per company
+    // took seconds per thousand files).
+    let Ok(mut stmt) =
+        conn.prepare("SELECT credit_code, field, CAST(value AS VARCHAR) FROM company_values WHERE year = ?")
+    else {
         return;
     };
+    type Key = (String, String);
+    let mut by_year: std::collections::HashMap<i32, std::collections::HashMap<Key, String>> =
+        std::collections::HashMap::new();
     let fields = ingest::SheetKind::CompanyAnnual.columns();
     let mut flags = Vec::new();
     for (path, year, rec) in &report.annual {
         let (Some(year), Some(ingest::Value::Text(code))) = (year, &rec.values[0]) else {
             continue;
         };
-        let Ok(rows) = stmt.query_map(duckdb::params![code, year - 1], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-        }) else {
-            continue;
-        };
-        let previous: std::collections::HashMap<String, String> = rows.flatten().collect();
+        let previous = by_year.entry(year - 1).or_insert_with(|| {
+            stmt.query_map([year - 1], |r| Ok(((r.get(0)?, r.get(1)?), r.get(2)?)))
+                .map(|rows| rows.flatten().collect())
+                .unwrap_or_default()
+        });
         for (i, col) in fields.iter().enumerate() {
             let current = match &rec.values[i] {
                 Some(ingest::Value::Money(m)) => m.yuan,
@@ -203,7 +208,7 @@ fn flag_against_previous_year(db: &Path, report: &mut CheckReport) {
                 _ => continue,
             };
             let Some(prev) = previous
-                .get(col.field)
+                .get(&(code.clone(), col.field.to_string()))
                 .and_then(|v| v.parse::<rust_decimal::Decimal>().ok())
             else {
                 continue;

@@ -113,3 +113,75 @@ fn hostile_entries_beside_good_files_leave_the_figures_and_are_all_on_record() {
         String::from_utf8_lossy(&check.stderr)
     );
 }
+
+/// A company workbook whose one data row has a 32,767-character name and a
+/// bad credit code (so the row, and its long text, is in the report).
+fn long_text_workbook(path: &Path) {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name("年度数据").unwrap();
+    ws.write_string(0, 0, "统一社会信用代码").unwrap();
+    ws.write_string(0, 1, "企业名称").unwrap();
+    ws.write_string(1, 0, "91310115F0WTCDKQQX").unwrap();
+    ws.write_string(1, 1, "名".repeat(32_767)).unwrap();
+    wb.save(path).unwrap();
+}
+
+#[test]
+fn check_annotate_writes_only_inside_its_folder_and_never_over_a_submission() {
+    let ws = Workspace::new();
+    let sub = ws.dir.path().join("submitted");
+    std::fs::create_dir_all(&sub).unwrap();
+    let file = sub.join("0001_长名.xlsx");
+    long_text_workbook(&file);
+    let original = std::fs::read(&file).unwrap();
+
+    // An absolute input path: the copy goes under notes/, the input stays.
+    let notes = ws.dir.path().join("notes");
+    let abs = file.canonicalize().unwrap();
+    let out = ws
+        .cmd(&[
+            "check",
+            abs.to_str().unwrap(),
+            "--annotate",
+            notes.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read(&file).unwrap(),
+        original,
+        "the submitted file was changed"
+    );
+    let copy = notes.join(abs.strip_prefix("/").unwrap());
+    assert!(copy.is_file(), "no copy at {}", copy.display());
+
+    // `..` in the path does not climb out of the folder.
+    let dotted = format!("{}/../submitted/0001_长名.xlsx", sub.display());
+    let out = ws
+        .cmd(&["check", &dotted, "--annotate", notes.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(std::fs::read(&file).unwrap(), original);
+
+    // A folder whose copy would land on the input itself: refused, exit 2.
+    let out = ws
+        .cmd(&["check", "0001_长名.xlsx", "--annotate", "."])
+        .current_dir(&sub)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(std::fs::read(&file).unwrap(), original);
+}

@@ -106,14 +106,62 @@ fn read_workbook(
     out: &mut dyn FileOutput,
     sheets: &mut Vec<SheetSummary>,
 ) -> Result<bool, String> {
-    let ext = file
-        .rel
-        .rsplit('.')
-        .next()
-        .unwrap_or_default()
-        .to_ascii_lowercase();
+    let mut run = Run {
+        file,
+        out,
+        sheets,
+        chosen: Vec::new(),
+        no_sheet: false,
+    };
+    visit_sheets(&file.rel, bytes, limits, &mut run)?;
+    Ok(run.no_sheet || run.file_rejected())
+}
+
+/// What reads a workbook's sheets: chooses them by name, then takes each.
+pub trait SheetVisitor {
+    /// The sheets to read, in order, from the workbook's sheet names.
+    fn pick(&mut self, names: &[String]) -> Vec<String>;
+    /// One chosen sheet as rows, or the reader's error. `Some(())` stops
+    /// the reading (a limit was crossed).
+    fn sheet(&mut self, name: &str, rows: Result<&mut dyn RowSource, String>) -> Option<()>;
+}
+
+impl SheetVisitor for Run<'_, '_> {
+    fn pick(&mut self, names: &[String]) -> Vec<String> {
+        match self.choose(names) {
+            Some(c) => {
+                self.chosen = c;
+                self.chosen.iter().map(|(n, _)| n.clone()).collect()
+            }
+            None => {
+                self.no_sheet = true;
+                Vec::new()
+            }
+        }
+    }
+
+    fn sheet(&mut self, name: &str, rows: Result<&mut dyn RowSource, String>) -> Option<()> {
+        let kind = self.chosen.iter().find(|(n, _)| n == name).map(|(_, k)| *k)?;
+        let outcome = match rows {
+            Ok(rows) => self.parse(name, kind, rows),
+            Err(e) => self.unreadable(name, &e),
+        };
+        self.record(name, kind, outcome).then_some(())
+    }
+}
+
+/// Open a workbook from its bytes (format by `path`'s extension), let the
+/// visitor pick among its sheet names, and hand it each chosen sheet as
+/// rows, or the reader's error. `.xls`/`.ods` grids over `--max-grid-cells`
+/// are refused before they are built. `Err` when the file cannot be opened.
+pub fn visit_sheets(
+    path: &str,
+    bytes: &[u8],
+    limits: Limits,
+    visitor: &mut dyn SheetVisitor,
+) -> Result<(), String> {
+    let ext = path.rsplit('.').next().unwrap_or_default().to_ascii_lowercase();
     let mut budget = Budget::new(limits);
-    let mut run = Run { file, out, sheets };
     let open_error = |label: &str, e: &dyn std::fmt::Display| {
         format!("无法作为 {label} 打开：{}", explain(&e.to_string()))
     };
@@ -122,11 +170,8 @@ fn read_workbook(
         ($ty:ty, $label:expr) => {{
             let mut wb: $ty =
                 open_workbook_from_rs(Cursor::new(bytes)).map_err(|e| open_error($label, &e))?;
-            let Some(chosen) = run.choose(&wb.sheet_names()) else {
-                return Ok(true);
-            };
-            for (name, kind) in chosen {
-                let outcome = match wb.worksheet_cells_reader(&name) {
+            for name in visitor.pick(&wb.sheet_names()) {
+                let stop = match wb.worksheet_cells_reader(&name) {
                     Ok(mut reader) => {
                         let next = || {
                             reader
@@ -140,38 +185,35 @@ fn read_workbook(
                                 .map_err(|e| e.to_string())
                         };
                         let mut rows = CellRows::new(next, &mut budget);
-                        run.parse(&name, kind, &mut rows)
+                        visitor.sheet(&name, Ok(&mut rows))
                     }
-                    Err(e) => run.unreadable(&name, kind, &e.to_string()),
+                    Err(e) => visitor.sheet(&name, Err(e.to_string())),
                 };
-                if run.record(&name, kind, outcome) {
-                    return Ok(true);
+                if stop.is_some() {
+                    break;
                 }
             }
-            Ok(run.file_rejected())
+            Ok(())
         }};
     }
     macro_rules! dense {
         ($ty:ty, $label:expr) => {{
             let mut wb: $ty =
                 open_workbook_from_rs(Cursor::new(bytes)).map_err(|e| open_error($label, &e))?;
-            let Some(chosen) = run.choose(&wb.sheet_names()) else {
-                return Ok(true);
-            };
-            for (name, kind) in chosen {
+            for name in visitor.pick(&wb.sheet_names()) {
                 let range: Result<Range<Data>, _> = wb.worksheet_range(&name);
-                let outcome = match range {
+                let stop = match range {
                     Ok(range) => {
                         let mut rows = GridRows::new(&range, &mut budget);
-                        run.parse(&name, kind, &mut rows)
+                        visitor.sheet(&name, Ok(&mut rows))
                     }
-                    Err(e) => run.unreadable(&name, kind, &e.to_string()),
+                    Err(e) => visitor.sheet(&name, Err(e.to_string())),
                 };
-                if run.record(&name, kind, outcome) {
-                    return Ok(true);
+                if stop.is_some() {
+                    break;
                 }
             }
-            Ok(run.file_rejected())
+            Ok(())
         }};
     }
     let grid_check = |measured: Option<extent::Extent>| -> Result<(), String> {
@@ -221,6 +263,10 @@ struct Run<'a, 'o> {
     file: &'a InputFile,
     out: &'o mut dyn FileOutput,
     sheets: &'a mut Vec<SheetSummary>,
+    /// The sheets chosen, by kind.
+    chosen: Vec<(String, SheetKind)>,
+    /// No sheet fits the folder: the file is rejected.
+    no_sheet: bool,
 }
 
 impl Run<'_, '_> {
@@ -292,7 +338,7 @@ impl Run<'_, '_> {
     }
 
     /// A sheet the reader cannot open: rejected with the reader's words.
-    fn unreadable(&mut self, name: &str, _kind: SheetKind, err: &str) -> SheetOutcome {
+    fn unreadable(&mut self, name: &str, err: &str) -> SheetOutcome {
         self.out.problem(Problem {
             level: Level::Sheet,
             path: self.file.rel.clone(),
