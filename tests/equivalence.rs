@@ -5,15 +5,19 @@
 //! produced.
 //!
 //! `tests/fixtures/equivalence.json` holds, per corpus, a digest of each
-//! table as that pipeline left it (row count and md5 of the sorted rows,
-//! computed by DuckDB) and the SHA-256 of each output file. It was recorded
-//! with the binary of commit d3ac0e1 (the last dense-grid main):
+//! table (row count and md5 of the sorted rows, computed by DuckDB) and the
+//! SHA-256 of each output file. It was recorded with the binary of commit
+//! d3ac0e1 (the last dense-grid main) and matched the streaming pipeline
+//! table for table and file for file. It was then re-recorded once, when
+//! the wording of reasons changed (one Chinese and one English sentence):
+//! only `problems`, `rejects.csv` and `manifest.json` (which hashes it)
+//! differed, with the same row counts. To record with a given binary:
 //!
-//!   CHAMBERSTAT_RECORD_EQUIVALENCE=/path/to/old/chamberstat \
+//!   CHAMBERSTAT_RECORD_EQUIVALENCE=/path/to/chamberstat \
 //!     cargo test --release --test equivalence
 //!
 //! A mismatch names the table or file; rerun both binaries on the corpus
-//! and diff the table to see the rows.
+//! and diff the table to see the rows. Re-record only for an intended change.
 
 mod common;
 

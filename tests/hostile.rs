@@ -185,3 +185,79 @@ fn check_annotate_writes_only_inside_its_folder_and_never_over_a_submission() {
     );
     assert_eq!(std::fs::read(&file).unwrap(), original);
 }
+
+/// Every reason is one Chinese sentence, ` / `, one English sentence: no
+/// English prose in the Chinese half, and the column named once.
+fn assert_reasons_are_bilingual(db: &Path) {
+    let conn = duckdb::Connection::open(db).unwrap();
+    let mut stmt = conn.prepare("SELECT DISTINCT reason FROM problems").unwrap();
+    let reasons: Vec<String> = stmt
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert!(!reasons.is_empty());
+    const ENGLISH: [&str; 12] = [
+        "cannot",
+        "missing",
+        "sheet",
+        "workbook",
+        "an Excel",
+        " or a ",
+        "note above",
+        " rows x ",
+        "expected",
+        "found",
+        "damaged",
+        "not a ",
+    ];
+    for reason in &reasons {
+        // ` / `, or `）/ ` after a closing full-width bracket.
+        let at = [" / ", "）/ "]
+            .iter()
+            .filter_map(|sep| reason.find(sep).map(|i| i + sep.len() - 2))
+            .min()
+            .unwrap_or_else(|| panic!("no ' / ' between the languages: {reason}"));
+        let (zh, en) = (&reason[..at], &reason[at + 2..]);
+        assert!(!en.trim().is_empty(), "no English half: {reason}");
+        for word in ENGLISH {
+            assert!(
+                !zh.contains(word),
+                "English '{word}' in the Chinese half: {reason}"
+            );
+        }
+        assert!(
+            zh.matches("统一社会信用代码").count() <= 1,
+            "the column named twice: {reason}"
+        );
+    }
+}
+
+#[test]
+fn reasons_of_every_trap_are_one_chinese_and_one_english_sentence() {
+    let ws = Workspace::new();
+    ws.generate(&[
+        "--members",
+        "60",
+        "--years",
+        "2024",
+        "--seed",
+        "21",
+        "--traps",
+        "0.3",
+    ]);
+    let companies = ws.inputs().join("2024/companies");
+    let good = std::fs::read_dir(&companies)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "xlsx"))
+        .unwrap();
+    add_hostile_entries(&companies, &good);
+    ws.cmd(&["run", "--year", "2024"]).assert().success();
+    assert_reasons_are_bilingual(&ws.db());
+
+    let samples = Workspace::new();
+    common::copy_dir(&common::samples().unwrap().join("inputs"), &samples.inputs());
+    samples.run_year(2023);
+    assert_reasons_are_bilingual(&samples.db());
+}

@@ -24,12 +24,6 @@ pub struct Extent {
     pub cols: u64,
 }
 
-impl Extent {
-    pub fn describe(&self) -> String {
-        format!("{} rows x {} columns", self.rows, self.cols)
-    }
-}
-
 /// Bounding box of the cells seen in one sheet.
 #[derive(Debug, Default, Clone, Copy)]
 struct Bounds {

@@ -57,9 +57,14 @@ pub enum ReadError {
     },
     #[error("文件超过 {limit} 个非空单元格（--max-cells-per-file）/ the file has more than {limit} non-empty cells (--max-cells-per-file)")]
     TooManyCells { limit: u64, cell: String },
-    #[error("工作表范围 {extent} 共 {cells} 个单元格，超过 {limit}（--max-grid-cells），该格式只能整表读入 / the sheet spans {extent} = {cells} cells, more than {limit} (--max-grid-cells); this format can only be read as a whole grid")]
-    GridTooLarge { extent: String, cells: u64, limit: u64 },
-    #[error("工作表读取中断 / the sheet could not be read to its end: {0}")]
+    #[error("工作表范围 {rows} 行 × {cols} 列，共 {cells} 个单元格，超过 {limit}（--max-grid-cells），该格式只能整表读入 / the sheet spans {rows} rows x {cols} columns = {cells} cells, more than {limit} (--max-grid-cells); this format can only be read as a whole grid")]
+    GridTooLarge {
+        rows: u64,
+        cols: u64,
+        cells: u64,
+        limit: u64,
+    },
+    #[error("工作表无法读取 / the sheet cannot be read: {0}")]
     Reader(String),
 }
 

@@ -227,15 +227,18 @@ fn map_columns(p: &mut Parser<'_, '_>, above: &[SparseRow], header: &SparseRow) 
     }
 
     let committee_col = columns.iter().position(|s| s.label == "专委会");
-    let mut missing: Vec<&str> = columns
+    let mut missing: Vec<(&str, &str)> = columns
         .iter()
         .enumerate()
         .filter(|(i, s)| s.required && !mapped.iter().any(|m| m.column == *i))
-        .map(|(_, s)| s.label)
+        .map(|(_, s)| (s.label, s.label))
         .collect();
     let is_events = kind == SheetKind::Events;
     if is_events && committee_note.is_none() && !mapped.iter().any(|m| Some(m.column) == committee_col) {
-        missing.push("专委会 (or a 填报单位：<专委会> note above the header)");
+        missing.push((
+            "专委会（或表头上方的“填报单位：<专委会>”）",
+            "专委会 (or a 填报单位：<专委会> note above the header)",
+        ));
     }
     if !missing.is_empty() {
         let first_col = above
@@ -249,9 +252,9 @@ fn map_columns(p: &mut Parser<'_, '_>, above: &[SparseRow], header: &SparseRow) 
             labels_found.join(", "),
             format!(
                 "缺少必填列 {}；找到的列：{} / missing required column {}; labels found: {}",
-                missing.join("、"),
+                missing.iter().map(|m| m.0).collect::<Vec<_>>().join("、"),
                 labels_found.join("、"),
-                missing.join(", "),
+                missing.iter().map(|m| m.1).collect::<Vec<_>>().join(", "),
                 labels_found.join(", ")
             ),
         );

@@ -162,8 +162,9 @@ pub fn visit_sheets(
 ) -> Result<(), String> {
     let ext = path.rsplit('.').next().unwrap_or_default().to_ascii_lowercase();
     let mut budget = Budget::new(limits);
-    let open_error = |label: &str, e: &dyn std::fmt::Display| {
-        format!("无法作为 {label} 打开：{}", explain(&e.to_string()))
+    let open_error = |(zh_label, en_label): (&str, &str), e: &dyn std::fmt::Display| {
+        let (zh, en) = explain(&e.to_string());
+        format!("无法作为{zh_label}打开：{zh} / cannot be opened as {en_label}: {en}")
     };
     // The cell readers of .xlsx and .xlsb have the same shape but no trait.
     macro_rules! stream {
@@ -219,7 +220,8 @@ pub fn visit_sheets(
     let grid_check = |measured: Option<extent::Extent>| -> Result<(), String> {
         match measured {
             Some(e) if e.cells > limits.grid_cells => Err(ReadError::GridTooLarge {
-                extent: e.describe(),
+                rows: e.rows,
+                cols: e.cols,
                 cells: e.cells,
                 limit: limits.grid_cells,
             }
@@ -228,29 +230,47 @@ pub fn visit_sheets(
         }
     };
     match ext.as_str() {
-        "xlsx" | "xlsm" => stream!(Xlsx<_>, "an Excel workbook (.xlsx)"),
-        "xlsb" => stream!(Xlsb<_>, "an Excel binary workbook (.xlsb)"),
+        "xlsx" | "xlsm" => stream!(Xlsx<_>, ("Excel 工作簿（.xlsx）", "an Excel workbook (.xlsx)")),
+        "xlsb" => stream!(
+            Xlsb<_>,
+            ("Excel 二进制工作簿（.xlsb）", "an Excel binary workbook (.xlsb)")
+        ),
         "xls" => {
             grid_check(extent::xls(bytes))?;
-            dense!(Xls<_>, "an Excel 97-2003 workbook (.xls)")
+            dense!(
+                Xls<_>,
+                ("Excel 97-2003 工作簿（.xls）", "an Excel 97-2003 workbook (.xls)")
+            )
         }
         "ods" => {
             grid_check(extent::ods(bytes))?;
-            dense!(Ods<_>, "an OpenDocument spreadsheet (.ods)")
+            dense!(
+                Ods<_>,
+                ("OpenDocument 表格（.ods）", "an OpenDocument spreadsheet (.ods)")
+            )
         }
-        other => Err(format!("unsupported extension .{other}")),
+        other => Err(format!(
+            "不支持的扩展名 .{other} / unsupported extension .{other}"
+        )),
     }
 }
 
-/// Turn a reader error into words a clerk can act on.
-fn explain(err: &str) -> String {
+/// Turn a reader error into words a clerk can act on: (Chinese, English);
+/// the reader's own (English) words go in the English half only.
+fn explain(err: &str) -> (String, String) {
     let lower = err.to_ascii_lowercase();
     if lower.contains("password") || lower.contains("encrypt") {
-        "工作簿设有密码，请取消密码后重新提交 / the workbook is password-protected; save it without a password".into()
-    } else if lower.contains("zip") || lower.contains("eocd") {
-        format!("文件已损坏或不是工作簿 / the file is damaged or not really a workbook ({err})")
+        (
+            "工作簿设有密码，请取消密码后重新提交".into(),
+            "the workbook is password-protected; save it without a password".into(),
+        )
+    } else if lower.contains("zip") || lower.contains("eocd") || lower.contains("cfb") {
+        (
+            "文件已损坏，或其实不是这种格式的工作簿（例如另存为该扩展名的网页或 CSV）".into(),
+            format!("the file is damaged or not really a workbook of this kind ({err})"),
+        )
     } else {
-        err.to_string()
+        ("文件已损坏或格式无法识别".into(), err.to_string())
     }
 }
 

@@ -121,8 +121,9 @@ pub enum CellError {
     DateOutsideYear { found: String, year: i32 },
     #[error("单元格是公式错误值 {found} / the cell holds the spreadsheet error {found}")]
     ErrorCell { found: String },
-    #[error("统一社会信用代码 '{found}' {why}")]
-    BadCreditCode { found: String, why: String },
+    /// The column name comes from the caller (`统一社会信用代码: …`), once.
+    #[error("'{found}' {zh} / '{found}' {en}")]
+    BadCreditCode { found: String, zh: String, en: String },
     #[error("应为 {expected} 之一，实际为 '{found}' / expected one of {expected}, found '{found}'")]
     NotInList { expected: String, found: String },
     #[error("金额 '{found}' 精度超过 0.000001 元 / amount has more than 6 decimal places of a yuan")]

@@ -130,26 +130,27 @@ pub fn parse_credit_code(raw: &Raw) -> Result<Option<String>, CellError> {
         .filter(|c| !c.is_whitespace())
         .map(|c| c.to_ascii_uppercase())
         .collect();
-    let bad = |why: String| CellError::BadCreditCode {
+    let bad = |zh: String, en: String| CellError::BadCreditCode {
         found: text.trim().to_string(),
-        why,
+        zh,
+        en,
     };
     let chars: Vec<char> = code.chars().collect();
     if chars.len() != 18 {
-        return Err(bad(format!(
-            "长度为 {} 位，应为 18 位 / has {} characters, expected 18",
-            chars.len(),
-            chars.len()
-        )));
+        return Err(bad(
+            format!("长度为 {} 位，应为 18 位", chars.len()),
+            format!("has {} characters, expected 18", chars.len()),
+        ));
     }
     let mut values = Vec::with_capacity(18);
     for c in &chars {
         match CODE_CHARS.find(*c) {
             Some(v) => values.push(v as u32),
             None => {
-                return Err(bad(format!(
-                    "含有不允许的字符 '{c}' / contains '{c}', not allowed by GB 32100-2015"
-                )))
+                return Err(bad(
+                    format!("含有不允许的字符 '{c}'"),
+                    format!("contains '{c}', not allowed by GB 32100-2015"),
+                ))
             }
         }
     }
@@ -157,10 +158,13 @@ pub fn parse_credit_code(raw: &Raw) -> Result<Option<String>, CellError> {
     let check = (31 - sum % 31) % 31;
     let expected = CODE_CHARS.as_bytes()[check as usize] as char;
     if chars[17] != expected {
-        return Err(bad(format!(
-            "校验码错误：应为 '{expected}'，实为 '{}'，请核对 / has check character '{}', expected '{expected}' (typing error?)",
-            chars[17], chars[17]
-        )));
+        return Err(bad(
+            format!("校验码错误：应为 '{expected}'，实为 '{}'，请核对", chars[17]),
+            format!(
+                "has check character '{}', expected '{expected}' (typing error?)",
+                chars[17]
+            ),
+        ));
     }
     Ok(Some(code))
 }
