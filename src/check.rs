@@ -11,7 +11,7 @@ use calamine::Reader;
 use rayon::prelude::*;
 
 use crate::cli::{Format, Global};
-use crate::emit::csv_row;
+use crate::emit::{csv_row, neutralize};
 use crate::ingest::{self, FolderKind, InputFile, Level, Problem};
 use crate::Outcome;
 
@@ -333,7 +333,14 @@ fn write_table(out: &mut impl Write, report: &CheckReport) -> Result<()> {
 fn write_csv(out: &mut impl Write, problems: &[Problem]) -> Result<()> {
     writeln!(out, "level,path,sheet,cell,raw,reason")?;
     for p in problems {
-        let fields = [p.level.label(), &p.path, &p.sheet, &p.cell, &p.raw, &p.reason];
+        let fields = [
+            p.level.label().to_string(),
+            neutralize(&p.path),
+            neutralize(&p.sheet),
+            p.cell.clone(),
+            neutralize(&p.raw),
+            neutralize(&p.reason),
+        ];
         out.write_all(csv_row(&fields).as_bytes())?;
     }
     Ok(())

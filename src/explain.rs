@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use crate::aggregate;
 use crate::cli::{Format, Global};
-use crate::emit::csv_row;
+use crate::emit::{csv_row, neutralize};
 use crate::metrics::{self, Kind};
 use crate::Outcome;
 
@@ -110,12 +110,12 @@ pub fn explain(g: &Global, metric_id: &str, year: Option<i32>, format: Format) -
             for r in &e.rows {
                 let fields = [
                     r.role.clone(),
-                    r.credit_code.clone().unwrap_or_default(),
-                    r.subject.clone().unwrap_or_default(),
-                    r.path.clone(),
-                    r.sheet.clone(),
+                    neutralize(r.credit_code.as_deref().unwrap_or_default()),
+                    neutralize(r.subject.as_deref().unwrap_or_default()),
+                    neutralize(&r.path),
+                    neutralize(&r.sheet),
                     r.cell.clone(),
-                    r.raw.clone(),
+                    neutralize(&r.raw),
                     r.unit.clone().unwrap_or_default(),
                     r.normalized.clone(),
                     r.value.normalize().to_string(),

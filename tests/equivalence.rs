@@ -11,7 +11,9 @@
 //! table for table and file for file. It was then re-recorded once, when
 //! the wording of reasons changed (one Chinese and one English sentence):
 //! only `problems`, `rejects.csv` and `manifest.json` (which hashes it)
-//! differed, with the same row counts. To record with a given binary:
+//! differed, with the same row counts; and once more when plain negative
+//! numbers stopped getting a `'` in rejects.csv (only `rejects.csv` and
+//! `manifest.json` differed). To record with a given binary:
 //!
 //!   CHAMBERSTAT_RECORD_EQUIVALENCE=/path/to/chamberstat \
 //!     cargo test --release --test equivalence

@@ -261,3 +261,92 @@ fn reasons_of_every_trap_are_one_chinese_and_one_english_sentence() {
     samples.run_year(2023);
     assert_reasons_are_bilingual(&samples.db());
 }
+
+/// A company workbook whose one row is rejected, with formula-looking text.
+fn formula_text_workbook(path: &Path) {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name("年度数据").unwrap();
+    ws.write_string(0, 0, "统一社会信用代码").unwrap();
+    ws.write_string(0, 1, "企业名称").unwrap();
+    ws.write_string(1, 0, "=HYPERLINK(\"http://x\",\"点我\")")
+        .unwrap();
+    ws.write_string(1, 1, "@SUM(A1)").unwrap();
+    wb.save(path).unwrap();
+}
+
+#[test]
+fn hostile_names_and_formula_text_are_quoted_and_neutralised_everywhere() {
+    let ws = Workspace::new();
+    ws.generate(&[
+        "--members",
+        "20",
+        "--years",
+        "2024",
+        "--seed",
+        "4",
+        "--traps",
+        "0",
+    ]);
+    let companies = ws.inputs().join("2024/companies");
+    let names = ["9101_a,b.xlsx", "9102_\"q\".xlsx", "9103_new\nline.xlsx"];
+    for n in names {
+        formula_text_workbook(&companies.join(n));
+    }
+    ws.cmd(&["run", "--year", "2024"]).assert().success();
+
+    // rejects.csv: each name comes back exactly from a CSV reader, and no
+    // field that came from a submission starts a formula.
+    let rejects = std::fs::read(ws.outputs().join("2024/rejects.csv")).unwrap();
+    let mut reader = csv::ReaderBuilder::new().from_reader(rejects.as_slice());
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    for n in names {
+        let path = format!("2024/companies/{n}");
+        assert!(
+            rows.iter().any(|r| r.iter().any(|f| f == path)),
+            "{n:?} not in rejects.csv"
+        );
+    }
+    for r in &rows {
+        for f in r.iter() {
+            assert!(!f.starts_with(['=', '@']), "formula in rejects.csv: {f}");
+        }
+    }
+    assert!(rows
+        .iter()
+        .any(|r| r.iter().any(|f| f.starts_with("'=HYPERLINK"))));
+
+    // manifest.json: the names as JSON strings.
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(ws.outputs().join("2024/manifest.json")).unwrap()).unwrap();
+    let paths: Vec<&str> = manifest["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    for n in names {
+        assert!(
+            paths.contains(&format!("2024/companies/{n}").as_str()),
+            "{n:?} not in manifest.json"
+        );
+    }
+
+    // check --format csv: the same names, read back by a CSV reader, and
+    // the formula text neutralised.
+    let out = ws.cmd(&["check", "--format", "csv"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let mut reader = csv::ReaderBuilder::new().from_reader(out.stdout.as_slice());
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    for n in names {
+        assert!(
+            rows.iter().any(|r| r.get(1).is_some_and(|p| p.ends_with(n))),
+            "{n:?} not in check's CSV"
+        );
+    }
+    for r in &rows {
+        for f in r.iter() {
+            assert!(!f.starts_with(['=', '@']), "formula in check's CSV: {f}");
+        }
+    }
+}

@@ -3,8 +3,7 @@
 //! `queries/70_anomalies.sql`) — usually a 元/万元 slip. Flags for a person
 //! to look at; the figures keep the submitted value.
 
-use crate::emit::csv_row;
-use crate::emit::rejects_csv::neutralize;
+use crate::emit::{csv_row, neutralize};
 
 pub const FILE_NAME: &str = "anomalies.csv";
 

@@ -44,6 +44,22 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// `'` before submitted text a spreadsheet would run as a formula (`=`,
+/// `+`, `-`, `@`, tab, CR first). A plain number (`-99.01`, `+5`,
+/// `-1,234.5`) is left alone: it is data, not a formula.
+pub fn neutralize(s: &str) -> String {
+    let plain_number = {
+        let body = s.strip_prefix(['+', '-']).unwrap_or(s);
+        !body.is_empty()
+            && body.chars().all(|c| c.is_ascii_digit() || c == '.' || c == ',')
+            && body.chars().any(|c| c.is_ascii_digit())
+    };
+    match s.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') if !plain_number => format!("'{s}"),
+        _ => s.to_string(),
+    }
+}
+
 /// Quote a CSV field when needed (RFC 4180).
 pub fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) {

@@ -7,7 +7,7 @@
 //! the file never executes it (OWASP's advice on CSV injection): a field
 //! starting with `=`, `+`, `-`, `@`, tab or CR gets a leading `'`.
 
-use crate::emit::csv_row;
+use crate::emit::{csv_row, neutralize};
 
 pub const FILE_NAME: &str = "rejects.csv";
 
@@ -20,14 +20,6 @@ pub struct RejectRow {
     pub cell: String,
     pub raw: String,
     pub reason: String,
-}
-
-/// `'` before a value a spreadsheet would read as a formula.
-pub fn neutralize(s: &str) -> String {
-    match s.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{s}"),
-        _ => s.to_string(),
-    }
 }
 
 /// Sort key of an A1 reference: row, then column (A < B < … < Z < AA).
@@ -81,10 +73,21 @@ mod tests {
 
     #[test]
     fn formula_like_text_is_neutralised() {
-        for s in ["=HYPERLINK(\"x\")", "+1", "-2", "@SUM(A1)", "\tx", "\rx"] {
+        for s in [
+            "=HYPERLINK(\"x\")",
+            "+1+1",
+            "-2+3",
+            "@SUM(A1)",
+            "\tx",
+            "\rx",
+            "-",
+            "+",
+        ] {
             assert!(neutralize(s).starts_with('\''), "{s:?}");
         }
-        assert_eq!(neutralize("华源集团"), "华源集团");
+        for s in ["华源集团", "-99.01", "+5", "-1,234.5", "12"] {
+            assert_eq!(neutralize(s), s, "a plain number or text is left alone");
+        }
         let text = String::from_utf8(render(&[row("a.xlsx", "B2", "=1+1")])).unwrap();
         assert!(text.contains(",'=1+1,"), "{text}");
     }

@@ -13,7 +13,7 @@ use rust_xlsxwriter::{
 
 use super::frames::{ColKind, Frame};
 use crate::emit::csv_field;
-use crate::emit::rejects_csv::neutralize;
+use crate::emit::neutralize;
 use crate::metrics::{Kind, METRICS};
 
 pub const FILE_NAME: &str = "summary.xlsx";

@@ -9,6 +9,8 @@
 //! missing marker such as `-` or `无`), or fails with a [`CellError`] whose
 //! message says what was expected and what was found.
 
+#[cfg(test)]
+mod fuzz;
 mod number;
 mod text;
 mod values;
