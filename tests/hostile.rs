@@ -39,6 +39,15 @@ fn add_hostile_entries(companies: &Path, good: &Path) -> Vec<String> {
         "统一社会信用代码,企业名称\n91310115F0WTCDKQQD,甲\n",
     )
     .unwrap();
+    header_below_row_30(&companies.join("9008_deep_header.xlsx"));
+    long_text_workbook(&companies.join("9009_long_name.xlsx"));
+    std::fs::copy(
+        hostile_made().join("encrypted.xlsx"),
+        companies.join("9010_password.xlsx"),
+    )
+    .unwrap();
+    let committees = companies.parent().unwrap().join("committees");
+    unknown_committee(&committees.join("98_不存在专委会.xlsx"));
     [
         "loop",
         "out",
@@ -49,10 +58,52 @@ fn add_hostile_entries(companies: &Path, good: &Path) -> Vec<String> {
         "9005_truncated.xlsx",
         "9006_page.xls",
         "9007_export.xlsx",
+        "9008_deep_header.xlsx",
+        "9009_long_name.xlsx",
+        "9010_password.xlsx",
+        "98_不存在专委会.xlsx",
     ]
     .iter()
     .map(|s| s.to_string())
     .collect()
+}
+
+/// The fixtures only node's SheetJS writes (an encrypted workbook among
+/// them), made once per test process.
+fn hostile_made() -> std::path::PathBuf {
+    static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    let dir = DIR.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        common::hostile_files(dir.path());
+        dir
+    });
+    dir.path().to_path_buf()
+}
+
+/// A 年度数据 sheet whose header is on row 35 (the contract looks in 1–30).
+fn header_below_row_30(path: &Path) {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name("年度数据").unwrap();
+    ws.write_string(0, 0, "说明见下").unwrap();
+    ws.write_string(34, 0, "统一社会信用代码").unwrap();
+    ws.write_string(34, 1, "企业名称").unwrap();
+    ws.write_string(35, 0, "91310115F0WTCDKQQD").unwrap();
+    ws.write_string(35, 1, "甲").unwrap();
+    wb.save(path).unwrap();
+}
+
+/// A committee workbook naming a committee that is not one of the fifteen.
+fn unknown_committee(path: &Path) {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name("活动").unwrap();
+    ws.write_string(0, 0, "填报单位：不存在专委会").unwrap();
+    ws.write_string(1, 0, "活动名称").unwrap();
+    ws.write_string(1, 1, "活动日期").unwrap();
+    ws.write_string(2, 0, "年会").unwrap();
+    ws.write_string(2, 1, "2024-05-01").unwrap();
+    wb.save(path).unwrap();
 }
 
 #[test]

@@ -8,60 +8,6 @@ use std::path::{Path, PathBuf};
 
 use common::Workspace;
 
-/// The npm package SheetJS (xlsx@0.18.5), installed on first use under
-/// ~/.cache/chamberstat-node (or `CHAMBERSTAT_NODE_MODULES`).
-fn sheetjs() -> String {
-    if let Ok(dir) = std::env::var("CHAMBERSTAT_NODE_MODULES") {
-        return dir;
-    }
-    let prefix = format!(
-        "{}/.cache/chamberstat-node",
-        std::env::var("HOME").unwrap_or_default()
-    );
-    let modules = format!("{prefix}/node_modules");
-    if !Path::new(&modules).join("xlsx/package.json").is_file() {
-        let out = std::process::Command::new("npm")
-            .args([
-                "install",
-                "--no-audit",
-                "--no-fund",
-                "--prefix",
-                &prefix,
-                "xlsx@0.18.5",
-            ])
-            .output()
-            .expect("npm must be installed to write the .xlsb/.xls/.ods fixtures");
-        assert!(
-            out.status.success(),
-            "npm install xlsx@0.18.5 failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    modules
-}
-
-/// `.xlsb`, `.xls` and `.ods` files with a stray far-corner value, written
-/// by `tests/tools/hostile.js` with SheetJS under node.
-fn hostile_files(dir: &Path) -> Vec<PathBuf> {
-    let modules = sheetjs();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tools/hostile.js");
-    let out = std::process::Command::new("node")
-        .arg(&script)
-        .arg(dir)
-        .env("NODE_PATH", &modules)
-        .output()
-        .expect("node must be installed to write the .xlsb/.xls/.ods fixtures (see .ci/run)");
-    assert!(
-        out.status.success(),
-        "tests/tools/hostile.js failed (xlsx@0.18.5 under {modules}): {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    ["stray.xlsb", "stray.xls", "stray.ods"]
-        .iter()
-        .map(|n| dir.join(n))
-        .collect()
-}
-
 /// An `.xlsx` with two data rows and one value typed in `XFD1048576`.
 fn stray_xlsx(path: &Path) {
     let mut wb = rust_xlsxwriter::Workbook::new();
@@ -126,7 +72,7 @@ fn stray_far_corner_cell_in_each_format_is_read_or_rejected_and_the_night_goes_o
     let companies = ws.inputs().join("2024/companies");
     stray_xlsx(&companies.join("8001_stray.xlsx"));
     let made = tempfile::tempdir().unwrap();
-    for (i, f) in hostile_files(made.path()).iter().enumerate() {
+    for (i, f) in common::hostile_files(made.path()).iter().enumerate() {
         let ext = f.extension().unwrap().to_str().unwrap();
         std::fs::copy(f, companies.join(format!("800{}_stray.{ext}", i + 2))).unwrap();
     }

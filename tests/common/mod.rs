@@ -139,3 +139,57 @@ impl Workspace {
         conn.query_row(sql, [], |r| r.get(0)).unwrap()
     }
 }
+
+/// The npm package SheetJS (xlsx@0.18.5), installed on first use under
+/// ~/.cache/chamberstat-node (or `CHAMBERSTAT_NODE_MODULES`).
+pub fn sheetjs() -> String {
+    if let Ok(dir) = std::env::var("CHAMBERSTAT_NODE_MODULES") {
+        return dir;
+    }
+    let prefix = format!(
+        "{}/.cache/chamberstat-node",
+        std::env::var("HOME").unwrap_or_default()
+    );
+    let modules = format!("{prefix}/node_modules");
+    if !Path::new(&modules).join("xlsx/package.json").is_file() {
+        let out = std::process::Command::new("npm")
+            .args([
+                "install",
+                "--no-audit",
+                "--no-fund",
+                "--prefix",
+                &prefix,
+                "xlsx@0.18.5",
+            ])
+            .output()
+            .expect("npm must be installed to write the .xlsb/.xls/.ods fixtures");
+        assert!(
+            out.status.success(),
+            "npm install xlsx@0.18.5 failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    modules
+}
+
+/// `.xlsb`, `.xls` and `.ods` files with a stray far-corner value, written
+/// by `tests/tools/hostile.js` with SheetJS under node.
+pub fn hostile_files(dir: &Path) -> Vec<PathBuf> {
+    let modules = sheetjs();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tools/hostile.js");
+    let out = std::process::Command::new("node")
+        .arg(&script)
+        .arg(dir)
+        .env("NODE_PATH", &modules)
+        .output()
+        .expect("node must be installed to write the .xlsb/.xls/.ods fixtures (see .ci/run)");
+    assert!(
+        out.status.success(),
+        "tests/tools/hostile.js failed (xlsx@0.18.5 under {modules}): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    ["stray.xlsb", "stray.xls", "stray.ods"]
+        .iter()
+        .map(|n| dir.join(n))
+        .collect()
+}

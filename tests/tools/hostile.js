@@ -116,4 +116,13 @@ function readVarint(buf, at, max) {
   content.size = content.content.length;
   fs.writeFileSync(path.join(out, "stray.ods"), CFB.write(zip, { fileType: "zip", type: "buffer" }));
 }
-console.log("wrote stray.xls stray.xlsb stray.ods to " + out);
+// --- a password-protected .xlsx: Excel stores it as a compound file with
+// EncryptionInfo and EncryptedPackage streams instead of a zip.
+{
+  const cfb = CFB.utils.cfb_new();
+  const info = Buffer.alloc(64); info.writeUInt16LE(4, 0); info.writeUInt16LE(4, 2); info.writeUInt32LE(0x40, 4);
+  CFB.utils.cfb_add(cfb, "EncryptionInfo", info);
+  CFB.utils.cfb_add(cfb, "EncryptedPackage", Buffer.alloc(4096, 0x5a));
+  fs.writeFileSync(path.join(out, "encrypted.xlsx"), CFB.write(cfb, { type: "buffer" }));
+}
+console.log("wrote stray.xls stray.xlsb stray.ods encrypted.xlsx to " + out);
