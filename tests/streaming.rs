@@ -171,6 +171,9 @@ fn a_no_change_run_reads_no_file_and_a_touched_file_is_hashed_not_parsed() {
         .find(|l| l.contains("run finished"))
         .expect("a run finished line");
     assert!(finished.contains("\"files_parsed\":0"), "{finished}");
+    // Nothing was recomputed, and the warehouse still holds the figures.
+    assert!(finished.contains("\"outputs_rewritten\":false"), "{finished}");
+    assert!(ws.query_i64("SELECT count(*) FROM metric_values") > 0);
 
     // Same content, new time: hashed, found unchanged, not parsed.
     let one = walk(&ws.inputs().join("2024/companies")).remove(0);
