@@ -7,7 +7,7 @@ mod common;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
-use common::Workspace;
+use common::{write_sheet, Workspace, V::S};
 
 /// Add the hostile entries to `companies`; return the names to look for in
 /// rejects.csv (as the run writes them).
@@ -82,43 +82,37 @@ fn hostile_made() -> std::path::PathBuf {
 
 /// A 年度数据 sheet whose header is on row 35 (the contract looks in 1–30).
 fn header_below_row_30(path: &Path) {
-    let mut wb = rust_xlsxwriter::Workbook::new();
-    let ws = wb.add_worksheet();
-    ws.set_name("年度数据").unwrap();
-    ws.write_string(0, 0, "说明见下").unwrap();
-    ws.write_string(34, 0, "统一社会信用代码").unwrap();
-    ws.write_string(34, 1, "企业名称").unwrap();
-    ws.write_string(35, 0, "91310115F0WTCDKQQD").unwrap();
-    ws.write_string(35, 1, "甲").unwrap();
-    wb.save(path).unwrap();
+    write_sheet(
+        path,
+        "年度数据",
+        &[
+            (0, 0, S("说明见下")),
+            (34, 0, S("统一社会信用代码")),
+            (34, 1, S("企业名称")),
+            (35, 0, S("91310115F0WTCDKQQD")),
+            (35, 1, S("甲")),
+        ],
+    );
 }
 
 /// A committee workbook naming a committee that is not one of the fifteen.
 fn unknown_committee(path: &Path) {
-    let mut wb = rust_xlsxwriter::Workbook::new();
-    let ws = wb.add_worksheet();
-    ws.set_name("活动").unwrap();
-    ws.write_string(0, 0, "填报单位：不存在专委会").unwrap();
-    ws.write_string(1, 0, "活动名称").unwrap();
-    ws.write_string(1, 1, "活动日期").unwrap();
-    ws.write_string(2, 0, "年会").unwrap();
-    ws.write_string(2, 1, "2024-05-01").unwrap();
-    wb.save(path).unwrap();
+    write_sheet(
+        path,
+        "活动",
+        &[
+            (0, 0, S("填报单位：不存在专委会")),
+            (1, 0, S("活动名称")),
+            (1, 1, S("活动日期")),
+            (2, 0, S("年会")),
+            (2, 1, S("2024-05-01")),
+        ],
+    );
 }
 
 #[test]
 fn hostile_entries_beside_good_files_leave_the_figures_and_are_all_on_record() {
-    let ws = Workspace::new();
-    ws.generate(&[
-        "--members",
-        "30",
-        "--years",
-        "2024",
-        "--seed",
-        "9",
-        "--traps",
-        "0",
-    ]);
+    let ws = common::small_tree("30", "9");
     let clean = ws.run_year(2024);
 
     let companies = ws.inputs().join("2024/companies");
@@ -168,14 +162,17 @@ fn hostile_entries_beside_good_files_leave_the_figures_and_are_all_on_record() {
 /// A company workbook whose one data row has a 32,767-character name and a
 /// bad credit code (so the row, and its long text, is in the report).
 fn long_text_workbook(path: &Path) {
-    let mut wb = rust_xlsxwriter::Workbook::new();
-    let ws = wb.add_worksheet();
-    ws.set_name("年度数据").unwrap();
-    ws.write_string(0, 0, "统一社会信用代码").unwrap();
-    ws.write_string(0, 1, "企业名称").unwrap();
-    ws.write_string(1, 0, "91310115F0WTCDKQQX").unwrap();
-    ws.write_string(1, 1, "名".repeat(32_767)).unwrap();
-    wb.save(path).unwrap();
+    let name = "名".repeat(32_767);
+    write_sheet(
+        path,
+        "年度数据",
+        &[
+            (0, 0, S("统一社会信用代码")),
+            (0, 1, S("企业名称")),
+            (1, 0, S("91310115F0WTCDKQQX")),
+            (1, 1, S(&name)),
+        ],
+    );
 }
 
 #[test]
@@ -315,30 +312,21 @@ fn reasons_of_every_trap_are_one_chinese_and_one_english_sentence() {
 
 /// A company workbook whose one row is rejected, with formula-looking text.
 fn formula_text_workbook(path: &Path) {
-    let mut wb = rust_xlsxwriter::Workbook::new();
-    let ws = wb.add_worksheet();
-    ws.set_name("年度数据").unwrap();
-    ws.write_string(0, 0, "统一社会信用代码").unwrap();
-    ws.write_string(0, 1, "企业名称").unwrap();
-    ws.write_string(1, 0, "=HYPERLINK(\"http://x\",\"点我\")")
-        .unwrap();
-    ws.write_string(1, 1, "@SUM(A1)").unwrap();
-    wb.save(path).unwrap();
+    write_sheet(
+        path,
+        "年度数据",
+        &[
+            (0, 0, S("统一社会信用代码")),
+            (0, 1, S("企业名称")),
+            (1, 0, S("=HYPERLINK(\"http://x\",\"点我\")")),
+            (1, 1, S("@SUM(A1)")),
+        ],
+    );
 }
 
 #[test]
 fn hostile_names_and_formula_text_are_quoted_and_neutralised_everywhere() {
-    let ws = Workspace::new();
-    ws.generate(&[
-        "--members",
-        "20",
-        "--years",
-        "2024",
-        "--seed",
-        "4",
-        "--traps",
-        "0",
-    ]);
+    let ws = common::small_tree("20", "4");
     let companies = ws.inputs().join("2024/companies");
     let names = ["9101_a,b.xlsx", "9102_\"q\".xlsx", "9103_new\nline.xlsx"];
     for n in names {

@@ -6,39 +6,30 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::Workspace;
+use common::{write_sheet, Workspace, V::N, V::S};
 
 /// An `.xlsx` with two data rows and one value typed in `XFD1048576`.
 fn stray_xlsx(path: &Path) {
-    let mut wb = rust_xlsxwriter::Workbook::new();
-    let ws = wb.add_worksheet();
-    ws.set_name("年度数据").unwrap();
-    for (c, label) in ["统一社会信用代码", "企业名称", "营业收入"].iter().enumerate() {
-        ws.write_string(0, c as u16, *label).unwrap();
-    }
-    ws.write_string(1, 0, "91310115F0WTCDKQQD").unwrap();
-    ws.write_string(1, 1, "甲公司").unwrap();
-    ws.write_number(1, 2, 12.5).unwrap();
-    ws.write_string(2, 0, "91310104MA1FL3XK2R").unwrap();
-    ws.write_string(2, 1, "乙公司").unwrap();
-    ws.write_number(2, 2, 7).unwrap();
-    ws.write_number(1_048_575, 16_383, 1).unwrap();
-    wb.save(path).unwrap();
+    write_sheet(
+        path,
+        "年度数据",
+        &[
+            (0, 0, S("统一社会信用代码")),
+            (0, 1, S("企业名称")),
+            (0, 2, S("营业收入")),
+            (1, 0, S("91310115F0WTCDKQQD")),
+            (1, 1, S("甲公司")),
+            (1, 2, N(12.5)),
+            (2, 0, S("91310104MA1FL3XK2R")),
+            (2, 1, S("乙公司")),
+            (2, 2, N(7.0)),
+            (1_048_575, 16_383, N(1.0)),
+        ],
+    );
 }
 
 fn small_tree() -> Workspace {
-    let ws = Workspace::new();
-    ws.generate(&[
-        "--members",
-        "30",
-        "--years",
-        "2024",
-        "--seed",
-        "5",
-        "--traps",
-        "0",
-    ]);
-    ws
+    common::small_tree("30", "5")
 }
 
 fn rows_from(ws: &Workspace, file: &str) -> i64 {

@@ -193,3 +193,40 @@ pub fn hostile_files(dir: &Path) -> Vec<PathBuf> {
         .map(|n| dir.join(n))
         .collect()
 }
+
+/// A value of [`write_sheet`]: text or a number.
+pub enum V<'a> {
+    S(&'a str),
+    N(f64),
+}
+
+/// A one-sheet workbook with the given cells (0-based row, column, value),
+/// written by rust_xlsxwriter.
+pub fn write_sheet(path: &Path, sheet: &str, cells: &[(u32, u16, V<'_>)]) {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name(sheet).unwrap();
+    for (r, c, v) in cells {
+        match v {
+            V::S(s) => ws.write_string(*r, *c, *s).unwrap(),
+            V::N(n) => ws.write_number(*r, *c, *n).unwrap(),
+        };
+    }
+    wb.save(path).unwrap();
+}
+
+/// A tree of `members` registry entries for 2024 with no traps.
+pub fn small_tree(members: &str, seed: &str) -> Workspace {
+    let ws = Workspace::new();
+    ws.generate(&[
+        "--members",
+        members,
+        "--years",
+        "2024",
+        "--seed",
+        seed,
+        "--traps",
+        "0",
+    ]);
+    ws
+}
