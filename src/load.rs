@@ -357,6 +357,8 @@ struct Plan {
     kept: HashSet<String>,
     /// Unchanged files whose stat changed (touched, copied back): the new stat.
     restat: Vec<(String, Stat)>,
+    /// Files the last run loaded that are gone or changed: their rows go.
+    stale: Vec<String>,
 }
 
 /// Which discovered files must be parsed. A file whose size, time and inode
@@ -402,10 +404,12 @@ fn plan(conn: &Connection, discovery: &Discovery, full: bool) -> Result<Plan> {
             to_parse.push((file.clone(), st));
         }
     }
+    let stale = previous.into_keys().filter(|p| !kept.contains(p)).collect();
     Ok(Plan {
         parse: to_parse,
         kept,
         restat,
+        stale,
     })
 }
 
@@ -425,25 +429,15 @@ pub fn load(
     on_file: &mut dyn FnMut(&FileSummary),
 ) -> Result<(IngestReport, LoadReport)> {
     let mut report = LoadReport::default();
-    let previous_paths: Vec<String> = if full {
-        Vec::new()
-    } else {
-        let mut stmt = conn.prepare("SELECT path FROM input_files")?;
-        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
-        rows.collect::<duckdb::Result<_>>()?
-    };
     let Plan {
         parse: to_parse,
         kept,
         restat,
+        stale,
     } = {
         let _s = tracing::debug_span!("plan").entered();
         plan(conn, discovery, full)?
     };
-    let stale: Vec<&String> = previous_paths
-        .iter()
-        .filter(|p| !kept.contains(p.as_str()))
-        .collect();
     report.files_reused = kept.len();
     report.files_dropped = stale.len();
     report.files_parsed = to_parse.len();
