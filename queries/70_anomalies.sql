@@ -14,7 +14,10 @@ FROM (
     FROM company_current
 ) UNPIVOT (value FOR field IN (revenue, profit, tax, profit_tax, donations, jobs, party_members));
 
-CREATE OR REPLACE VIEW anomalies AS
+-- Computed once per aggregation into a table (the outputs, data_quality and
+-- the run summary all read it; the lineage behind c.cell/c.raw is a view
+-- over every typed table and costs to join). `anomalies` is the view over it.
+CREATE OR REPLACE TABLE anomaly_flags AS
 SELECT cur.year, cur.credit_code, cur.name, cur.field,
        prev.value AS previous_value, cur.value AS current_value,
        abs(CAST(cur.value AS DOUBLE)) / abs(CAST(prev.value AS DOUBLE)) AS factor,
@@ -27,3 +30,5 @@ LEFT JOIN source_cells c
 WHERE cur.value <> 0 AND prev.value <> 0
   AND (abs(CAST(cur.value AS DOUBLE)) >= 1000 * abs(CAST(prev.value AS DOUBLE))
     OR abs(CAST(prev.value AS DOUBLE)) >= 1000 * abs(CAST(cur.value AS DOUBLE)));
+
+CREATE OR REPLACE VIEW anomalies AS SELECT * FROM anomaly_flags;

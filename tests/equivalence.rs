@@ -13,7 +13,9 @@
 //! only `problems`, `rejects.csv` and `manifest.json` (which hashes it)
 //! differed, with the same row counts; and once more when plain negative
 //! numbers stopped getting a `'` in rejects.csv (only `rejects.csv` and
-//! `manifest.json` differed). To record with a given binary:
+//! `manifest.json` differed); and when 70_anomalies.sql began to compute
+//! its flags once into a table (only `manifest.json`, which hashes the
+//! query files, differed). To record with a given binary:
 //!
 //!   CHAMBERSTAT_RECORD_EQUIVALENCE=/path/to/chamberstat \
 //!     cargo test --release --test equivalence
