@@ -9,12 +9,16 @@
 //! one transaction: the warehouse is always either the previous run's or
 //! this run's, and two runs on the same inputs leave identical content.
 
+mod batch;
+
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use anyhow::{Context, Result};
 use duckdb::types::{ToSqlOutput, ValueRef};
-use duckdb::{appender_params_from_iter, Appender, Connection, ToSql};
+use duckdb::{Appender, Connection, ToSql};
+
+use batch::{TableBatch, BATCH_ROWS};
 use serde::Serialize;
 
 use crate::ingest::schema::{Column, FieldType, SheetKind};
@@ -524,14 +528,15 @@ struct Sink<'c> {
     sheet_summaries: Appender<'c>,
     problems: Appender<'c>,
     years: Appender<'c>,
-    sheets: Vec<(SheetKind, Appender<'c>)>,
+    /// Per sheet table: its appender and the rows gathered for it.
+    sheets: Vec<(SheetKind, Appender<'c>, TableBatch)>,
 }
 
 impl<'c> Sink<'c> {
     fn new(conn: &'c Connection) -> Result<Self> {
         let mut sheets = Vec::new();
         for kind in SheetKind::ALL {
-            sheets.push((kind, conn.appender(kind.table())?));
+            sheets.push((kind, conn.appender(kind.table())?, TableBatch::new(kind)));
         }
         Ok(Sink {
             files: conn.appender("input_files")?,
@@ -619,14 +624,17 @@ impl<'c> Sink<'c> {
                 note_cell = note_cell.or(cell.and_then(|s| s.note_cell.as_deref()));
             }
             row.push(note_cell.map_or(SqlCell::Null, SqlCell::Text));
-            let app = &mut self
+            let (_, app, batch) = self
                 .sheets
                 .iter_mut()
-                .find(|(k, _)| *k == rec.kind)
-                .expect("every sheet kind has an appender")
-                .1;
-            app.append_row(appender_params_from_iter(row.iter()))
+                .find(|(k, _, _)| *k == rec.kind)
+                .expect("every sheet kind has an appender");
+            batch
+                .push(&row)
                 .with_context(|| format!("cannot load {} {} row {}", f.rel, rec.sheet, rec.row))?;
+            if batch.rows() >= BATCH_ROWS {
+                append_batch(app, batch)?;
+            }
             report.rows_loaded += 1;
             report.cells_loaded += rec.cells.len() as u64;
         }
@@ -636,7 +644,8 @@ impl<'c> Sink<'c> {
     /// Drop rows already appended from a sheet (or file) rejected after
     /// they were read. Rare: a reader error or limit part-way through.
     fn withdraw(&mut self, conn: &Connection, path: &str, sheet: Option<&str>) -> Result<()> {
-        for (kind, app) in &mut self.sheets {
+        for (kind, app, batch) in &mut self.sheets {
+            append_batch(app, batch)?;
             app.flush()?;
             conn.execute(
                 &format!(
@@ -653,12 +662,22 @@ impl<'c> Sink<'c> {
         self.sheet_summaries.flush()?;
         self.problems.flush()?;
         self.years.flush()?;
-        for (kind, app) in &mut self.sheets {
+        for (kind, app, batch) in &mut self.sheets {
+            append_batch(app, batch)?;
             app.flush()
                 .with_context(|| format!("cannot write table {}", kind.table()))?;
         }
         Ok(())
     }
+}
+
+/// Hand the rows gathered in `batch` to the appender.
+fn append_batch(app: &mut Appender<'_>, batch: &mut TableBatch) -> Result<()> {
+    if let Some(rb) = batch.take()? {
+        app.append_record_batch(rb)
+            .context("cannot append a batch of rows")?;
+    }
+    Ok(())
 }
 
 /// One value of an appended row, without boxing: borrowed text, numbers,
@@ -689,6 +708,15 @@ impl<'a> SqlCell<'a> {
     }
 }
 
+/// A money amount as the integer payload of DECIMAL(38,6). Money arrives at
+/// scale ≤ 6 (the normaliser rejects finer amounts), so the warehouse holds
+/// it exactly and DuckDB has nothing to cast.
+fn scale_6(d: &rust_decimal::Decimal) -> Result<i128> {
+    let scale = d.scale();
+    anyhow::ensure!(scale <= 6, "{d} is finer than 0.000001 元");
+    Ok(d.mantissa() * 10i128.pow(6 - scale))
+}
+
 impl ToSql for SqlCell<'_> {
     fn to_sql(&self) -> duckdb::Result<ToSqlOutput<'_>> {
         Ok(ToSqlOutput::Borrowed(match self {
@@ -698,17 +726,8 @@ impl ToSql for SqlCell<'_> {
             SqlCell::Bool(b) => ValueRef::Boolean(*b),
             SqlCell::Date(d) => ValueRef::Date32(*d),
             SqlCell::Decimal(d) => {
-                // Money arrives at scale ≤ 6 (the normaliser rejects finer
-                // amounts), so DECIMAL(38,6) holds it exactly and DuckDB
-                // has nothing to cast.
-                let scale = d.scale();
-                if scale > 6 {
-                    return Err(duckdb::Error::ToSqlConversionFailure(
-                        format!("{d} is finer than 0.000001 元").into(),
-                    ));
-                }
-                let at_scale_6 = d.mantissa() * 10i128.pow(6 - scale);
-                ValueRef::Decimal(duckdb::types::Decimal::new(38, 6, at_scale_6)?)
+                let payload = scale_6(d).map_err(|e| duckdb::Error::ToSqlConversionFailure(e.into()))?;
+                ValueRef::Decimal(duckdb::types::Decimal::new(38, 6, payload)?)
             }
         }))
     }
