@@ -7,7 +7,6 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use calamine::Reader;
 use rayon::prelude::*;
 
 use crate::cli::{Format, Global};
@@ -140,7 +139,7 @@ fn check_path(target: &Path, limits: ingest::Limits, report: &mut CheckReport) -
             });
             continue;
         }
-        let (folder, year) = place_of(&abs);
+        let (folder, year) = place_of(&abs, limits);
         let file = InputFile {
             abs: abs.clone(),
             rel,
@@ -224,10 +223,7 @@ fn flag_against_previous_year(db: &Path, report: &mut CheckReport) {
                 level: Level::Flag,
                 path: path.clone(),
                 sheet: rec.sheet.clone(),
-                cell: cell
-                    .and_then(|c| c.col)
-                    .map(|c| ingest::rows::a1(rec.row - 1, c))
-                    .unwrap_or_default(),
+                cell: cell.map(|c| rec.cell_of(c)).unwrap_or_default(),
                 raw: cell
                     .and_then(|c| c.raw.clone().or_else(|| value.map(|v| v.display())))
                     .unwrap_or_default(),
@@ -254,10 +250,24 @@ fn looks_like_inputs_root(dir: &Path) -> bool {
         })
 }
 
+/// A workbook's sheet names, no sheet read.
+struct SheetNames(Vec<String>);
+
+impl ingest::SheetVisitor for SheetNames {
+    fn pick(&mut self, names: &[String]) -> Vec<String> {
+        self.0 = names.to_vec();
+        Vec::new()
+    }
+
+    fn sheet(&mut self, _: &str, _: Result<&mut dyn ingest::rows::RowSource, String>) -> Option<()> {
+        None
+    }
+}
+
 /// A file checked on its own: its folder names its kind and year when it
 /// sits in an inputs tree; otherwise the sheet names tell the kind and the
 /// year is unknown (dates are then not held to a reporting year).
-fn place_of(abs: &Path) -> (FolderKind, Option<i32>) {
+fn place_of(abs: &Path, limits: ingest::Limits) -> (FolderKind, Option<i32>) {
     let parts: Vec<String> = abs
         .components()
         .map(|c| c.as_os_str().to_string_lossy().into_owned())
@@ -275,9 +285,13 @@ fn place_of(abs: &Path) -> (FolderKind, Option<i32>) {
             _ => {}
         }
     }
-    let names = calamine::open_workbook_auto(abs)
-        .map(|wb| wb.sheet_names())
-        .unwrap_or_default();
+    // The names only; read through the same door as every sheet, so an
+    // .xls/.ods grid over the limits is never built here either.
+    let mut names = SheetNames(Vec::new());
+    if let Ok(bytes) = std::fs::read(abs) {
+        let _ = ingest::visit_sheets(&abs.to_string_lossy(), &bytes, limits, &mut names);
+    }
+    let names = names.0;
     let has = |n: &str| names.iter().any(|s| s.trim() == n);
     let kind = if has("活动") {
         FolderKind::Committees

@@ -17,7 +17,7 @@ use quick_xml::events::{BytesStart, Event};
 
 /// The largest grid (in cells) the reader would allocate for one sheet, and
 /// that sheet's rows and columns from its first to its last value.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Extent {
     pub cells: u64,
     pub rows: u64,
@@ -52,21 +52,13 @@ impl Bounds {
                     cols,
                 }
             }
-            _ => Extent {
-                cells: 0,
-                rows: 0,
-                cols: 0,
-            },
+            _ => Extent::default(),
         }
     }
 }
 
 fn largest(sheets: impl IntoIterator<Item = Extent>) -> Extent {
-    sheets.into_iter().max_by_key(|e| e.cells).unwrap_or(Extent {
-        cells: 0,
-        rows: 0,
-        cols: 0,
-    })
+    sheets.into_iter().max_by_key(|e| e.cells).unwrap_or_default()
 }
 
 /// The largest sheet grid of an `.xls` file. Errors (not a compound file,

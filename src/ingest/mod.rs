@@ -251,10 +251,11 @@ pub struct FileResult {
     pub problems: Vec<Problem>,
 }
 
+/// What a file (or, in tests, a sheet) sent on, held in memory.
 #[derive(Default)]
-struct Collect {
-    records: Vec<Record>,
-    problems: Vec<Problem>,
+pub(crate) struct Collect {
+    pub(crate) records: Vec<Record>,
+    pub(crate) problems: Vec<Problem>,
 }
 
 impl Output for Collect {

@@ -55,6 +55,8 @@ struct Mapped {
 /// What the rows above the header said.
 struct Header {
     mapped: Vec<Mapped>,
+    /// Index of 专委会 among the sheet kind's columns, if it has one.
+    committee_col: Option<usize>,
     /// The committee named by a `填报单位：` note: (name, A1, raw text).
     committee_note: Option<(String, String, String)>,
 }
@@ -275,6 +277,7 @@ fn map_columns(p: &mut Parser<'_, '_>, above: &[SparseRow], header: &SparseRow) 
     }
     Some(Header {
         mapped,
+        committee_col,
         committee_note,
     })
 }
@@ -307,7 +310,7 @@ fn read_row(p: &mut Parser<'_, '_>, h: &Header, row: &SparseRow, first_seen: &mu
     let kind = p.ctx.kind;
     let columns = kind.columns();
     let is_events = kind == SheetKind::Events;
-    let committee_col = columns.iter().position(|s| s.label == "专委会");
+    let committee_col = h.committee_col;
     let mut values: Vec<Option<Value>> = vec![None; columns.len()];
     let mut cells = Vec::with_capacity(h.mapped.len() + 1);
     let mut row_errors: Vec<CellProblem> = Vec::new();
@@ -450,24 +453,10 @@ mod tests {
         )
     }
 
-    /// What a sheet sent on, collected.
-    #[derive(Default)]
-    struct Parsed {
-        records: Vec<Record>,
-        problems: Vec<Problem>,
-    }
+    use crate::ingest::Collect;
 
-    impl Output for Parsed {
-        fn record(&mut self, record: Record) {
-            self.records.push(record);
-        }
-        fn problem(&mut self, problem: Problem) {
-            self.problems.push(problem);
-        }
-    }
-
-    fn parse(kind: SheetKind, mut rows: VecRows) -> Parsed {
-        let mut out = Parsed::default();
+    fn parse(kind: SheetKind, mut rows: VecRows) -> Collect {
+        let mut out = Collect::default();
         parse_sheet(&ctx(kind), &mut rows, &mut out);
         out
     }

@@ -15,8 +15,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use duckdb::types::{ToSqlOutput, ValueRef};
-use duckdb::{Appender, Connection, ToSql};
+use duckdb::{Appender, Connection};
 
 use batch::{TableBatch, BATCH_ROWS};
 use serde::Serialize;
@@ -717,25 +716,29 @@ fn scale_6(d: &rust_decimal::Decimal) -> Result<i128> {
     Ok(d.mantissa() * 10i128.pow(6 - scale))
 }
 
-impl ToSql for SqlCell<'_> {
-    fn to_sql(&self) -> duckdb::Result<ToSqlOutput<'_>> {
-        Ok(ToSqlOutput::Borrowed(match self {
-            SqlCell::Null => ValueRef::Null,
-            SqlCell::Text(s) => ValueRef::Text(s.as_bytes()),
-            SqlCell::Int(i) => ValueRef::BigInt(*i),
-            SqlCell::Bool(b) => ValueRef::Boolean(*b),
-            SqlCell::Date(d) => ValueRef::Date32(*d),
-            SqlCell::Decimal(d) => {
-                let payload = scale_6(d).map_err(|e| duckdb::Error::ToSqlConversionFailure(e.into()))?;
-                ValueRef::Decimal(duckdb::types::Decimal::new(38, 6, payload)?)
-            }
-        }))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use duckdb::types::{ToSqlOutput, ValueRef};
+    use duckdb::ToSql;
+
+    /// Rows go to DuckDB as Arrow batches; single values, for this test's
+    /// one-column tables, through the appender's own parameters.
+    impl ToSql for SqlCell<'_> {
+        fn to_sql(&self) -> duckdb::Result<ToSqlOutput<'_>> {
+            Ok(ToSqlOutput::Borrowed(match self {
+                SqlCell::Null => ValueRef::Null,
+                SqlCell::Text(s) => ValueRef::Text(s.as_bytes()),
+                SqlCell::Int(i) => ValueRef::BigInt(*i),
+                SqlCell::Bool(b) => ValueRef::Boolean(*b),
+                SqlCell::Date(d) => ValueRef::Date32(*d),
+                SqlCell::Decimal(d) => {
+                    let payload = scale_6(d).map_err(|e| duckdb::Error::ToSqlConversionFailure(e.into()))?;
+                    ValueRef::Decimal(duckdb::types::Decimal::new(38, 6, payload)?)
+                }
+            }))
+        }
+    }
     use crate::normalize::{Money, MoneyUnit, UnitSource};
     use rust_decimal::Decimal;
 
