@@ -35,7 +35,7 @@ raw="$CARGO_TARGET_DIR/release/examples/raw_parse"
 
 prepare() {
   local name="$1" dir="$base/$1"
-  [ -f "$dir/inputs/generate.json" ] && return 0
+  [ -f "$dir/inputs-expected/generate.json" ] && return 0
   rm -rf "$dir"; mkdir -p "$dir"
   case "$name" in
     group) "$bin" -q generate --out "$dir/inputs" --members 1 --years 2024 --traps 0 --group-rows 200000 ;;

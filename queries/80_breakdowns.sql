@@ -72,19 +72,41 @@ SELECT year, committee, coalesce(kind, '（未填类型）') AS kind,
 FROM events_distinct
 GROUP BY ALL;
 
+-- The 合计 row of every breakdown, per year. Counted over the warehouse,
+-- not added up over the rows: a company financed by two banks is one
+-- company, so 企业(家) is a distinct count, and every total equals its
+-- headline figure (a test holds them to it).
+CREATE OR REPLACE VIEW breakdown_totals AS
+SELECT y.year,
+       (SELECT count(*) FROM member_years m WHERE m.year = y.year) AS members,
+       (SELECT count(*) FROM reporting_members r WHERE r.year = y.year) AS reporting,
+       (SELECT coalesce(sum(profit_tax_effective), 0) FROM reporting_members r WHERE r.year = y.year)::DECIMAL(38,6) AS profit_tax,
+       (SELECT coalesce(sum(jobs), 0) FROM reporting_members r WHERE r.year = y.year)::BIGINT AS jobs,
+       (SELECT coalesce(sum(donations), 0) FROM reporting_members r WHERE r.year = y.year)::DECIMAL(38,6) AS donations,
+       (SELECT count(*) FILTER (WHERE party_org) FROM reporting_members r WHERE r.year = y.year) AS party_org,
+       (SELECT count(*) FROM financing_facilitated_rows f WHERE f.year = y.year) AS financing_rows,
+       (SELECT count(DISTINCT credit_code) FROM financing_facilitated_rows f WHERE f.year = y.year) AS financed_companies,
+       (SELECT coalesce(sum(amount), 0) FROM financing_facilitated_rows f WHERE f.year = y.year)::DECIMAL(38,6) AS financing_amount,
+       (SELECT count(*) FROM events_distinct e WHERE e.year = y.year) AS events,
+       (SELECT coalesce(sum(participants), 0) FROM events_distinct e WHERE e.year = y.year)::BIGINT AS participants
+FROM years y;
+
 -- 数据质量: what was set aside, by kind, per year (reference problems count
--- in every year).
+-- in every year), in the secretariat's words, with where each is listed.
 CREATE OR REPLACE VIEW data_quality AS
-SELECT y.year, item, count
+WITH p AS (
+    SELECT y.year, p.level FROM years y JOIN problems p ON p.year = y.year OR p.year IS NULL
+)
+SELECT y.year, item, count, listed_in, ord
 FROM years y,
 LATERAL (
-    SELECT 'rejected file' AS item, count(*) AS count FROM problems p WHERE p.level = 'file' AND (p.year = y.year OR p.year IS NULL)
-    UNION ALL SELECT 'rejected sheet', count(*) FROM problems p WHERE p.level = 'sheet' AND (p.year = y.year OR p.year IS NULL)
-    UNION ALL SELECT 'rejected row', count(*) FROM problems p WHERE p.level = 'row' AND (p.year = y.year OR p.year IS NULL)
-    UNION ALL SELECT 'rejected cell', count(*) FROM problems p WHERE p.level = 'cell' AND (p.year = y.year OR p.year IS NULL)
-    UNION ALL SELECT 'skipped file', count(*) FROM problems p WHERE p.level = 'skipped' AND (p.year = y.year OR p.year IS NULL)
-    UNION ALL SELECT 'superseded submission', count(*) FROM superseded_submissions s WHERE s.year = y.year
-    UNION ALL SELECT 'not-a-member row', count(*) FROM non_member_rows n WHERE n.year = y.year
-    UNION ALL SELECT 'duplicate event', count(*) FROM event_duplicates d WHERE d.year = y.year
-    UNION ALL SELECT 'anomaly flag (×1000)', count(*) FROM anomalies a WHERE a.year = y.year
+    SELECT 1 AS ord, '未计入的文件' AS item, (SELECT count(*) FROM p WHERE p.year = y.year AND p.level = 'file') AS count, 'rejects.xlsx 问题清单' AS listed_in
+    UNION ALL SELECT 2, '未计入的工作表', (SELECT count(*) FROM p WHERE p.year = y.year AND p.level = 'sheet'), 'rejects.xlsx 问题清单'
+    UNION ALL SELECT 3, '未计入的数据行', (SELECT count(*) FROM p WHERE p.year = y.year AND p.level = 'row'), 'rejects.xlsx 问题清单'
+    UNION ALL SELECT 4, '按缺失处理的单元格', (SELECT count(*) FROM p WHERE p.year = y.year AND p.level = 'cell'), 'rejects.xlsx 问题清单'
+    UNION ALL SELECT 5, '未读取的文件（不是工作簿）', (SELECT count(*) FROM p WHERE p.year = y.year AND p.level = 'skipped'), 'rejects.xlsx 问题清单'
+    UNION ALL SELECT 6, '被较新报送替代的文件', (SELECT count(*) FROM superseded_submissions s WHERE s.year = y.year), 'rejects.xlsx 被替代的报送'
+    UNION ALL SELECT 7, '非会员企业数据行', (SELECT count(*) FROM non_member_rows n WHERE n.year = y.year), 'rejects.xlsx 非会员数据'
+    UNION ALL SELECT 8, '重复报送的活动', (SELECT count(*) FROM event_duplicates d WHERE d.year = y.year), 'rejects.xlsx 重复活动'
+    UNION ALL SELECT 9, '与上年相差千倍以上的数值', (SELECT count(*) FROM anomalies a WHERE a.year = y.year), 'anomalies.csv'
 );

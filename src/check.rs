@@ -104,6 +104,8 @@ fn check_path(target: &Path, limits: ingest::Limits, report: &mut CheckReport) -
                     cell: String::new(),
                     raw: String::new(),
                     reason,
+                    code: String::new(),
+                    subject: String::new(),
                 }),
             }
         }
@@ -119,6 +121,8 @@ fn check_path(target: &Path, limits: ingest::Limits, report: &mut CheckReport) -
             raw: String::new(),
             reason: "不是普通文件（管道、套接字或设备）/ not a regular file (a pipe, socket or device)"
                 .into(),
+                code: String::new(),
+                subject: String::new(),
         });
     }
     for abs in files {
@@ -136,6 +140,8 @@ fn check_path(target: &Path, limits: ingest::Limits, report: &mut CheckReport) -
                 cell: String::new(),
                 raw: String::new(),
                 reason: "不是工作簿报送文件（.xlsx .xlsm .xls .xlsb .ods），已跳过 / not a workbook submission; skipped".into(),
+                code: String::new(),
+                subject: String::new(),
             });
             continue;
         }
@@ -234,6 +240,8 @@ fn flag_against_previous_year(db: &Path, report: &mut CheckReport) {
                     prev.normalize(),
                     year - 1
                 ),
+                code: String::new(),
+                subject: String::new(),
             });
         }
     }

@@ -142,7 +142,8 @@ pub enum Command {
         /// outputs/<year>/manifest.json
         manifest: PathBuf,
     },
-    /// Write a synthetic inputs tree with a known answer (expected/headline-<year>.csv).
+    /// Write a synthetic inputs tree, and its known answer
+    /// (headline-<year>.csv, generate.json) in a separate folder.
     Generate(GenerateArgs),
 }
 
@@ -158,6 +159,11 @@ pub struct GenerateArgs {
     /// Folder to write (created; must be empty or absent).
     #[arg(long)]
     pub out: PathBuf,
+    /// Folder for the known answer: headline-<year>.csv and the arguments
+    /// (generate.json). Kept out of the inputs tree, which holds only what
+    /// the secretariat would receive. Default: `<out>-expected` beside it.
+    #[arg(long)]
+    pub answer: Option<PathBuf>,
     /// Number of registry entries (members and former members).
     #[arg(long, default_value_t = 300)]
     pub members: usize,

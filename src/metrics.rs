@@ -135,10 +135,65 @@ impl Metric {
     }
 }
 
+/// How the annual materials print a figure: money in 亿元, jobs in 万个,
+/// participants in 万人次, each rounded half away from zero to two
+/// decimals. `None` for figures printed as they are (家, 场, 人, %).
+pub fn scaled(m: &Metric, value: Decimal) -> Option<(Decimal, &'static str)> {
+    let (by, unit) = match (m.kind, m.id) {
+        (Kind::Money, _) => (100_000_000, "亿元"),
+        (_, "jobs_total") => (10_000, "万个"),
+        (_, "event_participants_total") => (10_000, "万人次"),
+        _ => return None,
+    };
+    let v = (value / Decimal::from(by)).round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
+    Some((v, unit))
+}
+
+/// A scaled figure as the materials write it: two decimals, none when
+/// whole (`8060`, `973.34`, `51.40`).
+pub fn plain(value: Decimal) -> String {
+    let two = fixed(value, 2);
+    match two.strip_suffix(".00") {
+        Some(whole) => whole.to_string(),
+        None => two,
+    }
+}
+
+impl Metric {
+    /// The unit a reader expects beside the figure: headline.csv's unit,
+    /// except that districts are counted in 个, not 家 (签约区和功能区).
+    pub fn display_unit(&self) -> &'static str {
+        match self.id {
+            "district_partners" => "个",
+            _ => self.unit,
+        }
+    }
+
+    /// The figure for a reader: scaled when the materials scale it, else the
+    /// headline.csv value (counts whole). Returns (text, unit).
+    pub fn display(&self, value: Decimal) -> (String, &'static str) {
+        match scaled(self, value) {
+            Some((v, unit)) => (plain(v), unit),
+            None => (self.format(value), self.display_unit()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::str::FromStr;
+
+    #[test]
+    fn display_scales_money_to_yi_and_drops_zero_decimals() {
+        let m = |id| find(id).unwrap();
+        assert_eq!(m("bank_credit_lines_cumulative").display(d("806000000000")), ("8060".into(), "亿元"));
+        assert_eq!(m("revenue_total").display(d("97333732000")), ("973.34".into(), "亿元"));
+        assert_eq!(m("jobs_total").display(d("514365")), ("51.44".into(), "万个"));
+        assert_eq!(m("event_participants_total").display(d("26361")), ("2.64".into(), "万人次"));
+        assert_eq!(m("district_partners").display(d("13")), ("13".into(), "个"));
+        assert_eq!(m("party_members_total").display(d("8524")), ("8524".into(), "人"));
+    }
 
     fn d(s: &str) -> Decimal {
         Decimal::from_str(s).unwrap()

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::aggregate::{self, AggregateReport, QueryFile};
 use crate::cli::Global;
-use crate::emit::{self, anomalies_csv, frames, headline_csv, headline_md, rejects_csv, summary_xlsx};
+use crate::emit::{self, anomalies_csv, frames, headline_csv, headline_md, rejects, summary_xlsx};
 use crate::ingest::{self, Discovery, IngestReport};
 use crate::load::{self, LoadReport};
 use crate::manifest::{self, Manifest};
@@ -247,27 +247,6 @@ pub fn run(
     Ok(report)
 }
 
-/// The rejects of a year: its own files' and the reference workbooks'.
-pub fn rejects(conn: &Connection, year: i32) -> Result<Vec<rejects_csv::RejectRow>> {
-    let mut stmt = conn.prepare(
-        "SELECT level, path, sheet, cell, raw, reason FROM problems
-         WHERE (year = ? OR year IS NULL) AND level <> 'note'",
-    )?;
-    let rows = stmt
-        .query_map([year], |r| {
-            Ok(rejects_csv::RejectRow {
-                level: r.get(0)?,
-                path: r.get(1)?,
-                sheet: r.get(2)?,
-                cell: r.get(3)?,
-                raw: r.get(4)?,
-                reason: r.get(5)?,
-            })
-        })?
-        .collect::<duckdb::Result<Vec<_>>>()?;
-    Ok(rows)
-}
-
 /// Year-over-year anomaly flags of a year (view `anomalies`).
 pub fn anomalies(conn: &Connection, year: i32) -> Result<Vec<anomalies_csv::Anomaly>> {
     let mut stmt = conn.prepare(
@@ -324,9 +303,9 @@ fn emit_year(
         let _s = tracing::debug_span!("breakdowns").entered();
         frames::frames(conn, headline, &history)?
     };
-    let rejected = {
+    let callback = {
         let _s = tracing::debug_span!("rejects").entered();
-        rejects_csv::render(&rejects(conn, headline.year)?)
+        rejects::fetch(conn, headline.year)?
     };
     let flagged = {
         let _s = tracing::debug_span!("anomalies").entered();
@@ -339,7 +318,8 @@ fn emit_year(
     let mut files: Vec<(&str, Vec<u8>)> = vec![
         (headline_csv::FILE_NAME, headline_csv::render(headline)),
         (headline_md::FILE_NAME, headline_md::render(headline)),
-        (rejects_csv::FILE_NAME, rejected),
+        (rejects::CSV_NAME, rejects::csv(&callback)),
+        (rejects::XLSX_NAME, rejects::xlsx(&callback, headline.year)?),
         (anomalies_csv::FILE_NAME, flagged),
         (summary_xlsx::FILE_NAME, summary),
     ];

@@ -23,7 +23,7 @@ fn assert_run_matches_expected(members: usize, seed: u64, years: &str) {
         let year: i32 = year.parse().unwrap();
         let got = ws.run_year(year);
         let want =
-            std::fs::read_to_string(ws.inputs().join(format!("expected/headline-{year}.csv"))).unwrap();
+            std::fs::read_to_string(ws.answer().join(format!("headline-{year}.csv"))).unwrap();
         assert_eq!(got, want, "members={members} seed={seed} year={year}");
     }
 }
@@ -55,7 +55,7 @@ fn run_reproduces_the_known_answer_with_heavy_drift_and_traps() {
         "--traps",
         "0.2",
     ]);
-    let want = std::fs::read_to_string(ws.inputs().join("expected/headline-2024.csv")).unwrap();
+    let want = std::fs::read_to_string(ws.answer().join("headline-2024.csv")).unwrap();
     assert_eq!(ws.run_year(2024), want);
 }
 
@@ -86,8 +86,9 @@ fn generate_refuses_a_folder_that_is_not_empty() {
 #[test]
 fn committed_demo_inputs_regenerate_exactly_from_their_recorded_arguments() {
     let committed = Path::new(env!("CARGO_MANIFEST_DIR")).join("inputs");
+    let answer = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/demo-expected");
     let record: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(committed.join("generate.json")).unwrap()).unwrap();
+        serde_json::from_slice(&std::fs::read(answer.join("generate.json")).unwrap()).unwrap();
     let years: Vec<String> = record["years"]
         .as_array()
         .unwrap()
@@ -108,6 +109,7 @@ fn committed_demo_inputs_regenerate_exactly_from_their_recorded_arguments() {
         &record["traps"].to_string(),
     ]);
     assert_same_tree(&committed, &ws.inputs());
+    assert_same_tree(&answer, &ws.answer());
 }
 
 fn assert_same_tree(a: &Path, b: &Path) {

@@ -3,7 +3,7 @@
 //! `queries/70_anomalies.sql`) — usually a 元/万元 slip. Flags for a person
 //! to look at; the figures keep the submitted value.
 
-use crate::emit::{csv_row, neutralize};
+use crate::emit::people_csv;
 
 pub const FILE_NAME: &str = "anomalies.csv";
 
@@ -39,27 +39,43 @@ impl Anomaly {
     }
 }
 
+/// Columns in Chinese for the secretariat; `field` keeps the warehouse
+/// column name, which `explain` and the auditors' queries use.
 pub fn render(rows: &[Anomaly]) -> Vec<u8> {
-    let mut out = String::from(
-        "path,sheet,cell,raw,credit_code,name,field,previous_value,current_value,factor,previous_path\n",
-    );
-    for a in rows {
-        let fields = [
-            neutralize(&a.path),
-            neutralize(&a.sheet),
-            a.cell.clone(),
-            neutralize(&a.raw),
-            a.credit_code.clone(),
-            neutralize(&a.name),
-            a.field.clone(),
-            a.previous_value.clone(),
-            a.current_value.clone(),
-            a.factor_label(),
-            neutralize(&a.previous_path),
-        ];
-        out.push_str(&csv_row(&fields));
-    }
-    out.into_bytes()
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|a| {
+            vec![
+                a.name.clone(),
+                a.credit_code.clone(),
+                a.path.clone(),
+                a.sheet.clone(),
+                a.cell.clone(),
+                a.raw.clone(),
+                a.field.clone(),
+                a.previous_value.clone(),
+                a.current_value.clone(),
+                a.factor_label(),
+                a.previous_path.clone(),
+            ]
+        })
+        .collect();
+    people_csv(
+        &[
+            "企业名称",
+            "统一社会信用代码",
+            "文件",
+            "工作表",
+            "单元格",
+            "原始内容",
+            "字段",
+            "上年数值",
+            "本年数值",
+            "变化倍数",
+            "上年文件",
+        ],
+        &rows,
+    )
 }
 
 #[cfg(test)]

@@ -32,8 +32,10 @@ pub struct Frame {
     pub kinds: Vec<ColKind>,
     /// The same cells as exact text (decimals unrounded), for the CSV.
     pub text: Vec<Vec<String>>,
-    /// A closing 合计 row (exact sums of the numeric columns).
+    /// A closing 合计 row, counted by the warehouse (`breakdown_totals`).
     pub total: Option<Vec<String>>,
+    /// Lines printed under the table (the reporting base, units).
+    pub notes: Vec<String>,
 }
 
 struct Spec {
@@ -43,7 +45,9 @@ struct Spec {
     /// Takes the year as its one parameter.
     sql: &'static str,
     columns: &'static [(&'static str, ColKind)],
-    total: bool,
+    /// The 合计 row's numbers from `breakdown_totals` (year as parameter),
+    /// one per column after the text columns.
+    total_sql: Option<&'static str>,
     /// Rows follow this order of the first column (the chamber's own order
     /// of committees or tiers); names outside it come last, by name.
     order: Option<&'static [&'static str]>,
@@ -69,7 +73,10 @@ const SPECS: [Spec; 5] = [
             ("促成金融支持(元)", Money),
             ("活动(场)", Int),
         ],
-        total: true,
+        total_sql: Some(
+            "SELECT members, reporting, profit_tax, jobs, donations, financing_amount, events
+             FROM breakdown_totals WHERE year = ?",
+        ),
         order: Some(&COMMITTEES),
     },
     Spec {
@@ -87,7 +94,10 @@ const SPECS: [Spec; 5] = [
             ("公益捐赠(元)", Money),
             ("有党组织(家)", Int),
         ],
-        total: true,
+        total_sql: Some(
+            "SELECT members, reporting, profit_tax, jobs, donations, party_org
+             FROM breakdown_totals WHERE year = ?",
+        ),
         order: Some(&TIERS),
     },
     Spec {
@@ -103,7 +113,10 @@ const SPECS: [Spec; 5] = [
             ("企业(家)", Int),
             ("金额(元)", Money),
         ],
-        total: true,
+        total_sql: Some(
+            "SELECT financing_rows, financed_companies, financing_amount
+             FROM breakdown_totals WHERE year = ?",
+        ),
         order: None,
     },
     Spec {
@@ -118,16 +131,16 @@ const SPECS: [Spec; 5] = [
             ("活动(场)", Int),
             ("参与人次", Int),
         ],
-        total: true,
+        total_sql: Some("SELECT events, participants FROM breakdown_totals WHERE year = ?"),
         order: Some(&COMMITTEES),
     },
     Spec {
         sheet: "数据质量",
         csv: "data_quality.csv",
-        title: "数据质量（详见 rejects.csv、anomalies.csv）",
-        sql: "SELECT item, count FROM data_quality WHERE year = ? ORDER BY item",
-        columns: &[("项目", Text), ("数量", Int)],
-        total: false,
+        title: "数据质量（明细见 rejects.xlsx、anomalies.csv）",
+        sql: "SELECT item, count, listed_in FROM data_quality WHERE year = ? ORDER BY ord",
+        columns: &[("项目", Text), ("数量", Int), ("明细", Text)],
+        total_sql: None,
         order: None,
     },
 ];
@@ -143,7 +156,7 @@ fn build(
     title: String,
     columns: &[(&str, ColKind)],
     cells: Vec<Vec<Cell>>,
-    total: bool,
+    total: Option<Vec<Cell>>,
 ) -> Result<Frame> {
     let mut df_cols = Vec::new();
     for (i, (name, kind)) in columns.iter().enumerate() {
@@ -171,15 +184,15 @@ fn build(
         .iter()
         .map(|r| r.iter().map(Cell::exact).collect())
         .collect();
-    let total = total.then(|| {
+    let total = total.map(|numbers| {
+        let mut numbers = numbers.into_iter();
         columns
             .iter()
             .enumerate()
             .map(|(i, (_, kind))| match kind {
                 Text if i == 0 => "合计".to_string(),
                 Text => String::new(),
-                Int => cells.iter().map(|r| r[i].int()).sum::<i64>().to_string(),
-                Money => metrics::fixed(cells.iter().map(|r| r[i].dec()).sum(), 2),
+                _ => numbers.next().map(|c| c.exact()).unwrap_or_default(),
             })
             .collect()
     });
@@ -191,6 +204,7 @@ fn build(
         kinds: columns.iter().map(|c| c.1).collect(),
         text,
         total,
+        notes: Vec::new(),
     })
 }
 
@@ -233,41 +247,65 @@ impl Cell {
     }
 }
 
+fn read_cell(r: &duckdb::Row<'_>, i: usize, kind: ColKind) -> duckdb::Result<Cell> {
+    Ok(match kind {
+        Text => Cell::T(r.get::<_, Option<String>>(i)?.unwrap_or_default()),
+        Int => Cell::I(r.get::<_, Option<i64>>(i)?.unwrap_or_default()),
+        Money => Cell::D(r.get::<_, Option<Decimal>>(i)?.unwrap_or_default()),
+    })
+}
+
+/// The rows of one breakdown and its 合计 numbers.
+fn query(conn: &Connection, spec: &Spec, year: i32) -> Result<(Vec<Vec<Cell>>, Option<Vec<Cell>>)> {
+    let mut stmt = conn
+        .prepare(spec.sql)
+        .with_context(|| format!("breakdown query for {} failed", spec.sheet))?;
+    let rows = stmt.query_map([year], |r| {
+        spec.columns
+            .iter()
+            .enumerate()
+            .map(|(i, (_, kind))| read_cell(r, i, *kind))
+            .collect::<duckdb::Result<Vec<Cell>>>()
+    })?;
+    let mut cells = rows.collect::<duckdb::Result<Vec<_>>>()?;
+    if let Some(order) = spec.order {
+        // Stable: rows of one group keep the query's order.
+        cells.sort_by_key(|r| {
+            let name = r[0].text();
+            (order.iter().position(|o| *o == name).unwrap_or(order.len()), name)
+        });
+    }
+    let total = match spec.total_sql {
+        None => None,
+        Some(sql) => {
+            let numeric: Vec<ColKind> = spec.columns.iter().map(|c| c.1).filter(|k| *k != Text).collect();
+            let row = conn
+                .query_row(sql, [year], |r| {
+                    numeric
+                        .iter()
+                        .enumerate()
+                        .map(|(i, kind)| read_cell(r, i, *kind))
+                        .collect::<duckdb::Result<Vec<Cell>>>()
+                })
+                .with_context(|| format!("total of {} failed", spec.sheet))?;
+            Some(row)
+        }
+    };
+    Ok((cells, total))
+}
+
 /// Every breakdown of `year`, in sheet order, plus 总览 and 同比 first.
 pub fn frames(conn: &Connection, headline: &Headline, years: &[Headline]) -> Result<Vec<Frame>> {
     let mut out = vec![overview(headline)?, year_over_year(years)?];
     for spec in &SPECS {
-        let mut stmt = conn
-            .prepare(spec.sql)
-            .with_context(|| format!("breakdown query for {} failed", spec.sheet))?;
-        let rows = stmt.query_map([headline.year], |r| {
-            spec.columns
-                .iter()
-                .enumerate()
-                .map(|(i, (_, kind))| {
-                    Ok(match kind {
-                        Text => Cell::T(r.get::<_, Option<String>>(i)?.unwrap_or_default()),
-                        Int => Cell::I(r.get::<_, Option<i64>>(i)?.unwrap_or_default()),
-                        Money => Cell::D(r.get::<_, Option<Decimal>>(i)?.unwrap_or_default()),
-                    })
-                })
-                .collect::<duckdb::Result<Vec<Cell>>>()
-        })?;
-        let mut cells = rows.collect::<duckdb::Result<Vec<_>>>()?;
-        if let Some(order) = spec.order {
-            // Stable: rows of one group keep the query's order.
-            cells.sort_by_key(|r| {
-                let name = r[0].text();
-                (order.iter().position(|o| *o == name).unwrap_or(order.len()), name)
-            });
-        }
+        let (cells, total) = query(conn, spec, headline.year)?;
         out.push(build(
             spec.sheet,
             spec.csv,
             format!("{} {}年", spec.title, headline.year),
             spec.columns,
             cells,
-            spec.total,
+            total,
         )?);
     }
     Ok(out)
@@ -280,88 +318,125 @@ fn value_cell(kind: Kind, v: Decimal) -> Cell {
     }
 }
 
-/// `v / by`, rounded half away from zero to two decimals (headline.md's rule).
-fn scaled(v: Decimal, by: i64) -> Decimal {
-    (v / Decimal::from(by)).round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+/// The reporting base every company total is over, for a note line.
+pub fn reporting_base(h: &Headline) -> String {
+    let n = |id: &str| metrics::fixed(h.get(id).unwrap_or_default(), 0);
+    format!(
+        "注：营业收入、利税、纳税、就业、捐赠、党员人数为 {} 家报送企业的合计（会员企业 {} 家）；金额折合为亿元、人数折合为万，四舍五入保留两位小数。",
+        n("reporting_companies"),
+        n("member_companies")
+    )
 }
 
-/// 总览: the headline, one metric a row.
+/// A scaled figure as a cell: whole numbers stay whole.
+fn display_cell(m: &metrics::Metric, v: Decimal) -> Cell {
+    match metrics::scaled(m, v) {
+        Some((scaled, _)) => Cell::D(scaled),
+        None => value_cell(m.kind, v),
+    }
+}
+
+/// 总览: the headline, one metric a row: the exact figure with its unit,
+/// then the figure as the materials print it, with that unit.
 fn overview(h: &Headline) -> Result<Frame> {
     let cells = h
         .values
         .iter()
         .map(|(m, v)| {
+            let (scaled, unit) = match metrics::scaled(m, *v) {
+                Some((s, unit)) => (Cell::D(s), unit),
+                None => (Cell::Null, ""),
+            };
             vec![
                 Cell::T(m.label.into()),
-                Cell::T(m.id.into()),
                 value_cell(m.kind, *v),
-                Cell::T(m.unit.into()),
-                // As the materials print it: 亿元, or 万 for persons.
-                match (m.kind, m.unit) {
-                    (Kind::Money, _) => Cell::D(scaled(*v, 100_000_000)),
-                    (Kind::Count, "人") | (Kind::Count, "人次") => Cell::D(scaled(*v, 10_000)),
-                    _ => Cell::Null,
-                },
+                Cell::T(m.display_unit().into()),
+                scaled,
+                Cell::T(unit.into()),
+                Cell::T(m.id.into()),
             ]
         })
         .collect();
-    build(
+    let mut frame = build(
         "总览",
         "headline_overview.csv",
         format!("{} 年度主要数据", h.year),
         &[
             ("指标", Text),
-            ("id", Text),
             ("数值", Money),
             ("单位", Text),
-            ("亿元 / 万", Money),
+            ("折合", Money),
+            ("折合单位", Text),
+            ("指标代码", Text),
         ],
         cells,
-        false,
-    )
+        None,
+    )?;
+    frame.notes.push(reporting_base(h));
+    Ok(frame)
 }
 
-/// 同比: every metric for each year in the warehouse, with the change
-/// against the previous year and the change in percent.
+/// 同比: every metric for each year in the warehouse, in the units the
+/// materials print (亿元, 万个, 家 …), with the change against the previous
+/// year in the same unit (a percentage's change in 个百分点) and the rate of
+/// change.
 fn year_over_year(years: &[Headline]) -> Result<Frame> {
-    let mut columns: Vec<(String, ColKind)> = vec![("指标".into(), Text), ("id".into(), Text)];
+    let mut columns: Vec<(String, ColKind)> = vec![("指标".into(), Text), ("单位".into(), Text)];
     for h in years {
         columns.push((format!("{}", h.year), Money));
     }
     columns.push(("变化".into(), Money));
-    columns.push(("变化%".into(), Money));
+    columns.push(("变化单位".into(), Text));
+    columns.push(("变化率(%)".into(), Money));
+    columns.push(("指标代码".into(), Text));
     let cells: Vec<Vec<Cell>> = metrics::METRICS
         .iter()
         .map(|m| {
-            let mut row = vec![Cell::T(m.label.into()), Cell::T(m.id.into())];
-            let vals: Vec<Decimal> = years.iter().map(|h| h.get(m.id).unwrap_or_default()).collect();
-            row.extend(vals.iter().map(|v| Cell::D(*v)));
-            let (change, pct) = match vals.as_slice() {
-                [.., prev, last] => (
-                    *last - *prev,
-                    if prev.is_zero() {
-                        Decimal::ZERO
+            let unit = metrics::scaled(m, Decimal::ZERO).map_or(m.display_unit(), |(_, u)| u);
+            let mut row = vec![Cell::T(m.label.into()), Cell::T(unit.into())];
+            let vals: Vec<Cell> = years
+                .iter()
+                .map(|h| display_cell(m, h.get(m.id).unwrap_or_default()))
+                .collect();
+            let (change, rate) = match vals.as_slice() {
+                [.., prev, last] => {
+                    let (p, l) = (prev.dec(), last.dec());
+                    let change = match (prev, last) {
+                        (Cell::I(a), Cell::I(b)) => Cell::I(b - a),
+                        _ => Cell::D(l - p),
+                    };
+                    // A percentage changes in points; its rate says nothing.
+                    let rate = if m.kind == Kind::Percent || p.is_zero() {
+                        Cell::Null
                     } else {
-                        (*last - *prev) * Decimal::ONE_HUNDRED / *prev
-                    },
-                ),
-                _ => (Decimal::ZERO, Decimal::ZERO),
+                        Cell::D(((l - p) * Decimal::ONE_HUNDRED / p).round_dp_with_strategy(
+                            2,
+                            rust_decimal::RoundingStrategy::MidpointAwayFromZero,
+                        ))
+                    };
+                    (change, rate)
+                }
+                _ => (Cell::Null, Cell::Null),
             };
-            row.push(Cell::D(change));
-            row.push(Cell::D(pct.round_dp_with_strategy(
-                2,
-                rust_decimal::RoundingStrategy::MidpointAwayFromZero,
-            )));
+            row.extend(vals);
+            row.push(change);
+            row.push(Cell::T(if m.kind == Kind::Percent { "个百分点" } else { unit }.into()));
+            row.push(rate);
+            row.push(Cell::T(m.id.into()));
             row
         })
         .collect();
     let cols: Vec<(&str, ColKind)> = columns.iter().map(|(n, k)| (n.as_str(), *k)).collect();
-    build(
+    let mut frame = build(
         "同比",
         "year_over_year.csv",
         "同比（各年度全部指标）".into(),
         &cols,
         cells,
-        false,
-    )
+        None,
+    )?;
+    if let Some(last) = years.last() {
+        frame.notes.push(reporting_base(last));
+    }
+    Ok(frame)
 }

@@ -1,105 +1,98 @@
-//! `headline.md`: the headline figures worded and grouped as the chamber's
-//! annual materials print them (亿元 with two decimals, 万个, 家, 场), ready
-//! to paste, followed by a plain table of all metrics with their ids.
+//! `headline.md`: first the paragraphs to paste into the annual materials,
+//! in their own phrasing and number style (`8060亿元`, `51.44万个`, 家银行,
+//! 报送企业) and nothing else; then, under its own heading, what a checker
+//! needs: the reporting base, the rounding rule, and every metric with its
+//! id and exact value from headline.csv.
 //!
-//! Rounding: every figure is the exact sum from headline.csv; 亿元 and 万 are
-//! that sum divided by 10⁸ or 10⁴ and rounded half away from zero to two
-//! decimals, the same rule headline.csv uses for 元 and percent.
+//! Scaling and rounding are [`metrics::scaled`]'s, the same rule summary.xlsx
+//! uses, so the two never disagree.
 
-use rust_decimal::Decimal;
-
-use crate::metrics::{fixed, Headline, Kind};
+use crate::metrics::{self, fixed, Headline};
 
 pub const FILE_NAME: &str = "headline.md";
 
-fn yi(v: Decimal) -> String {
-    fixed(v / Decimal::from(100_000_000), 2)
+/// One figure as the materials write it, unit attached: `973.34亿元`,
+/// `51.44万个`, `242家`.
+fn shown(h: &Headline, id: &str) -> String {
+    let m = metrics::find(id).expect("a metric of the contract");
+    let (text, unit) = m.display(h.get(id).unwrap_or_default());
+    format!("{text}{unit}")
 }
 
-fn wan(v: Decimal) -> String {
-    fixed(v / Decimal::from(10_000), 2)
+/// A count without its unit, for phrases that put the unit elsewhere.
+fn count(h: &Headline, id: &str) -> String {
+    fixed(h.get(id).unwrap_or_default(), 0)
+}
+
+/// The paste-ready paragraphs.
+fn paragraphs(h: &Headline) -> Vec<String> {
+    let y = h.year;
+    let s = |id: &str| shown(h, id);
+    let n = |id: &str| count(h, id);
+    vec![
+        format!(
+            "会员企业{}，其中{}报送了{y}年度数据。报送企业中有{}上市公司和行业龙头企业（其中上市公司{}），包括{}中国民营企业500强，{}上海民营企业百强。报送企业年利税{}（其中纳税{}），营业收入{}，直接形成就业岗位{}，年捐赠{}。",
+            s("member_companies"),
+            s("reporting_companies"),
+            s("listed_or_leading"),
+            s("listed_companies"),
+            s("china_private_top500"),
+            s("shanghai_private_top100"),
+            s("profit_tax_total"),
+            s("tax_total"),
+            s("revenue_total"),
+            s("jobs_total"),
+            s("donations_total"),
+        ),
+        format!(
+            "商会副会长以上单位党组织覆盖率{}%，报送企业党员人数{}。",
+            fixed(h.get("party_org_coverage_vp_plus").unwrap_or_default(), 2),
+            s("party_members_total"),
+        ),
+        format!(
+            "先后和{}家银行签署战略合作协议，“银会合作”综合授信累计达到{}。{y}年为{}会员企业促成金融支持{}，累计促成{}金融支持实体落地。",
+            n("bank_partners"),
+            s("bank_credit_lines_cumulative"),
+            s("financed_companies"),
+            s("financing_facilitated"),
+            s("financing_facilitated_cumulative"),
+        ),
+        format!(
+            "先后与{}区和功能区签署战略合作协议，推动落地投资累计{}。",
+            s("district_partners"),
+            s("investment_landed_cumulative"),
+        ),
+        format!(
+            "{}专委会开展活动，全年举办活动{}、参与{}，其中高校招聘会{}。",
+            s("committees_reporting"),
+            s("events_total"),
+            s("event_participants_total"),
+            s("campus_recruitment_events"),
+        ),
+    ]
 }
 
 pub fn render(h: &Headline) -> Vec<u8> {
-    let v = |id: &str| h.get(id).unwrap_or_default();
-    let n = |id: &str| fixed(v(id), 0);
-    let y = h.year;
-    let mut s = String::new();
-    s.push_str(&format!("# {y} 年度主要数据\n\n"));
-    s.push_str(
-        "> 由 chamberstat 根据会员名册、会员企业和专委会报送数据生成。金额为精确合计，\
-         以亿元表示时四舍五入（远离零）保留两位小数，与 headline.csv 一致。\n\n",
-    );
-    s.push_str("## 会员企业\n\n");
+    let mut s = format!("# {} 年度主要数据\n\n", h.year);
+    for p in paragraphs(h) {
+        s.push_str(&p);
+        s.push_str("\n\n");
+    }
+    s.push_str("---\n\n## 核对信息（不用于粘贴）\n\n");
     s.push_str(&format!(
-        "- 会员企业 {} 家，其中 {} 家报送了 {y} 年度数据。\n",
-        n("member_companies"),
-        n("reporting_companies")
+        "- 口径：企业经营、就业、捐赠、党员人数为 {} 家报送企业的合计（{} 年会员企业 {} 家）；金融支持只计经商会促成、报送企业的部分。\n",
+        count(h, "reporting_companies"),
+        h.year,
+        count(h, "member_companies"),
     ));
-    s.push_str(&format!(
-        "- 其中有 {} 家上市公司和行业龙头企业（上市公司 {} 家），包括 {} 家中国民营企业500强，{} 家上海民营企业百强。\n",
-        n("listed_or_leading"),
-        n("listed_companies"),
-        n("china_private_top500"),
-        n("shanghai_private_top100")
-    ));
-    s.push_str(&format!(
-        "- 会员企业年利税 {} 亿元（其中纳税 {} 亿元），营业收入 {} 亿元。\n",
-        yi(v("profit_tax_total")),
-        yi(v("tax_total")),
-        yi(v("revenue_total"))
-    ));
-    s.push_str(&format!("- 直接形成就业岗位 {} 万个。\n", wan(v("jobs_total"))));
-    s.push_str(&format!(
-        "- 直接参与公益慈善事业回报社会，年捐赠 {} 亿元。\n\n",
-        yi(v("donations_total"))
-    ));
-
-    s.push_str("## 党建引领\n\n");
-    s.push_str(&format!(
-        "- 商会副会长以上单位党组织覆盖率 {}%。\n",
-        fixed(v("party_org_coverage_vp_plus"), 2)
-    ));
-    s.push_str(&format!(
-        "- 报送企业党员人数 {} 人。\n\n",
-        n("party_members_total")
-    ));
-
-    s.push_str("## 金融服务\n\n");
-    s.push_str(&format!(
-        "- 先后和 {} 个银行签署战略合作协议，“银会合作”综合授信累计达到 {} 亿元。\n",
-        n("bank_partners"),
-        yi(v("bank_credit_lines_cumulative"))
-    ));
-    s.push_str(&format!(
-        "- {y} 年为 {} 家会员企业促成金融支持 {} 亿元，累计促成 {} 亿元金融支持实体落地。\n\n",
-        n("financed_companies"),
-        yi(v("financing_facilitated")),
-        yi(v("financing_facilitated_cumulative"))
-    ));
-
-    s.push_str("## 区域合作\n\n");
-    s.push_str(&format!(
-        "- 先后与 {} 个区和功能区签署战略合作协议，推动落地投资累计 {} 亿元。\n\n",
-        n("district_partners"),
-        yi(v("investment_landed_cumulative"))
-    ));
-
-    s.push_str("## 专委会活动\n\n");
-    s.push_str(&format!(
-        "- {} 个专委会开展活动，全年举办活动 {} 场，其中高校招聘会 {} 场，参与 {} 人次。\n\n",
-        n("committees_reporting"),
-        n("events_total"),
-        n("campus_recruitment_events"),
-        n("event_participants_total")
-    ));
-
-    s.push_str("## 全部指标\n\n| 指标 | id | 数值 | 单位 | 亿元 / 万 |\n|---|---|---:|---|---:|\n");
+    s.push_str("- 数值为 headline.csv 的精确合计；折合为亿元、万时四舍五入（远离零）保留两位小数，整数不写小数。\n");
+    s.push_str("- 每个数字的来源单元格：`chamberstat explain <指标代码> --year ");
+    s.push_str(&format!("{}`。\n\n", h.year));
+    s.push_str("| 指标 | 指标代码 | 精确值 | 单位 | 折合 |\n|---|---|---:|---|---:|\n");
     for (m, value) in &h.values {
-        let scaled = match (m.kind, m.unit) {
-            (Kind::Money, _) => format!("{} 亿元", yi(*value)),
-            (Kind::Count, "人") => format!("{} 万", wan(*value)),
-            _ => String::new(),
+        let scaled = match metrics::scaled(m, *value) {
+            Some((v, unit)) => format!("{}{unit}", metrics::plain(v)),
+            None => String::new(),
         };
         s.push_str(&format!(
             "| {} | `{}` | {} | {} | {} |\n",
@@ -113,10 +106,17 @@ pub fn render(h: &Headline) -> Vec<u8> {
     s.into_bytes()
 }
 
+/// The paste-ready part alone (for tests and for `check --status`-style
+/// previews): everything above the checkers' rule.
+pub fn paste_text(h: &Headline) -> String {
+    paragraphs(h).join("\n\n")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metrics::METRICS;
+    use rust_decimal::Decimal;
+    use crate::metrics::{Metric, METRICS};
     use std::str::FromStr;
 
     fn headline() -> Headline {
@@ -124,7 +124,7 @@ mod tests {
         let set = |values: &mut Vec<_>, id: &str, v: &str| {
             let slot = values
                 .iter_mut()
-                .find(|(m, _): &&mut (&crate::metrics::Metric, Decimal)| m.id == id)
+                .find(|(m, _): &&mut (&Metric, Decimal)| m.id == id)
                 .unwrap();
             slot.1 = Decimal::from_str(v).unwrap();
         };
@@ -137,9 +137,30 @@ mod tests {
     #[test]
     fn money_in_yi_and_jobs_in_wan_round_half_away_from_zero() {
         let text = String::from_utf8(render(&headline())).unwrap();
-        assert!(text.contains("年利税 1000.50 亿元"), "{text}");
-        assert!(text.contains("就业岗位 501.23 万个"), "{text}");
-        assert!(text.contains("覆盖率 96.00%"), "{text}");
+        assert!(text.contains("年利税1000.50亿元"), "{text}");
+        assert!(text.contains("就业岗位501.23万个"), "{text}");
+        assert!(text.contains("覆盖率96.00%"), "{text}");
+    }
+
+    #[test]
+    fn paste_text_uses_the_materials_phrasing_and_no_tool_jargon() {
+        let mut h = headline();
+        let set = |h: &mut Headline, id: &str, v: i64| {
+            h.values.iter_mut().find(|(m, _)| m.id == id).unwrap().1 = Decimal::from(v);
+        };
+        set(&mut h, "bank_credit_lines_cumulative", 806_000_000_000);
+        set(&mut h, "bank_partners", 11);
+        set(&mut h, "district_partners", 13);
+        set(&mut h, "event_participants_total", 26361);
+        let text = paste_text(&h);
+        assert!(text.contains("综合授信累计达到8060亿元"), "{text}");
+        assert!(text.contains("先后和11家银行"), "{text}");
+        assert!(text.contains("13个区和功能区"), "{text}");
+        assert!(text.contains("参与2.64万人次，其中高校招聘会"), "{text}");
+        assert!(text.contains("报送企业年利税"), "{text}");
+        for jargon in ["chamberstat", "headline.csv", "四舍五入", "`"] {
+            assert!(!text.contains(jargon), "{jargon} in {text}");
+        }
     }
 
     #[test]

@@ -10,7 +10,8 @@ pub mod anomalies_csv;
 pub mod frames;
 pub mod headline_csv;
 pub mod headline_md;
-pub mod rejects_csv;
+pub mod book;
+pub mod rejects;
 pub mod summary_xlsx;
 
 use std::io::Write;
@@ -60,6 +61,26 @@ pub fn neutralize(s: &str) -> String {
     }
 }
 
+/// The UTF-8 byte order mark. Excel on a Chinese desktop reads a CSV
+/// without it as GBK and shows mojibake; with it, as UTF-8.
+pub const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// A CSV meant for people (opened in Excel): a UTF-8 BOM, the header, then
+/// the rows with every field neutralised (plain numbers are left alone).
+/// headline.csv is not one of these: its contract is plain UTF-8.
+pub fn people_csv<R: AsRef<[String]>>(header: &[&str], rows: &[R]) -> Vec<u8> {
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(BOM.to_vec());
+    // Writing to a Vec cannot fail; a failure here is a bug, not bad input.
+    w.write_record(header).expect("CSV into memory");
+    for row in rows {
+        w.write_record(row.as_ref().iter().map(|f| neutralize(f)))
+            .expect("CSV into memory");
+    }
+    w.into_inner().expect("CSV into memory")
+}
+
 /// Quote a CSV field when needed (RFC 4180).
 pub fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) {
@@ -106,5 +127,13 @@ mod tests {
         assert_eq!(std::fs::read(&target).unwrap(), b"second");
         let names: Vec<_> = std::fs::read_dir(target.parent().unwrap()).unwrap().collect();
         assert_eq!(names.len(), 1);
+    }
+
+    #[test]
+    fn people_csv_starts_with_a_bom_and_neutralises_formulas_but_not_numbers() {
+        let bytes = people_csv(&["名称", "金额"], &[vec!["=1+1".to_string(), "-99.01".to_string()]]);
+        assert!(bytes.starts_with(BOM));
+        let text = std::str::from_utf8(&bytes[3..]).unwrap();
+        assert_eq!(text, "名称,金额\n'=1+1,-99.01\n");
     }
 }

@@ -4,7 +4,7 @@
 //! The world (registry, submissions, events, agreements) is drawn from the
 //! seed in `world`; `writer` spells it into workbooks with the drift real
 //! files have; `truth` adds up the contract's figures from the world itself
-//! and writes `expected/headline-<year>.csv`. Files are written in parallel,
+//! and writes `headline-<year>.csv` to the answer folder. Files are written in parallel,
 //! one company at a time, so memory stays flat at any scale; each company's
 //! randomness is its own stream, so the output is byte-identical whatever
 //! the thread count.
@@ -67,6 +67,16 @@ impl Written {
     }
 }
 
+/// Where the known answer goes: `--answer`, else `<out>-expected` beside
+/// the inputs tree.
+pub fn answer_dir(args: &GenerateArgs) -> std::path::PathBuf {
+    args.answer.clone().unwrap_or_else(|| {
+        let mut name = args.out.file_name().unwrap_or_default().to_os_string();
+        name.push("-expected");
+        args.out.with_file_name(name)
+    })
+}
+
 pub fn generate(args: &GenerateArgs) -> Result<GenerateReport> {
     if args.years.is_empty() || args.members == 0 {
         bail!("generate needs at least one year and one member");
@@ -91,6 +101,10 @@ pub fn generate(args: &GenerateArgs) -> Result<GenerateReport> {
         traps: args.traps,
     };
     let out = args.out.as_path();
+    let answer = answer_dir(args);
+    if answer.starts_with(out) {
+        bail!("--answer {} must be outside --out {}: the inputs tree holds only submissions", answer.display(), out.display());
+    }
     let companies = world::companies(&p);
     let (banks, districts) = world::agreements(&p);
     let mut files = write_reference(out, &p, &companies, &banks, &districts)?;
@@ -112,7 +126,7 @@ pub fn generate(args: &GenerateArgs) -> Result<GenerateReport> {
         cumulative += t.financing;
         let headline = truth::headline(year, &t, cumulative, &banks, &districts);
         write_atomic(
-            &out.join("expected").join(format!("headline-{year}.csv")),
+            &answer.join(format!("headline-{year}.csv")),
             &headline_csv::render(&headline),
         )?;
     }
@@ -129,7 +143,7 @@ pub fn generate(args: &GenerateArgs) -> Result<GenerateReport> {
         drift: args.drift,
         traps: args.traps,
     };
-    write_atomic(&out.join(RECORD_FILE), &serde_json::to_vec_pretty(&record)?)?;
+    write_atomic(&answer.join(RECORD_FILE), &serde_json::to_vec_pretty(&record)?)?;
     tracing::info!(files, years = ?years, out = %out.display(), "generated inputs");
     Ok(GenerateReport { files, years })
 }

@@ -145,6 +145,8 @@ pub fn discover(inputs: &Path) -> Result<Discovery> {
             cell: String::new(),
             raw: String::new(),
             reason,
+            code: String::new(),
+            subject: String::new(),
         };
         if let Some(reason) = unreadable {
             out.skipped.push((year, skip(reason)));

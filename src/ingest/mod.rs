@@ -161,6 +161,13 @@ pub struct Problem {
     pub cell: String,
     pub raw: String,
     pub reason: String,
+    /// For a row's or cell's problem: the raw text of the row's
+    /// 统一社会信用代码 cell, so the call-back list can name the sender even
+    /// when the code itself is what is wrong. Empty otherwise.
+    pub code: String,
+    /// For a row's or cell's problem: the raw text of the row's subject
+    /// (企业名称, 活动名称, 银行名称, 合作方). Empty otherwise.
+    pub subject: String,
 }
 
 /// An input file found under `--inputs`.

@@ -65,6 +65,10 @@ struct Parser<'c, 'o> {
     ctx: &'c SheetContext<'c>,
     out: &'o mut dyn Output,
     outcome: SheetOutcome,
+    /// The row being read: raw 统一社会信用代码 and subject text, carried
+    /// on its problems so the call-back list can name the sender.
+    row_code: String,
+    row_subject: String,
 }
 
 impl Parser<'_, '_> {
@@ -76,6 +80,8 @@ impl Parser<'_, '_> {
             cell,
             raw,
             reason,
+            code: self.row_code.clone(),
+            subject: self.row_subject.clone(),
         });
     }
 
@@ -102,6 +108,8 @@ pub fn parse_sheet(ctx: &SheetContext<'_>, rows: &mut dyn RowSource, out: &mut d
         ctx,
         out,
         outcome: SheetOutcome::default(),
+        row_code: String::new(),
+        row_subject: String::new(),
     };
     let header = match find_header(&mut p, rows) {
         Ok(Some((above, header_row))) => {
@@ -296,10 +304,28 @@ fn read_rows(
         }
         p.outcome.data_rows += 1;
         if let Some(h) = header {
+            p.row_code = row_text(p.ctx.kind, h, &row, |f| f == "credit_code");
+            // The normalised code when it is one, so it matches the registry.
+            if let Ok(Some(code)) = crate::normalize::parse_credit_code(&Raw::Text(p.row_code.clone())) {
+                p.row_code = code;
+            }
+            p.row_subject = row_text(p.ctx.kind, h, &row, |f| matches!(f, "name" | "bank" | "partner"));
             read_row(p, h, &row, &mut first_seen);
+            p.row_code.clear();
+            p.row_subject.clear();
         }
     }
     Ok(())
+}
+
+/// The trimmed raw text of the first mapped column whose field passes `is`.
+fn row_text(kind: SheetKind, h: &Header, row: &SparseRow, is: impl Fn(&str) -> bool) -> String {
+    let columns = kind.columns();
+    h.mapped
+        .iter()
+        .find(|m| is(columns[m.column].field))
+        .map(|m| row.get(m.col).display().trim().to_string())
+        .unwrap_or_default()
 }
 
 /// One cell's problem: (A1, raw text, reason).

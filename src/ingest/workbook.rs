@@ -93,6 +93,8 @@ fn reject(file: &InputFile, out: &mut dyn FileOutput, reason: String) {
         cell: String::new(),
         raw: String::new(),
         reason,
+        code: String::new(),
+        subject: String::new(),
     });
 }
 
@@ -319,6 +321,8 @@ impl Run<'_, '_> {
             cell: String::new(),
             raw,
             reason,
+            code: String::new(),
+            subject: String::new(),
         };
         if chosen.is_empty() {
             let expected: Vec<&str> = kinds.iter().map(|k| k.sheet_name()).collect();
@@ -366,6 +370,8 @@ impl Run<'_, '_> {
             cell: String::new(),
             raw: String::new(),
             reason: format!("工作表无法读取 / the sheet cannot be read: {err}"),
+            code: String::new(),
+            subject: String::new(),
         });
         SheetOutcome {
             rejected: true,

@@ -29,7 +29,7 @@ use crate::ingest::{
 };
 
 /// Bumped whenever a table's shape changes; an older warehouse is rebuilt.
-const SCHEMA_VERSION: i32 = 3;
+const SCHEMA_VERSION: i32 = 4;
 
 /// Tables that hold no input sheet's rows.
 const FIXED_TABLES: &str = "
@@ -43,7 +43,7 @@ CREATE TABLE IF NOT EXISTS input_files (
     mtime_ns BIGINT, inode BIGINT);
 CREATE TABLE IF NOT EXISTS problems (
     path VARCHAR, year INTEGER, level VARCHAR, sheet VARCHAR, cell VARCHAR,
-    raw VARCHAR, reason VARCHAR);
+    raw VARCHAR, reason VARCHAR, code VARCHAR, subject VARCHAR);
 CREATE TABLE IF NOT EXISTS sheets (
     path VARCHAR, year INTEGER, sheet VARCHAR, kind_table VARCHAR, header_row INTEGER,
     data_rows BIGINT, accepted_rows BIGINT, rejected_rows BIGINT, rejected BOOLEAN);
@@ -554,7 +554,9 @@ impl<'c> Sink<'c> {
             p.sheet,
             p.cell,
             p.raw,
-            p.reason
+            p.reason,
+            p.code,
+            p.subject
         ])?;
         Ok(())
     }

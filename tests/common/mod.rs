@@ -86,6 +86,11 @@ impl Workspace {
         self.dir.path().join("inputs")
     }
 
+    /// The generator's known answer (headline-<year>.csv, generate.json).
+    pub fn answer(&self) -> PathBuf {
+        self.dir.path().join("expected")
+    }
+
     pub fn outputs(&self) -> PathBuf {
         self.dir.path().join("outputs")
     }
@@ -129,6 +134,8 @@ impl Workspace {
             .arg("generate")
             .arg("--out")
             .arg(self.inputs())
+            .arg("--answer")
+            .arg(self.answer())
             .args(args)
             .assert()
             .success();

@@ -1,0 +1,93 @@
+-- 问题清单: the call-back list the secretariat phones senders from. Every
+-- problem of a year (its own files' and the reference workbooks') with the
+-- sender it came from and what happened to the data, plus the rows the
+-- business rules set aside (superseded submissions, rows of non-members,
+-- repeated events), each named by sender. rejects.csv and rejects.xlsx
+-- read these views; the Chinese and English wording of each reason is split
+-- in Rust, where the reasons are written.
+
+-- The companies whose accepted rows a company file holds. A file of one
+-- company names its sender even on a row whose own code is unreadable.
+CREATE OR REPLACE VIEW file_senders AS
+WITH rows AS (
+    SELECT path, credit_code FROM company_reports
+    UNION ALL
+    SELECT path, credit_code FROM financing
+)
+SELECT path,
+       CASE WHEN count(DISTINCT credit_code) = 1 THEN any_value(credit_code) END AS credit_code,
+       count(DISTINCT credit_code) AS companies
+FROM rows
+GROUP BY path;
+
+-- The committee of a committee file, from its accepted rows.
+CREATE OR REPLACE VIEW file_committees AS
+SELECT path, min(committee) AS committee FROM events GROUP BY path;
+
+CREATE OR REPLACE VIEW callback_list AS
+WITH p AS (
+    SELECT p.*,
+           regexp_extract(p.path, '[^/]+$') AS file_name,
+           p.path LIKE '%/committees/%' AS from_committee,
+           p.year IS NULL AS from_reference,
+           -- The row's own code when it is a member's, else the file's.
+           CASE WHEN EXISTS (SELECT 1 FROM member_registry m WHERE m.credit_code = p.code)
+                THEN p.code END AS member_code
+    FROM problems p
+    WHERE p.level <> 'note'
+), named AS (
+    SELECT p.*,
+           coalesce(p.member_code, fs.credit_code) AS sender_code,
+           fc.committee
+    FROM p
+    LEFT JOIN file_senders fs ON fs.path = p.path AND NOT p.from_committee
+    LEFT JOIN file_committees fc ON fc.path = p.path
+)
+SELECT y.year,
+       CASE
+           WHEN n.from_reference THEN '秘书处（' || n.file_name || '）'
+           WHEN n.from_committee THEN coalesce(n.committee, '（专委会文件 ' || n.file_name || '）')
+           ELSE coalesce(m.name, nullif(n.subject, ''), '（文件 ' || n.file_name || '）')
+       END AS sender,
+       CASE WHEN n.from_committee THEN '' ELSE coalesce(n.sender_code, nullif(n.code, ''), '') END AS credit_code,
+       n.path, n.sheet, n.cell, n.raw, n.level, n.reason,
+       CASE n.level
+           WHEN 'file' THEN '整个文件未计入'
+           WHEN 'sheet' THEN '整张工作表未计入'
+           WHEN 'row' THEN '本行未计入'
+           WHEN 'cell' THEN '本单元格按缺失处理，本行其余数据已计入'
+           WHEN 'skipped' THEN '未读取（不是可读取的工作簿）'
+           WHEN 'flag' THEN '已计入，请核对数量级'
+           ELSE '已计入'
+       END AS outcome,
+       n.subject,
+       -- Sheet order of the cell: row number, then column letters.
+       coalesce(try_cast(regexp_extract(n.cell, '[0-9]+$') AS INTEGER), 0) AS cell_row,
+       regexp_extract(n.cell, '^[A-Z]+') AS cell_col
+FROM years y
+JOIN named n ON n.year = y.year OR n.year IS NULL
+LEFT JOIN member_registry m ON m.credit_code = n.sender_code;
+
+-- 被替代的报送: files whose rows gave way to a later submission of the
+-- same company and year.
+CREATE OR REPLACE VIEW callback_superseded AS
+SELECT s.year,
+       coalesce(m.name,
+                (SELECT any_value(c.name) FROM company_reports c
+                 WHERE c.path = s.path AND c.credit_code = s.credit_code),
+                s.credit_code) AS sender,
+       s.credit_code,
+       s.path, s.reported_on, s.superseded_by, s.superseded_by_reported_on
+FROM superseded_submissions s
+LEFT JOIN member_registry m USING (credit_code);
+
+-- 非会员数据: rows whose credit code is not a member in that year.
+CREATE OR REPLACE VIEW callback_non_members AS
+SELECT year, coalesce(name, credit_code) AS sender, credit_code, sheet_kind, path, sheet, row_no
+FROM non_member_rows;
+
+-- 重复活动: the same event reported again; only the first counts.
+CREATE OR REPLACE VIEW callback_duplicate_events AS
+SELECT year, committee AS sender, name AS event, held_on, path, sheet, row_no,
+       first_path, first_row_no
+FROM event_duplicates;
