@@ -119,10 +119,19 @@ SELECT y.year, x.metric, 'figure', f.credit_code, f.company || ' / ' || f.instit
        c.path, c.sheet, c.row_no, c.cell, c.raw, c.unit, c.value, f.amount
 FROM years y
 JOIN financing_facilitated_rows f ON f.year <= y.year
+LEFT JOIN opening_balance_applied o
+  ON o.year = y.year AND o.metric = 'financing_facilitated_cumulative'
 CROSS JOIN (VALUES ('financing_facilitated'), ('financing_facilitated_cumulative')) x(metric)
 JOIN cell c ON c.path = f.path AND c.sheet = f.sheet AND c.row_no = f.row_no AND c.field = 'amount'
 WHERE (x.metric = 'financing_facilitated' AND f.year = y.year)
-   OR x.metric = 'financing_facilitated_cumulative'
+   OR (x.metric = 'financing_facilitated_cumulative' AND (o.base_year IS NULL OR f.year > o.base_year))
+
+UNION ALL
+-- The opening balance a cumulative figure starts from: its own line.
+SELECT o.year, o.metric, 'figure', NULL, '期初累计（截至 ' || CAST(o.as_of AS VARCHAR) || '）',
+       c.path, c.sheet, c.row_no, c.cell, c.raw, c.unit, c.value, o.amount
+FROM opening_balance_applied o
+JOIN cell c ON c.path = o.path AND c.sheet = o.sheet AND c.row_no = o.row_no AND c.field = 'amount'
 
 UNION ALL
 SELECT f.year, 'financed_companies', 'figure', f.credit_code, f.company,

@@ -25,6 +25,39 @@ pub struct QueryFile {
     pub sql: String,
 }
 
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/embedded_queries.rs"));
+}
+
+/// The query files compiled into the binary (`queries/` at build time).
+pub fn embedded_queries() -> Vec<QueryFile> {
+    embedded::EMBEDDED
+        .iter()
+        .map(|(name, sql)| QueryFile {
+            name: name.to_string(),
+            sha256: sha256_hex(sql.as_bytes()),
+            sql: sql.to_string(),
+        })
+        .collect()
+}
+
+/// The queries to run: the folder given by `--queries`, else the ones
+/// compiled in.
+pub fn load_queries(dir: Option<&Path>) -> Result<Vec<QueryFile>> {
+    match dir {
+        Some(dir) => read_queries(dir),
+        None => Ok(embedded_queries()),
+    }
+}
+
+/// Where the queries came from, for manifest.json and the log.
+pub fn queries_source(dir: Option<&Path>) -> String {
+    match dir {
+        Some(dir) => dir.to_string_lossy().into_owned(),
+        None => "embedded".to_string(),
+    }
+}
+
 /// Read every `*.sql` file of `dir`, in name order.
 pub fn read_queries(dir: &Path) -> Result<Vec<QueryFile>> {
     let entries = std::fs::read_dir(dir)
@@ -122,4 +155,17 @@ pub fn years(conn: &Connection) -> Result<Vec<i32>> {
         .query_map([], |r| r.get::<_, i32>(0))?
         .collect::<duckdb::Result<Vec<_>>>()?;
     Ok(years)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_queries_are_exactly_the_queries_folder() {
+        let folder = read_queries(&Path::new(env!("CARGO_MANIFEST_DIR")).join("queries")).unwrap();
+        let embedded = embedded_queries();
+        let names = |q: &[QueryFile]| q.iter().map(|f| (f.name.clone(), f.sha256.clone())).collect::<Vec<_>>();
+        assert_eq!(names(&embedded), names(&folder));
+    }
 }

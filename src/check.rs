@@ -48,7 +48,7 @@ pub fn check(g: &Global, paths: &[PathBuf], format: Format, annotate: Option<&Pa
     for target in &targets {
         check_path(target, limits, &mut report)?;
     }
-    flag_against_previous_year(&g.db, &mut report);
+    flag_against_previous_year(&g.db(), &mut report);
     if let Some(dir) = annotate {
         let n = crate::annotate::annotate(
             &report.problems,

@@ -30,17 +30,13 @@ pub struct Global {
     /// Where outputs/<year>/ is written.
     #[arg(long, global = true, default_value = "outputs", env = "CHAMBERSTAT_OUTPUTS")]
     pub outputs: PathBuf,
-    /// The folder of SQL files run by the aggregate stage.
-    #[arg(long, global = true, default_value = "queries", env = "CHAMBERSTAT_QUERIES")]
-    pub queries: PathBuf,
-    /// The DuckDB warehouse file.
-    #[arg(
-        long,
-        global = true,
-        default_value = "outputs/warehouse.duckdb",
-        env = "CHAMBERSTAT_DB"
-    )]
-    pub db: PathBuf,
+    /// A folder of SQL files to run instead of the queries compiled into
+    /// the binary (manifest.json records which were used).
+    #[arg(long, global = true, env = "CHAMBERSTAT_QUERIES")]
+    pub queries: Option<PathBuf>,
+    /// The DuckDB warehouse file [default: <outputs>/warehouse.duckdb].
+    #[arg(long, global = true, env = "CHAMBERSTAT_DB")]
+    pub db: Option<PathBuf>,
     /// More log output on stderr (-v info, -vv debug, -vvv trace).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -52,6 +48,14 @@ pub struct Global {
     pub log_format: LogFormat,
     #[command(flatten)]
     pub limits: LimitArgs,
+}
+
+impl Global {
+    /// The warehouse: `--db`, else `warehouse.duckdb` in the outputs folder
+    /// (so `--outputs /srv/x/outputs` from any folder keeps them together).
+    pub fn db(&self) -> PathBuf {
+        self.db.clone().unwrap_or_else(|| self.outputs.join("warehouse.duckdb"))
+    }
 }
 
 /// Bounds on one input file and on the warehouse's memory, so that no

@@ -87,12 +87,12 @@ pub fn explain(g: &Global, metric_id: &str, year: Option<i32>, format: Format) -
         }
         return Ok(Outcome::Problems);
     };
-    if !g.db.exists() {
-        bail!("no warehouse at {}: run `chamberstat run` first", g.db.display());
+    if !g.db().exists() {
+        bail!("no warehouse at {}: run `chamberstat run` first", g.db().display());
     }
     let config = Config::default().access_mode(AccessMode::ReadOnly)?;
-    let conn = Connection::open_with_flags(&g.db, config)
-        .with_context(|| format!("cannot open the warehouse {}", g.db.display()))?;
+    let conn = Connection::open_with_flags(&g.db(), config)
+        .with_context(|| format!("cannot open the warehouse {}", g.db().display()))?;
     let years = aggregate::years(&conn)?;
     let year = crate::pipeline::pick_year(year, &years)?;
     let e = lineage(&conn, metric, year)?;

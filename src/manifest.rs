@@ -45,10 +45,18 @@ pub struct Manifest {
     pub inputs_dir: String,
     /// Every file under the inputs folder, read or skipped, by relative path.
     pub inputs: Vec<FileHash>,
+    /// `embedded` (the query files compiled into the binary) or the
+    /// `--queries` folder that was used.
+    #[serde(default = "embedded")]
+    pub queries_source: String,
     pub queries: Vec<FileHash>,
     pub headline: Vec<MetricValue>,
     /// Every other output file of the year, by file name.
     pub outputs: Vec<FileHash>,
+}
+
+fn embedded() -> String {
+    "embedded".into()
 }
 
 pub fn hash_bytes(path: &str, bytes: &[u8]) -> FileHash {

@@ -188,9 +188,9 @@ pub fn run(
     // Fail fast, before the long load, on a missing folder, year or query.
     let discovery = discover(&g.inputs)?;
     let year = pick_year(requested_year, &discovery.years)?;
-    let queries = aggregate::read_queries(&g.queries)?;
-    let _lock = crate::lock::acquire(&g.db, lock_timeout)?;
-    let mut conn = load::open(&g.db, &g.limits.db_memory_limit)?;
+    let queries = aggregate::load_queries(g.queries.as_deref())?;
+    let _lock = crate::lock::acquire(&g.db(), lock_timeout)?;
+    let mut conn = load::open(&g.db(), &g.limits.db_memory_limit)?;
     let (ingest_report, load_report) = load_inputs(&mut conn, &discovery, full, g.limits.limits())?;
     let nothing_new = !full && load_report.files_parsed == 0 && load_report.files_dropped == 0;
     let up_to_date = nothing_new && outputs_current(g, &conn, &discovery, &queries, year)?;
@@ -343,6 +343,7 @@ fn emit_year(
         year: headline.year,
         inputs_dir: g.inputs.to_string_lossy().into_owned(),
         inputs: manifest::input_hashes(conn, &g.inputs, &built.discovery)?,
+        queries_source: aggregate::queries_source(g.queries.as_deref()),
         queries: manifest::query_hashes(queries),
         headline: manifest::headline_values(headline),
         outputs: hashes,

@@ -74,7 +74,7 @@ pub fn verify(g: &Global, manifest_path: &Path) -> Result<Outcome> {
     let m = manifest::read(manifest_path)?;
     let inputs = PathBuf::from(&m.inputs_dir);
     let discovery = pipeline::discover(&inputs)?;
-    let queries = aggregate::read_queries(&g.queries)?;
+    let queries = aggregate::load_queries(g.queries.as_deref())?;
     let mut conn = load::open_in_memory(&g.limits.db_memory_limit)?;
     let built = pipeline::build(&mut conn, discovery, &queries, true, g.limits.limits())?;
     let headline = aggregate::headline(&conn, m.year)?;

@@ -240,3 +240,51 @@ fn a_run_with_nothing_new_keeps_the_outputs_and_rewrites_a_tampered_one() {
     assert!(!ws.stderr(&["-v", "run"]).contains("outputs are current"));
     assert_eq!(outputs(&ws, 2024), before);
 }
+
+/// cron and an installed binary start in some other folder: the queries
+/// compiled into the binary are used and manifest.json says so; a
+/// `--queries` folder overrides them and is recorded instead.
+#[test]
+fn runs_from_any_folder_with_the_embedded_queries_and_records_which_were_used() {
+    let ws = Workspace::new();
+    ws.generate(&["--members", "30", "--years", "2024", "--seed", "2"]);
+    let elsewhere = tempfile::tempdir().unwrap();
+    let mut c = common::bin();
+    c.current_dir(elsewhere.path())
+        .env_remove("CHAMBERSTAT_QUERIES")
+        .arg("run")
+        .arg("--inputs")
+        .arg(ws.inputs())
+        .arg("--outputs")
+        .arg(ws.outputs())
+        .arg("--db")
+        .arg(ws.db());
+    c.assert().success();
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(ws.outputs().join("2024/manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["queries_source"], "embedded");
+    let names: Vec<&str> = manifest["queries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| q["path"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"00_rules.sql") && names.contains(&"85_callback.sql"), "{names:?}");
+    let embedded = std::fs::read(ws.outputs().join("2024/headline.csv")).unwrap();
+
+    // The same queries from a folder: the same figures, the folder recorded.
+    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("queries");
+    ws.cmd(&["run", "--full", "--queries", folder.to_str().unwrap()])
+        .assert()
+        .success();
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(ws.outputs().join("2024/manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["queries_source"], folder.to_str().unwrap());
+    assert_eq!(std::fs::read(ws.outputs().join("2024/headline.csv")).unwrap(), embedded);
+
+    // A folder that does not exist is an error naming it (exit 2).
+    ws.cmd(&["run", "--queries", "/nonexistent/queries"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("/nonexistent/queries"));
+}

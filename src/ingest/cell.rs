@@ -47,6 +47,33 @@ pub fn normalize_cell(
             }
             None => None,
         },
+        FieldType::YearEnd => match parse_date(raw)? {
+            Some(d) => {
+                use chrono::Datelike;
+                if (d.month(), d.day()) != (12, 31) {
+                    return Err(CellError::NotYearEnd {
+                        found: d.format("%Y-%m-%d").to_string(),
+                    });
+                }
+                Some((Value::Date(d), None))
+            }
+            None => None,
+        },
+        FieldType::Metric(list) => match text_value(raw) {
+            Some(t) => {
+                let compact: String = t.chars().filter(|c| !c.is_whitespace()).collect();
+                match list.iter().find(|(id, label)| *id == compact || *label == compact) {
+                    Some((id, _)) => Some((Value::Text(id.to_string()), None)),
+                    None => {
+                        return Err(CellError::NotInList {
+                            expected: list.iter().map(|(id, label)| format!("{label}（{id}）")).collect::<Vec<_>>().join(" "),
+                            found: t,
+                        })
+                    }
+                }
+            }
+            None => None,
+        },
         FieldType::OneOf(list) => match text_value(raw) {
             Some(t) => {
                 let compact: String = t.chars().filter(|c| !c.is_whitespace()).collect();

@@ -48,6 +48,10 @@ pub const EVENT_KINDS: [&str; 9] = [
     "其他",
 ];
 
+/// The figures an opening balance (期初累计) may be given for: (metric id,
+/// the label a person writes). Either spelling is accepted; the id is stored.
+pub const OPENING_METRICS: [(&str, &str); 1] = [("financing_facilitated_cumulative", "累计促成金融支持")];
+
 /// What a column holds and how its cells are normalised.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FieldType {
@@ -68,6 +72,10 @@ pub enum FieldType {
     EventKind,
     /// One of [`COMMITTEES`].
     Committee,
+    /// A date that must be 31 December (截至日期 of an opening balance).
+    YearEnd,
+    /// A metric id or its label from the list; the id is stored.
+    Metric(&'static [(&'static str, &'static str)]),
 }
 
 impl FieldType {
@@ -77,7 +85,7 @@ impl FieldType {
             FieldType::Money { .. } => "DECIMAL(38,6)",
             FieldType::Whole => "BIGINT",
             FieldType::YesNo => "BOOLEAN",
-            FieldType::Date | FieldType::DateInYear => "DATE",
+            FieldType::Date | FieldType::DateInYear | FieldType::YearEnd => "DATE",
             _ => "VARCHAR",
         }
     }
@@ -108,16 +116,18 @@ pub enum SheetKind {
     Members,
     BankAgreements,
     DistrictAgreements,
+    OpeningBalances,
     CompanyAnnual,
     Financing,
     Events,
 }
 
 impl SheetKind {
-    pub const ALL: [SheetKind; 6] = [
+    pub const ALL: [SheetKind; 7] = [
         SheetKind::Members,
         SheetKind::BankAgreements,
         SheetKind::DistrictAgreements,
+        SheetKind::OpeningBalances,
         SheetKind::CompanyAnnual,
         SheetKind::Financing,
         SheetKind::Events,
@@ -129,6 +139,7 @@ impl SheetKind {
             SheetKind::Members => "会员名册",
             SheetKind::BankAgreements => "银会合作",
             SheetKind::DistrictAgreements => "区域合作",
+            SheetKind::OpeningBalances => "期初累计",
             SheetKind::CompanyAnnual => "年度数据",
             SheetKind::Financing => "金融支持",
             SheetKind::Events => "活动",
@@ -141,6 +152,7 @@ impl SheetKind {
             SheetKind::Members => "members",
             SheetKind::BankAgreements => "bank_agreements",
             SheetKind::DistrictAgreements => "district_agreements",
+            SheetKind::OpeningBalances => "opening_balances",
             SheetKind::CompanyAnnual => "company_reports",
             SheetKind::Financing => "financing",
             SheetKind::Events => "events",
@@ -158,6 +170,7 @@ impl SheetKind {
             SheetKind::Members => &MEMBER_COLUMNS,
             SheetKind::BankAgreements => &BANK_COLUMNS,
             SheetKind::DistrictAgreements => &DISTRICT_COLUMNS,
+            SheetKind::OpeningBalances => &OPENING_COLUMNS,
             SheetKind::CompanyAnnual => &ANNUAL_COLUMNS,
             SheetKind::Financing => &FINANCING_COLUMNS,
             SheetKind::Events => &EVENT_COLUMNS,
@@ -188,6 +201,15 @@ const DISTRICT_COLUMNS: [Column; 5] = [
     col("签约日期", "signed_on", true, Date),
     col("落地项目数", "projects", false, Whole),
     col("落地投资额", "investment", false, Money { signed: false }),
+];
+
+/// 期初累计: a figure's balance as of 31 Dec of a year B, from before the
+/// chamber collected workbooks (shared/spec/inputs.md).
+const OPENING_COLUMNS: [Column; 4] = [
+    col("指标", "metric", true, Metric(&OPENING_METRICS)),
+    col("截至日期", "as_of", true, YearEnd),
+    col("金额", "amount", true, Money { signed: false }),
+    col("说明", "note", false, Text),
 ];
 
 const ANNUAL_COLUMNS: [Column; 16] = [
@@ -257,6 +279,7 @@ impl FolderKind {
                     SheetKind::Members,
                     SheetKind::BankAgreements,
                     SheetKind::DistrictAgreements,
+                    SheetKind::OpeningBalances,
                 ],
                 None,
             ),

@@ -98,7 +98,7 @@ fn arrow_type(ty: FieldType) -> DataType {
         FieldType::Money { .. } => DataType::Decimal128(38, 6),
         FieldType::Whole => DataType::Int64,
         FieldType::YesNo => DataType::Boolean,
-        FieldType::Date | FieldType::DateInYear => DataType::Date32,
+        FieldType::Date | FieldType::DateInYear | FieldType::YearEnd => DataType::Date32,
         _ => DataType::Utf8,
     }
 }

@@ -29,7 +29,7 @@ use crate::ingest::{
 };
 
 /// Bumped whenever a table's shape changes; an older warehouse is rebuilt.
-const SCHEMA_VERSION: i32 = 4;
+const SCHEMA_VERSION: i32 = 5;
 
 /// Tables that hold no input sheet's rows.
 const FIXED_TABLES: &str = "
@@ -124,7 +124,7 @@ fn unit_label_sql(expr: &str) -> String {
 fn display_sql(c: &Column, expr: &str) -> String {
     match c.ty {
         FieldType::Money { .. } => format!("rtrim(rtrim(CAST({expr} AS VARCHAR), '0'), '.')"),
-        FieldType::Whole | FieldType::Date | FieldType::DateInYear => format!("CAST({expr} AS VARCHAR)"),
+        FieldType::Whole | FieldType::Date | FieldType::DateInYear | FieldType::YearEnd => format!("CAST({expr} AS VARCHAR)"),
         FieldType::YesNo => format!("CASE WHEN {expr} THEN 'yes' ELSE 'no' END"),
         _ => expr.to_string(),
     }

@@ -130,4 +130,6 @@ pub enum CellError {
     NotInList { expected: String, found: String },
     #[error("金额 '{found}' 精度超过 0.000001 元 / amount has more than 6 decimal places of a yuan")]
     TooPrecise { found: String },
+    #[error("截至日期应为某年 12 月 31 日，实际为 {found} / expected 31 December of a year, found {found}")]
+    NotYearEnd { found: String },
 }

@@ -47,9 +47,9 @@ pub fn command_for(inputs: &Path, outputs: &Path, db: &Path) -> std::process::Co
         .arg("--outputs")
         .arg(outputs)
         .arg("--db")
-        .arg(db)
-        .arg("--queries")
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("queries"));
+        .arg(db);
+    // No --queries: the tests run the queries compiled into the binary, as
+    // an installed binary does.
     c
 }
 
@@ -99,7 +99,7 @@ impl Workspace {
         self.outputs().join("warehouse.duckdb")
     }
 
-    /// `chamberstat <args>` with this workspace's folders and the project's
+    /// `chamberstat <args>` with this workspace's folders and the embedded
     /// queries.
     pub fn cmd(&self, args: &[&str]) -> Command {
         let mut c = Command::from_std(command_for(&self.inputs(), &self.outputs(), &self.db()));
