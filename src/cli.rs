@@ -146,6 +146,22 @@ pub enum Command {
         /// outputs/<year>/manifest.json
         manifest: PathBuf,
     },
+    /// Write the blank submission workbooks (company, committee, reference)
+    /// generated from the schema the reader uses.
+    Template {
+        /// Folder to write the workbooks into (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+        /// Reporting year the forms are for [default: this year from July
+        /// on, else last year].
+        #[arg(long)]
+        year: Option<i32>,
+        /// Also write one company workbook per member of the year (from the
+        /// registry in --inputs) with 统一社会信用代码 and 企业名称 filled in,
+        /// as <out>/<year>/<code>_<name>.xlsx.
+        #[arg(long)]
+        prefill: bool,
+    },
     /// Write a synthetic inputs tree, and its known answer
     /// (headline-<year>.csv, generate.json) in a separate folder.
     Generate(GenerateArgs),

@@ -22,6 +22,7 @@ pub mod manifest;
 pub mod metrics;
 pub mod normalize;
 pub mod pipeline;
+pub mod template;
 pub mod verify;
 
 use anyhow::Result;
@@ -70,5 +71,10 @@ pub fn run(cli: cli::Cli) -> Result<Outcome> {
         } => explain::explain(g, metric, year, format),
         cli::Command::Verify { ref manifest } => verify::verify(g, manifest),
         cli::Command::Generate(ref args) => generate::generate(args).map(|_| Outcome::Done),
+        cli::Command::Template {
+            ref out,
+            year,
+            prefill,
+        } => template::template(g, out, year, prefill).map(|_| Outcome::Done),
     }
 }

@@ -14,6 +14,9 @@ mod truth;
 mod world;
 mod writer;
 
+/// A valid 18-character credit code numbered `i` (for tests and fixtures).
+pub use world::numbered_code;
+
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};

@@ -27,7 +27,7 @@ pub use discover::{discover, walk_tree, Discovery, Found};
 pub use rows::Limits;
 pub use schema::{FolderKind, SheetKind};
 pub use sheet::Output;
-pub use workbook::{parse_file, sha256_hex, visit_sheets, SheetVisitor};
+pub use workbook::{parse_file, sha256_hex, visit_sheets, SheetVisitor, SCHEMA_SHEET};
 
 /// A normalised value of one cell.
 #[derive(Debug, Clone, PartialEq)]

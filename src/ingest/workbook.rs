@@ -98,6 +98,10 @@ fn reject(file: &InputFile, out: &mut dyn FileOutput, reason: String) {
     });
 }
 
+/// The hidden sheet `chamberstat template` writes with the schema version;
+/// read past without a note.
+pub const SCHEMA_SHEET: &str = "_chamberstat";
+
 /// Open the workbook and parse its chosen sheets. `Ok(true)` when the file
 /// as a whole is rejected (its problem already sent), `Err` with the reason
 /// when it cannot be opened at all.
@@ -116,7 +120,21 @@ fn read_workbook(
         no_sheet: false,
     };
     visit_sheets(&file.rel, bytes, limits, &mut run)?;
-    Ok(run.no_sheet || run.file_rejected())
+    let rejected = run.no_sheet || run.file_rejected();
+    // A blank template sent back untouched: accepted, and said so once.
+    if !rejected && run.sheets.iter().all(|s| s.data_rows == 0 && !s.rejected) {
+        run.out.problem(Problem {
+            level: Level::Note,
+            path: file.rel.clone(),
+            sheet: String::new(),
+            cell: String::new(),
+            raw: String::new(),
+            reason: "文件中没有数据行 / no data rows".into(),
+            code: String::new(),
+            subject: String::new(),
+        });
+    }
+    Ok(rejected)
 }
 
 /// What reads a workbook's sheets: chooses them by name, then takes each.
@@ -339,7 +357,8 @@ impl Run<'_, '_> {
             return None;
         }
         for (i, name) in names.iter().enumerate() {
-            if !chosen.iter().any(|(c, _)| *c == i) {
+            // The template's own (hidden) schema sheet is part of it.
+            if !chosen.iter().any(|(c, _)| *c == i) && name != SCHEMA_SHEET {
                 self.out.problem(problem(
                     Level::Note,
                     name.clone(),

@@ -43,9 +43,12 @@ pub struct HeaderLabel {
 
 /// Normalise a header cell: remove all white space (newlines and U+3000
 /// included) and split off a trailing unit in brackets, so
-/// `"利税总额\n（万元）"` is `利税总额` with unit 万元.
+/// `"利税总额\n（万元）"` is `利税总额` with unit 万元. A `*` marking a required
+/// column (the templates write `企业名称*`; forms often write `*企业名称`) is
+/// not part of the label.
 pub fn header_label(raw: &str) -> HeaderLabel {
     let compact: String = raw.chars().filter(|c| !c.is_whitespace()).collect();
+    let compact = compact.trim_matches(['*', '＊']).to_string();
     const PAIRS: [(char, char); 4] = [('(', ')'), ('（', '）'), ('[', ']'), ('【', '】')];
     for (open, close) in PAIRS {
         if let Some(stripped) = compact.strip_suffix(close) {
@@ -131,6 +134,14 @@ fn is_punctuation(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn required_marker_is_not_part_of_the_header_label() {
+        assert_eq!(header_label("企业名称*").name, "企业名称");
+        assert_eq!(header_label("＊统一社会信用代码").name, "统一社会信用代码");
+        let l = header_label("金额（万元）*");
+        assert_eq!((l.name.as_str(), l.unit), ("金额", Some(MoneyUnit::Wan)));
+    }
 
     #[test]
     fn full_width_digits_and_punctuation_fold_to_ascii() {

@@ -141,6 +141,11 @@ impl Workspace {
             .success();
     }
 
+    pub fn query_string(&self, sql: &str) -> String {
+        let conn = duckdb::Connection::open(self.db()).unwrap();
+        conn.query_row(sql, [], |r| r.get(0)).unwrap()
+    }
+
     pub fn query_i64(&self, sql: &str) -> i64 {
         let conn = duckdb::Connection::open(self.db()).unwrap();
         conn.query_row(sql, [], |r| r.get(0)).unwrap()
