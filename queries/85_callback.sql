@@ -30,14 +30,17 @@ WITH p AS (
            regexp_extract(p.path, '[^/]+$') AS file_name,
            p.path LIKE '%/committees/%' AS from_committee,
            p.year IS NULL AS from_reference,
-           -- The row's own code when it is a member's, else the file's.
+           -- The row's own code when it is a member's, else the file's,
+           -- else the member whose registry name the row carries.
            CASE WHEN EXISTS (SELECT 1 FROM member_registry m WHERE m.credit_code = p.code)
-                THEN p.code END AS member_code
+                THEN p.code END AS member_code,
+           (SELECT CASE WHEN count(*) = 1 THEN any_value(m.credit_code) END
+            FROM member_registry m WHERE m.name = p.subject AND p.subject <> '') AS name_code
     FROM problems p
     WHERE p.level <> 'note'
 ), named AS (
     SELECT p.*,
-           coalesce(p.member_code, fs.credit_code) AS sender_code,
+           coalesce(p.member_code, fs.credit_code, p.name_code) AS sender_code,
            fc.committee
     FROM p
     LEFT JOIN file_senders fs ON fs.path = p.path AND NOT p.from_committee

@@ -124,6 +124,13 @@ pub enum Command {
     Check {
         /// Files or folders to check (default: --inputs).
         paths: Vec<PathBuf>,
+        /// Instead of checking files: who has submitted and who has not,
+        /// from the warehouse of the last run.
+        #[arg(long, conflicts_with_all = ["paths", "annotate"])]
+        status: bool,
+        /// The year for --status (default: the latest in the warehouse).
+        #[arg(long, requires = "status")]
+        year: Option<i32>,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
         /// Write a copy of each workbook with problems into DIR, offending

@@ -22,6 +22,7 @@ pub mod manifest;
 pub mod metrics;
 pub mod normalize;
 pub mod pipeline;
+pub mod status;
 pub mod template;
 pub mod verify;
 
@@ -59,10 +60,12 @@ pub fn run(cli: cli::Cli) -> Result<Outcome> {
         } => {
             pipeline::run(g, year, full, std::time::Duration::from_secs(lock_timeout)).map(|_| Outcome::Done)
         }
+        cli::Command::Check { status: true, year, format, .. } => status::status(g, year, format),
         cli::Command::Check {
             ref paths,
             format,
             ref annotate,
+            ..
         } => check::check(g, paths, format, annotate.as_deref()),
         cli::Command::Explain {
             ref metric,

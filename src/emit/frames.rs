@@ -55,7 +55,7 @@ struct Spec {
 
 use ColKind::{Int, Money, Text};
 
-const SPECS: [Spec; 5] = [
+const SPECS: [Spec; 7] = [
     Spec {
         sheet: "分专委会",
         csv: "breakdown_by_committee.csv",
@@ -140,6 +140,46 @@ const SPECS: [Spec; 5] = [
         title: "数据质量（明细见 rejects.xlsx、anomalies.csv）",
         sql: "SELECT item, count, listed_in FROM data_quality WHERE year = ? ORDER BY ord",
         columns: &[("项目", Text), ("数量", Int), ("明细", Text)],
+        total_sql: None,
+        order: None,
+    },
+    Spec {
+        sheet: "报送情况",
+        csv: "submission_status_by_committee.csv",
+        title: "报送情况（按专委会）",
+        sql: "SELECT committee, members, submitted, missing, rows_rejected
+              FROM submission_status_by_committee WHERE year = ? ORDER BY committee",
+        columns: &[
+            ("专委会", Text),
+            ("会员企业(家)", Int),
+            ("已报送(家)", Int),
+            ("未报送(家)", Int),
+            ("被退回的数据行", Int),
+        ],
+        total_sql: Some(
+            "SELECT members, submitted, missing, rows_rejected FROM submission_status_total WHERE year = ?",
+        ),
+        order: Some(&COMMITTEES),
+    },
+    Spec {
+        sheet: "报送明细",
+        csv: "submission_status.csv",
+        title: "报送明细（未报送在前）",
+        sql: "SELECT credit_code, name, tier, committee,
+                     CASE WHEN submitted THEN '已报送' ELSE '未报送' END,
+                     winning_path, CAST(reported_on AS VARCHAR), superseded, rows_rejected
+              FROM submission_status WHERE year = ? ORDER BY submitted, committee, credit_code",
+        columns: &[
+            ("统一社会信用代码", Text),
+            ("企业名称", Text),
+            ("会员级别", Text),
+            ("所属专委会", Text),
+            ("报送状态", Text),
+            ("采用的文件", Text),
+            ("填报日期", Text),
+            ("被替代的文件", Text),
+            ("被退回的数据行", Int),
+        ],
         total_sql: None,
         order: None,
     },
@@ -294,21 +334,56 @@ fn query(conn: &Connection, spec: &Spec, year: i32) -> Result<(Vec<Vec<Cell>>, O
     Ok((cells, total))
 }
 
+/// One breakdown by its sheet name (`报送情况`, `报送明细`, …), for the
+/// commands that print one from the warehouse.
+pub fn breakdown(conn: &Connection, sheet: &str, year: i32) -> Result<Frame> {
+    let spec = SPECS
+        .iter()
+        .find(|s| s.sheet == sheet)
+        .with_context(|| format!("no breakdown named {sheet}"))?;
+    let (cells, total) = query(conn, spec, year)?;
+    build(spec.sheet, spec.csv, format!("{} {}年", spec.title, year), spec.columns, cells, total)
+}
+
 /// Every breakdown of `year`, in sheet order, plus 总览 and 同比 first.
 pub fn frames(conn: &Connection, headline: &Headline, years: &[Headline]) -> Result<Vec<Frame>> {
     let mut out = vec![overview(headline)?, year_over_year(years)?];
     for spec in &SPECS {
         let (cells, total) = query(conn, spec, headline.year)?;
-        out.push(build(
+        let mut frame = build(
             spec.sheet,
             spec.csv,
             format!("{} {}年", spec.title, headline.year),
             spec.columns,
             cells,
             total,
-        )?);
+        )?;
+        if spec.sheet == "报送情况" {
+            frame.notes.push(format!("注：{}。", submission_rate(headline)));
+        }
+        out.push(frame);
     }
     Ok(out)
+}
+
+/// `报送率 90.91%（220/242 家）`: reporting members over members, half away
+/// from zero to two decimals, as headline.md, summary.xlsx and
+/// `check --status` print it.
+pub fn submission_rate(h: &Headline) -> String {
+    rate_line(
+        h.get("reporting_companies").unwrap_or_default(),
+        h.get("member_companies").unwrap_or_default(),
+    )
+}
+
+/// `报送率 X%（n/m 家）` from its two counts.
+pub fn rate_line(n: Decimal, m: Decimal) -> String {
+    format!(
+        "报送率 {}%（{}/{} 家）",
+        metrics::fixed(metrics::percent(n, m), 2),
+        metrics::fixed(n, 0),
+        metrics::fixed(m, 0)
+    )
 }
 
 fn value_cell(kind: Kind, v: Decimal) -> Cell {

@@ -79,6 +79,7 @@ pub fn render(h: &Headline) -> Vec<u8> {
         s.push_str("\n\n");
     }
     s.push_str("---\n\n## 核对信息（不用于粘贴）\n\n");
+    s.push_str(&format!("- {}\n", crate::emit::frames::submission_rate(h)));
     s.push_str(&format!(
         "- 口径：企业经营、就业、捐赠、党员人数为 {} 家报送企业的合计（{} 年会员企业 {} 家）；金融支持只计经商会促成、报送企业的部分。\n",
         count(h, "reporting_companies"),
