@@ -15,7 +15,13 @@
 //! numbers stopped getting a `'` in rejects.csv (only `rejects.csv` and
 //! `manifest.json` differed); and when 70_anomalies.sql began to compute
 //! its flags once into a table (only `manifest.json`, which hashes the
-//! query files, differed). To record with a given binary:
+//! query files, differed). Re-recorded once more for the paste-ready
+//! outputs and the chase list (#14, #12): every output file but
+//! headline.csv changed or was added (BOM, Chinese columns, rejects.xlsx,
+//! submission_status*.csv); `problems` gained the row's code and subject
+//! columns and lost the generator's answer files (now kept outside the
+//! inputs tree); every other table and every headline.csv was unchanged.
+//! To record with a given binary:
 //!
 //!   CHAMBERSTAT_RECORD_EQUIVALENCE=/path/to/chamberstat \
 //!     cargo test --release --test equivalence
