@@ -67,8 +67,10 @@ WHERE s.winner;
 
 -- Reporting members: members in Y with an accepted, non-superseded 年度数据
 -- row for Y. 利税总额 is derived as 利润总额 + 纳税总额 when missing and
--- both parts are present.
-CREATE OR REPLACE VIEW reporting_members AS
+-- both parts are present. Almost every figure, breakdown and list reads
+-- this set, so it is computed once per aggregation into a table (the
+-- aggregation runs whenever a row changed) instead of once per reader.
+CREATE OR REPLACE TABLE reporting_members AS
 SELECT r.*,
        coalesce(r.profit_tax, r.profit + r.tax) AS profit_tax_effective,
        (r.profit_tax IS NULL AND r.profit IS NOT NULL AND r.tax IS NOT NULL) AS profit_tax_derived,

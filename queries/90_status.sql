@@ -4,7 +4,8 @@
 -- the file that counts and its 填报日期, the files it replaced, and how
 -- many of the member's rows were rejected (attributed as the call-back list
 -- attributes them: the row's code, the file's company, or the row's name).
-CREATE OR REPLACE VIEW submission_status AS
+-- A table, computed once per aggregation: three lists read it.
+CREATE OR REPLACE TABLE submission_status AS
 SELECT m.year, m.credit_code, m.name, m.tier,
        coalesce(m.committee, '（未分专委会）') AS committee,
        EXISTS (SELECT 1 FROM reporting_members r

@@ -21,6 +21,9 @@
 //! submission_status*.csv); `problems` gained the row's code and subject
 //! columns and lost the generator's answer files (now kept outside the
 //! inputs tree); every other table and every headline.csv was unchanged.
+//! Then reporting_members, breakdown_totals and submission_status became
+//! tables computed once per aggregation: only manifest.json (query hashes)
+//! differed.
 //! To record with a given binary:
 //!
 //!   CHAMBERSTAT_RECORD_EQUIVALENCE=/path/to/chamberstat \

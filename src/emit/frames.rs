@@ -297,6 +297,7 @@ fn read_cell(r: &duckdb::Row<'_>, i: usize, kind: ColKind) -> duckdb::Result<Cel
 
 /// The rows of one breakdown and its 合计 numbers.
 fn query(conn: &Connection, spec: &Spec, year: i32) -> Result<(Vec<Vec<Cell>>, Option<Vec<Cell>>)> {
+    let _s = tracing::debug_span!("breakdown", sheet = spec.sheet).entered();
     let mut stmt = conn
         .prepare(spec.sql)
         .with_context(|| format!("breakdown query for {} failed", spec.sheet))?;

@@ -29,7 +29,7 @@ use crate::ingest::{
 };
 
 /// Bumped whenever a table's shape changes; an older warehouse is rebuilt.
-const SCHEMA_VERSION: i32 = 5;
+const SCHEMA_VERSION: i32 = 6;
 
 /// Tables that hold no input sheet's rows.
 const FIXED_TABLES: &str = "
