@@ -118,6 +118,23 @@ pub enum Command {
         /// Seconds to wait for another run holding the warehouse (0: fail at once).
         #[arg(long, default_value_t = 0)]
         lock_timeout: u64,
+        /// Aggregate and emit from a staging folder written by `stage`
+        /// instead of reading --inputs (in a temporary in-memory warehouse).
+        #[arg(long, value_name = "DIR", conflicts_with = "full")]
+        staged: Option<PathBuf>,
+    },
+    /// Ingest and normalise (a K-of-N share of) the input files into
+    /// Parquet under DIR, for `run --staged DIR` or the Spark job in spark/.
+    Stage {
+        /// The staging folder (shared by all shards).
+        #[arg(long)]
+        out: PathBuf,
+        /// Take the files whose path hash falls in shard K of N.
+        #[arg(long, value_name = "K/N", default_value = "1/1")]
+        shard: crate::stage::Shard,
+        /// Only this year's folder (and the reference workbooks).
+        #[arg(long)]
+        year: Option<i32>,
     },
     /// Validate files or folders without touching the warehouse; exit 1 if
     /// any file, sheet, row or cell would be rejected.

@@ -22,6 +22,7 @@ pub mod manifest;
 pub mod metrics;
 pub mod normalize;
 pub mod pipeline;
+pub mod stage;
 pub mod status;
 pub mod template;
 pub mod verify;
@@ -55,8 +56,19 @@ pub fn run(cli: cli::Cli) -> Result<Outcome> {
     match cli.command {
         cli::Command::Run {
             year,
+            staged: Some(ref dir),
+            ..
+        } => stage::run_staged(g, dir, year).map(|_| Outcome::Done),
+        cli::Command::Stage {
+            ref out,
+            shard,
+            year,
+        } => stage::stage(g, out, shard, year).map(|_| Outcome::Done),
+        cli::Command::Run {
+            year,
             full,
             lock_timeout,
+            ..
         } => {
             pipeline::run(g, year, full, std::time::Duration::from_secs(lock_timeout)).map(|_| Outcome::Done)
         }

@@ -216,7 +216,12 @@ pub fn run(
     } else {
         let headline = aggregate::headline(&conn, year)?;
         let _s = tracing::info_span!("emit", year).entered();
-        emit_year(g, &conn, &built, &queries, &headline)?
+        let sources = Sources {
+            dir: g.inputs.to_string_lossy().into_owned(),
+            files: manifest::input_hashes(&conn, &g.inputs, &built.discovery)?,
+            command: vec!["run".into(), "--year".into(), year.to_string()],
+        };
+        emit_year(g, &conn, &sources, &queries, &headline)?
     };
 
     let report = RunReport {
@@ -283,10 +288,19 @@ pub fn anomalies(conn: &Connection, year: i32) -> Result<Vec<anomalies_csv::Anom
 
 /// Render every output file of the year, write each atomically, and the
 /// manifest last (it hashes the others).
-fn emit_year(
+/// What manifest.json says the figures were computed from: the inputs
+/// folder and every file in it, or (for `run --staged`) the staging folder
+/// and its Parquet files.
+pub struct Sources {
+    pub dir: String,
+    pub files: Vec<manifest::FileHash>,
+    pub command: Vec<String>,
+}
+
+pub fn emit_year(
     g: &Global,
     conn: &Connection,
-    built: &Build,
+    sources: &Sources,
     queries: &[QueryFile],
     headline: &Headline,
 ) -> Result<Vec<PathBuf>> {
@@ -339,10 +353,10 @@ fn emit_year(
         program: "chamberstat".into(),
         version: env!("CARGO_PKG_VERSION").into(),
         duckdb_version: manifest::duckdb_version(conn)?,
-        command: vec!["run".into(), "--year".into(), headline.year.to_string()],
+        command: sources.command.clone(),
         year: headline.year,
-        inputs_dir: g.inputs.to_string_lossy().into_owned(),
-        inputs: manifest::input_hashes(conn, &g.inputs, &built.discovery)?,
+        inputs_dir: sources.dir.clone(),
+        inputs: sources.files.clone(),
         queries_source: aggregate::queries_source(g.queries.as_deref()),
         queries: manifest::query_hashes(queries),
         headline: manifest::headline_values(headline),

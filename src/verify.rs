@@ -72,6 +72,13 @@ pub fn compare_files(recorded: &[FileHash], current: &[FileHash]) -> Vec<(String
 
 pub fn verify(g: &Global, manifest_path: &Path) -> Result<Outcome> {
     let m = manifest::read(manifest_path)?;
+    if m.command.iter().any(|c| c == "--staged") {
+        anyhow::bail!(
+            "{} was written by `run --staged {}`: verify rebuilds from workbooks; stage the inputs again and compare the staged files' hashes instead",
+            manifest_path.display(),
+            m.inputs_dir
+        );
+    }
     let inputs = PathBuf::from(&m.inputs_dir);
     let discovery = pipeline::discover(&inputs)?;
     let queries = aggregate::load_queries(g.queries.as_deref())?;

@@ -1,0 +1,343 @@
+//! `chamberstat stage` and `run --staged`: the scale-out path.
+//!
+//! `stage --out DIR [--shard K/N] [--year Y]` runs the same ingest and
+//! normalisation as `run` over a share of the input files (those whose path
+//! hash falls in shard K of N — stable across machines, so N machines
+//! stage one tree into one shared DIR with no coordination) and writes
+//! every warehouse table the queries read, the problems, the per-sheet
+//! accounting and the compact lineage as Parquet, Hive-style:
+//! `DIR/<table>/year=<Y>/part-K-of-N.parquet` (reference rows, which have
+//! no year, under `year=__HIVE_DEFAULT_PARTITION__`). Re-running a shard
+//! first removes exactly its own files. Money stays DECIMAL(38,6), dates
+//! stay DATE.
+//!
+//! Beside the tables: `DIR/_schema/<table>.parquet` (an empty file with each
+//! table's full schema, so a table no shard has rows for can still be
+//! read), `DIR/_contract/metrics.json` (the headline metrics, for the Spark
+//! job) and `DIR/_shards/part-K-of-N.json` (what the shard staged, with
+//! hashes).
+//!
+//! `run --staged DIR` loads those files into an in-memory warehouse and
+//! aggregates and emits exactly as `run` does; manifest.json then lists the
+//! staged files and their hashes instead of workbooks.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use duckdb::Connection;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::cli::Global;
+use crate::ingest::SheetKind;
+use crate::manifest::{self, FileHash};
+use crate::metrics::{Kind, METRICS};
+
+/// A K-of-N share of the input files (`--shard 2/3`), 1 ≤ K ≤ N.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    pub k: u32,
+    pub n: u32,
+}
+
+impl std::str::FromStr for Shard {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let err = || format!("expected K/N with 1 ≤ K ≤ N (e.g. 2/3), found '{s}'");
+        let (k, n) = s.split_once('/').ok_or_else(err)?;
+        let (k, n): (u32, u32) = (k.trim().parse().map_err(|_| err())?, n.trim().parse().map_err(|_| err())?);
+        if k == 0 || n == 0 || k > n {
+            return Err(err());
+        }
+        Ok(Shard { k, n })
+    }
+}
+
+impl Shard {
+    pub const ALL: Shard = Shard { k: 1, n: 1 };
+
+    /// The shard a path belongs to: SHA-256 of its `/`-separated path
+    /// relative to the inputs folder, first 8 bytes big-endian, mod N.
+    /// Every machine computes the same for the same tree.
+    pub fn of(rel: &str, n: u32) -> u32 {
+        let digest = Sha256::digest(rel.as_bytes());
+        let mut first = [0u8; 8];
+        first.copy_from_slice(&digest[..8]);
+        (u64::from_be_bytes(first) % u64::from(n)) as u32 + 1
+    }
+
+    pub fn holds(&self, rel: &str) -> bool {
+        Shard::of(rel, self.n) == self.k
+    }
+
+    fn file_name(&self) -> String {
+        format!("part-{}-of-{}", self.k, self.n)
+    }
+}
+
+/// The tables staged: every sheet table, and the accounting ones.
+fn staged_tables() -> Vec<&'static str> {
+    let mut t: Vec<&'static str> = SheetKind::ALL.iter().map(|k| k.table()).collect();
+    t.extend(["input_files", "sheets", "problems"]);
+    t
+}
+
+/// The partition folder of a year.
+fn partition(year: Option<i32>) -> String {
+    match year {
+        Some(y) => format!("year={y}"),
+        None => "year=__HIVE_DEFAULT_PARTITION__".to_string(),
+    }
+}
+
+/// A path inside a SQL string literal (paths are the operator's, not input
+/// data; quotes are doubled).
+fn literal(path: &Path) -> String {
+    format!("'{}'", path.to_string_lossy().replace('\'', "''"))
+}
+
+/// What one shard staged.
+#[derive(Debug, Clone, Serialize)]
+pub struct StageReport {
+    pub shard: String,
+    pub year: Option<i32>,
+    pub files: Vec<FileHash>,
+    pub rows: Vec<(String, u64)>,
+}
+
+/// Remove this shard's earlier files (of `year`, or of every year).
+fn remove_own_files(out: &Path, shard: Shard, year: Option<i32>) -> Result<()> {
+    let name = format!("{}.parquet", shard.file_name());
+    for table in staged_tables().into_iter().chain(["years"]) {
+        let dir = out.join(table);
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for entry in entries.flatten() {
+            let part = entry.file_name().to_string_lossy().into_owned();
+            let ours = match year {
+                None => true,
+                // Reference rows have no year: a shard re-stages them always.
+                Some(y) => part == partition(Some(y)) || part == partition(None) || table == "years",
+            };
+            let file = entry.path().join(&name);
+            if ours && file.exists() {
+                std::fs::remove_file(&file).with_context(|| format!("cannot remove {}", file.display()))?;
+            }
+        }
+        let own = dir.join(&name);
+        if own.exists() {
+            std::fs::remove_file(&own)?;
+        }
+    }
+    Ok(())
+}
+
+/// Write one table's rows of one year as a Parquet file (without the year
+/// column, which is the folder's).
+fn write_part(conn: &Connection, out: &Path, table: &str, year: Option<i32>, shard: Shard) -> Result<u64> {
+    let filter = match year {
+        Some(y) => format!("year = {y}"),
+        None => "year IS NULL".to_string(),
+    };
+    let n: i64 = conn.query_row(&format!("SELECT count(*) FROM {table} WHERE {filter}"), [], |r| r.get(0))?;
+    if n == 0 {
+        return Ok(0);
+    }
+    let dir = out.join(table).join(partition(year));
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let path = dir.join(format!("{}.parquet", shard.file_name()));
+    // The stat cache (mtime, inode) describes this machine's copy only.
+    let exclude = match table {
+        "input_files" => "year, mtime_ns, inode",
+        _ => "year",
+    };
+    // Rows in a fixed order, so a re-staged shard gives the same bytes.
+    conn.execute_batch(&format!(
+        "COPY (SELECT * EXCLUDE ({exclude}) FROM {table} WHERE {filter} ORDER BY ALL) TO {} (FORMAT PARQUET);",
+        literal(&path)
+    ))
+    .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(n as u64)
+}
+
+/// `stage --out DIR [--shard K/N] [--year Y]`.
+pub fn stage(g: &Global, out: &Path, shard: Shard, year: Option<i32>) -> Result<StageReport> {
+    let mut discovery = crate::pipeline::discover(&g.inputs)?;
+    if let Some(y) = year {
+        if !discovery.years.contains(&y) {
+            bail!("no inputs for year {y} under {}", g.inputs.display());
+        }
+        discovery.years.retain(|d| *d == y);
+    }
+    let in_year = |f: Option<i32>| year.is_none() || f.is_none() || f == year;
+    discovery.files.retain(|f| shard.holds(&f.rel) && in_year(f.year));
+    discovery.skipped.retain(|(y, p)| shard.holds(&p.path) && in_year(*y));
+    let mut conn = crate::load::open_in_memory(&g.limits.db_memory_limit)?;
+    crate::pipeline::load_inputs(&mut conn, &discovery, true, g.limits.limits())?;
+
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    remove_own_files(out, shard, year)?;
+    let mut rows = Vec::new();
+    for table in staged_tables() {
+        let years: Vec<Option<i32>> = {
+            let mut stmt = conn.prepare(&format!("SELECT DISTINCT year FROM {table} ORDER BY year"))?;
+            let v = stmt.query_map([], |r| r.get::<_, Option<i32>>(0))?;
+            v.collect::<duckdb::Result<_>>()?
+        };
+        let mut n = 0;
+        for y in years {
+            n += write_part(&conn, out, table, y, shard)?;
+        }
+        rows.push((table.to_string(), n));
+        write_schema(&conn, out, table)?;
+    }
+    // The reporting years found (folder names), one row each.
+    let years_dir = out.join("years");
+    std::fs::create_dir_all(&years_dir)?;
+    conn.execute_batch(&format!(
+        "COPY (SELECT year FROM years ORDER BY year) TO {} (FORMAT PARQUET);",
+        literal(&years_dir.join(format!("{}.parquet", shard.file_name())))
+    ))?;
+    write_contract(out)?;
+    let files = manifest::input_hashes(&conn, &g.inputs, &discovery)?;
+    let report = StageReport {
+        shard: format!("{}/{}", shard.k, shard.n),
+        year,
+        files,
+        rows,
+    };
+    let record = out.join("_shards").join(format!("{}.json", shard.file_name()));
+    crate::emit::write_atomic(&record, &serde_json::to_vec_pretty(&report)?)?;
+    tracing::info!(shard = %report.shard, files = report.files.len(), out = %out.display(), "staged");
+    Ok(report)
+}
+
+/// An empty Parquet file with the table's full schema (year included), so
+/// a reader can create a table no shard had rows for.
+fn write_schema(conn: &Connection, out: &Path, table: &str) -> Result<()> {
+    let dir = out.join("_schema");
+    std::fs::create_dir_all(&dir)?;
+    let path = dir.join(format!("{table}.parquet"));
+    conn.execute_batch(&format!("COPY (SELECT * FROM {table} LIMIT 0) TO {} (FORMAT PARQUET);", literal(&path)))?;
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct MetricSpec {
+    id: &'static str,
+    unit: &'static str,
+    kind: &'static str,
+}
+
+/// The headline metrics (ids, units, kinds, in contract order), for engines
+/// other than this binary to write headline.csv by the same contract.
+fn write_contract(out: &Path) -> Result<()> {
+    let specs: Vec<MetricSpec> = METRICS
+        .iter()
+        .map(|m| MetricSpec {
+            id: m.id,
+            unit: m.unit,
+            kind: match m.kind {
+                Kind::Count => "count",
+                Kind::Money => "money",
+                Kind::Percent => "percent",
+            },
+        })
+        .collect();
+    crate::emit::write_atomic(&out.join("_contract/metrics.json"), &serde_json::to_vec_pretty(&specs)?)
+}
+
+/// Every Parquet file under the staging folder with its hash (for
+/// manifest.json), by path relative to it.
+fn staged_files(dir: &Path) -> Result<Vec<FileHash>> {
+    let mut files = Vec::new();
+    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+        let entry = entry?;
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let rel = entry.path().strip_prefix(dir).unwrap_or(entry.path());
+        let rel = rel.to_string_lossy().replace('\\', "/");
+        if rel.starts_with("_shards/") || rel.starts_with("_contract/") || rel.ends_with(".parquet") {
+            let bytes = std::fs::read(entry.path())?;
+            files.push(manifest::hash_bytes(&rel, &bytes));
+        }
+    }
+    Ok(files)
+}
+
+/// Load a staging folder into a fresh warehouse's tables.
+pub fn load_staged(conn: &Connection, dir: &Path) -> Result<()> {
+    if !dir.join("_shards").is_dir() {
+        bail!("{} is not a staging folder (no _shards/): run `chamberstat stage --out {}` first", dir.display(), dir.display());
+    }
+    for table in staged_tables() {
+        let folder = dir.join(table);
+        if !folder.is_dir() {
+            continue; // no shard had rows for it
+        }
+        let glob = folder.join("*").join("*.parquet");
+        conn.execute_batch(&format!(
+            "INSERT INTO {table} BY NAME SELECT * FROM read_parquet({}, hive_partitioning = true, union_by_name = true);",
+            literal(&glob)
+        ))
+        .with_context(|| format!("cannot load the staged {table}"))?;
+    }
+    conn.execute_batch(&format!(
+        "INSERT INTO years SELECT DISTINCT year FROM read_parquet({});",
+        literal(&dir.join("years").join("*.parquet"))
+    ))
+    .context("cannot load the staged years")?;
+    Ok(())
+}
+
+/// `run --staged DIR`: aggregate and emit from staged Parquet.
+pub fn run_staged(g: &Global, dir: &Path, requested_year: Option<i32>) -> Result<Vec<PathBuf>> {
+    let queries = crate::aggregate::load_queries(g.queries.as_deref())?;
+    let mut conn = crate::load::open_in_memory(&g.limits.db_memory_limit)?;
+    load_staged(&conn, dir)?;
+    let years = crate::aggregate::years(&conn)?;
+    let year = crate::pipeline::pick_year(requested_year, &years)?;
+    crate::pipeline::aggregate_figures(&mut conn, &queries)?;
+    let headline = crate::aggregate::headline(&conn, year)?;
+    let sources = crate::pipeline::Sources {
+        dir: dir.to_string_lossy().into_owned(),
+        files: staged_files(dir)?,
+        command: vec!["run".into(), "--staged".into(), "--year".into(), year.to_string()],
+    };
+    let _lock = crate::lock::acquire(&g.db(), std::time::Duration::ZERO)?;
+    let _s = tracing::info_span!("emit", year).entered();
+    let written = crate::pipeline::emit_year(g, &conn, &sources, &queries, &headline)?;
+    tracing::info!(year, staged = %dir.display(), "run from staged Parquet finished");
+    Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shard_spec_parses_k_of_n_and_refuses_nonsense() {
+        assert_eq!("2/3".parse::<Shard>().unwrap(), Shard { k: 2, n: 3 });
+        for bad in ["0/3", "4/3", "3", "a/b", "1/0"] {
+            assert!(bad.parse::<Shard>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn every_path_falls_in_exactly_one_shard_and_the_same_on_every_machine() {
+        let paths: Vec<String> = (0..300).map(|i| format!("2024/companies/{i:05}_x.xlsx")).collect();
+        for n in [1, 2, 3, 7] {
+            for p in &paths {
+                let owners = (1..=n).filter(|k| Shard { k: *k, n }.holds(p)).count();
+                assert_eq!(owners, 1, "{p} in {owners} of {n} shards");
+            }
+        }
+        // Pinned (computed independently: SHA-256, first 8 bytes big-endian,
+        // mod N, plus 1): machines of different versions must agree.
+        assert_eq!(Shard::of("reference/会员名册.xlsx", 1000), 743);
+        assert_eq!(Shard::of("2024/companies/00001_x.xlsx", 1000), 964);
+        let spread: Vec<usize> = (1..=3).map(|k| paths.iter().filter(|p| Shard { k, n: 3 }.holds(p)).count()).collect();
+        assert!(spread.iter().all(|c| *c > 60), "{spread:?}");
+    }
+}
