@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Scale-out figures, measured in one go (issue #11):
+#
+#   bash bench/scaleout.sh [rounds] [members]
+#
+# On the generated corpus of `members` members x 3 years (default 30000,
+# seed 1; the same corpus bench/nightly.sh uses), `rounds` rounds (default
+# 3), each running in this order so they alternate on the same machine:
+#   stage-1     `stage --shard 1/1`: one process stages every workbook
+#   stage-2x2   `stage --shard 1/2` and `--shard 2/2` at once (two machines'
+#               worth of work on the two cores), timed together
+#   duckdb      `run --staged` on the 1-shard staging (load Parquet,
+#               aggregate, emit every output of the latest year)
+#   spark       spark/run.sh on the same staging, local[2] (JVM start,
+#               read Parquet, the same query files, headline.csv)
+# Each timed by /usr/bin/time; the table gives medians of wall time, CPU
+# time and peak RSS, and workbooks per second (per wall second, and per
+# CPU second = per core).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/chamberstat-target}"
+rounds="${1:-3}"
+members="${2:-30000}"
+base="${BENCH_DIR:-$CARGO_TARGET_DIR/bench-data}"
+cargo build --release --quiet --bin chamberstat
+bin="$CARGO_TARGET_DIR/release/chamberstat"
+[ -x /usr/bin/time ] || { echo "needs /usr/bin/time (apt-get install time)" >&2; exit 2; }
+bash spark/setup.sh
+
+dir="$base/$members"
+if [ ! -f "$dir/inputs-expected/generate.json" ]; then
+  rm -rf "$dir"; mkdir -p "$dir"
+  "$bin" -q generate --out "$dir/inputs" --members "$members" --seed 1
+fi
+files=$(find "$dir/inputs" -type f \( -name '*.xls*' -o -name '*.ods' \) | wc -l)
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+results="$tmp/results"; : > "$results"
+cs=("$bin" -q --inputs "$dir/inputs" --outputs "$tmp/outputs" --db "$tmp/outputs/w.duckdb")
+
+measure() {
+  local label="$1"; shift
+  /usr/bin/time -f "%e %U %S %M" -o "$tmp/time" "$@" > /dev/null 2> "$tmp/err" || {
+    echo "failed: $*" >&2; cat "$tmp/err" >&2; exit 1; }
+  read -r wall user sys rss < "$tmp/time"
+  echo "$label $wall $(echo "$user + $sys" | bc) $rss" >> "$results"
+}
+median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+
+for _ in $(seq "$rounds"); do
+  rm -rf "$tmp/s1" "$tmp/s2" "$tmp/outputs" "$tmp/spark"
+  measure stage-1 "${cs[@]}" stage --out "$tmp/s1"
+  measure stage-2x2 bash -c "'$bin' -q --inputs '$dir/inputs' stage --out '$tmp/s2' --shard 1/2 & \
+                             '$bin' -q --inputs '$dir/inputs' stage --out '$tmp/s2' --shard 2/2 & wait"
+  measure duckdb "${cs[@]}" run --staged "$tmp/s1" --year 2024
+  measure spark bash spark/run.sh "$tmp/s1" 2024 "$tmp/spark"
+  cmp "$tmp/spark/headline.csv" "$tmp/outputs/2024/headline.csv"
+done
+
+printf '| %s members, %s workbooks | wall s (median of %s) | CPU s | peak RSS MB | workbooks/s | workbooks/s per core |\n' "$members" "$files" "$rounds"
+printf '|---|---|---|---|---|---|\n'
+for label in stage-1 stage-2x2 duckdb spark; do
+  wall=$(awk -v l="$label" '$1==l{print $2}' "$results" | median)
+  cpu=$(awk -v l="$label" '$1==l{print $3}' "$results" | median)
+  rss=$(awk -v l="$label" '$1==l{print $4/1024}' "$results" | median)
+  case "$label" in
+    stage-*) printf '| %s | %.2f | %.2f | %.0f | %.0f | %.0f |\n' "$label" "$wall" "$cpu" "$rss" \
+               "$(echo "$files / $wall" | bc -l)" "$(echo "$files / $cpu" | bc -l)" ;;
+    *) printf '| %s | %.2f | %.2f | %.0f | | |\n' "$label" "$wall" "$cpu" "$rss" ;;
+  esac
+done
