@@ -14,8 +14,8 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::ingest::sha256_hex;
-use crate::metrics::Headline;
-use crate::metrics::{self, Kind, METRICS};
+use crate::contract::metrics::Headline;
+use crate::contract::metrics::{self, Kind, METRICS};
 
 /// One SQL file of the queries folder.
 #[derive(Debug, Clone)]

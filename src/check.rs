@@ -10,8 +10,9 @@ use anyhow::{Context, Result};
 use rayon::prelude::*;
 
 use crate::cli::{Format, Global};
-use crate::emit::{csv_row, neutralize};
-use crate::ingest::{self, FolderKind, InputFile, Level, Problem};
+use crate::emit::csv_bytes;
+use crate::contract::schema::{FolderKind, SheetKind};
+use crate::ingest::{self, InputFile, Level, Problem};
 use crate::Outcome;
 
 /// The check stage's report.
@@ -132,7 +133,7 @@ fn check_path(target: &Path, limits: ingest::Limits, report: &mut CheckReport) -
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let ext = abs.extension().and_then(|e| e.to_str()).unwrap_or_default();
-        if name.starts_with("~$") || name.starts_with('.') || !ingest::schema::is_workbook_extension(ext) {
+        if name.starts_with("~$") || name.starts_with('.') || !crate::contract::schema::is_workbook_extension(ext) {
             report.problems.push(Problem {
                 level: Level::Skipped,
                 path: rel,
@@ -164,7 +165,7 @@ fn add(report: &mut CheckReport, result: ingest::FileResult) {
     report.rows_accepted += result.records.len() as u64;
     report.problems.extend(result.problems);
     for rec in result.records {
-        if rec.kind == ingest::SheetKind::CompanyAnnual {
+        if rec.kind == SheetKind::CompanyAnnual {
             report.annual.push((file.rel.clone(), file.year, rec));
         }
     }
@@ -195,7 +196,7 @@ fn flag_against_previous_year(db: &Path, report: &mut CheckReport) {
     type Key = (String, String);
     let mut by_year: std::collections::HashMap<i32, std::collections::HashMap<Key, String>> =
         std::collections::HashMap::new();
-    let fields = ingest::SheetKind::CompanyAnnual.columns();
+    let fields = SheetKind::CompanyAnnual.columns();
     let mut flags = Vec::new();
     for (path, year, rec) in &report.annual {
         let (Some(year), Some(ingest::Value::Text(code))) = (year, &rec.values[0]) else {
@@ -353,17 +354,19 @@ fn write_table(out: &mut impl Write, report: &CheckReport) -> Result<()> {
 }
 
 fn write_csv(out: &mut impl Write, problems: &[Problem]) -> Result<()> {
-    writeln!(out, "level,path,sheet,cell,raw,reason")?;
-    for p in problems {
-        let fields = [
-            p.level.label().to_string(),
-            neutralize(&p.path),
-            neutralize(&p.sheet),
-            p.cell.clone(),
-            neutralize(&p.raw),
-            neutralize(&p.reason),
-        ];
-        out.write_all(csv_row(&fields).as_bytes())?;
-    }
+    let rows: Vec<Vec<String>> = problems
+        .iter()
+        .map(|p| {
+            vec![
+                p.level.label().to_string(),
+                p.path.clone(),
+                p.sheet.clone(),
+                p.cell.clone(),
+                p.raw.clone(),
+                p.reason.clone(),
+            ]
+        })
+        .collect();
+    out.write_all(&csv_bytes(&["level", "path", "sheet", "cell", "raw", "reason"], &rows, false))?;
     Ok(())
 }

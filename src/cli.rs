@@ -3,6 +3,9 @@
 
 use std::path::PathBuf;
 
+use anyhow::{bail, Result};
+
+use crate::contract::metrics::{self, Metric};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 const EXIT_CODES: &str = "\
@@ -158,7 +161,8 @@ pub enum Command {
     /// The lineage of one headline figure: every input cell it sums.
     Explain {
         /// A metric id of headline.csv, e.g. profit_tax_total.
-        metric: String,
+        #[arg(value_parser = metric_id)]
+        metric: &'static Metric,
         #[arg(long)]
         year: Option<i32>,
         #[arg(long, value_enum, default_value_t = Format::Table)]
@@ -227,4 +231,46 @@ pub struct GenerateArgs {
     /// the registry (the benchmark's large file; the figures do not change).
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub group_rows: usize,
+}
+
+/// A metric id of the output contract; an unknown one is a usage error
+/// (exit 2) listing the valid ids.
+fn metric_id(s: &str) -> Result<&'static Metric, String> {
+    metrics::find(s).ok_or_else(|| format!("unknown metric '{s}'; valid ids: {}", metrics::ids().join(", ")))
+}
+
+/// Choose the reporting year: the one asked for, which must have a folder,
+/// else the latest year folder.
+pub fn pick_year(requested: Option<i32>, years: &[i32]) -> Result<i32> {
+    let listed = || {
+        if years.is_empty() {
+            "none".to_string()
+        } else {
+            years.iter().map(|y| y.to_string()).collect::<Vec<_>>().join(", ")
+        }
+    };
+    match (requested, years.last()) {
+        (Some(y), _) if years.contains(&y) => Ok(y),
+        (Some(y), _) => bail!("no inputs for year {y}: year folders found: {}", listed()),
+        (None, Some(latest)) => Ok(*latest),
+        (None, None) => bail!("no <year>/ folder (e.g. 2024/companies/) in the inputs"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_year_is_the_latest_folder() {
+        assert_eq!(pick_year(None, &[2022, 2023, 2024]).unwrap(), 2024);
+        assert_eq!(pick_year(Some(2023), &[2022, 2023, 2024]).unwrap(), 2023);
+    }
+
+    #[test]
+    fn a_year_without_a_folder_is_an_error_naming_the_years_found() {
+        let err = pick_year(Some(2030), &[2023, 2024]).unwrap_err().to_string();
+        assert!(err.contains("2030") && err.contains("2023, 2024"), "{err}");
+        assert!(pick_year(None, &[]).is_err());
+    }
 }

@@ -12,8 +12,8 @@ use serde::Serialize;
 
 use crate::aggregate;
 use crate::cli::{Format, Global};
-use crate::emit::{csv_row, neutralize};
-use crate::metrics::{self, Kind};
+use crate::emit::csv_bytes;
+use crate::contract::metrics::{self, Kind, Metric};
 use crate::Outcome;
 
 #[derive(Debug, Clone, Serialize)]
@@ -78,15 +78,7 @@ pub fn lineage(conn: &Connection, metric: &metrics::Metric, year: i32) -> Result
     })
 }
 
-pub fn explain(g: &Global, metric_id: &str, year: Option<i32>, format: Format) -> Result<Outcome> {
-    let Some(metric) = metrics::find(metric_id) else {
-        let mut err = std::io::stderr().lock();
-        writeln!(err, "chamberstat: unknown metric {metric_id}; valid ids:")?;
-        for id in metrics::ids() {
-            writeln!(err, "  {id}")?;
-        }
-        return Ok(Outcome::Problems);
-    };
+pub fn explain(g: &Global, metric: &'static Metric, year: Option<i32>, format: Format) -> Result<Outcome> {
     if !g.db().exists() {
         bail!("no warehouse at {}: run `chamberstat run` first", g.db().display());
     }
@@ -94,7 +86,7 @@ pub fn explain(g: &Global, metric_id: &str, year: Option<i32>, format: Format) -
     let conn = Connection::open_with_flags(&g.db(), config)
         .with_context(|| format!("cannot open the warehouse {}", g.db().display()))?;
     let years = aggregate::years(&conn)?;
-    let year = crate::pipeline::pick_year(year, &years)?;
+    let year = crate::cli::pick_year(year, &years)?;
     let e = lineage(&conn, metric, year)?;
     let mut out = std::io::stdout().lock();
     match format {
@@ -103,26 +95,31 @@ pub fn explain(g: &Global, metric_id: &str, year: Option<i32>, format: Format) -
             writeln!(out)?;
         }
         Format::Csv => {
-            writeln!(
-                out,
-                "role,credit_code,subject,path,sheet,cell,raw,unit,normalized,value"
-            )?;
-            for r in &e.rows {
-                let fields = [
-                    r.role.clone(),
-                    neutralize(r.credit_code.as_deref().unwrap_or_default()),
-                    neutralize(r.subject.as_deref().unwrap_or_default()),
-                    neutralize(&r.path),
-                    neutralize(&r.sheet),
-                    r.cell.clone(),
-                    neutralize(&r.raw),
-                    r.unit.clone().unwrap_or_default(),
-                    r.normalized.clone(),
-                    r.value.normalize().to_string(),
-                ];
-                out.write_all(csv_row(&fields).as_bytes())?;
-            }
-            writeln!(out, "total,,,,,,,{},,{}", e.unit, e.total)?;
+            let mut rows: Vec<Vec<String>> = e
+                .rows
+                .iter()
+                .map(|r| {
+                    vec![
+                        r.role.clone(),
+                        r.credit_code.clone().unwrap_or_default(),
+                        r.subject.clone().unwrap_or_default(),
+                        r.path.clone(),
+                        r.sheet.clone(),
+                        r.cell.clone(),
+                        r.raw.clone(),
+                        r.unit.clone().unwrap_or_default(),
+                        r.normalized.clone(),
+                        r.value.normalize().to_string(),
+                    ]
+                })
+                .collect();
+            let mut total = vec![String::new(); 10];
+            total[0] = "total".into();
+            total[7] = e.unit.to_string();
+            total[9] = e.total.clone();
+            rows.push(total);
+            let header = ["role", "credit_code", "subject", "path", "sheet", "cell", "raw", "unit", "normalized", "value"];
+            out.write_all(&csv_bytes(&header, &rows, false))?;
         }
         Format::Table => {
             writeln!(

@@ -10,6 +10,7 @@
 pub mod aggregate;
 pub mod annotate;
 pub mod check;
+pub mod contract;
 pub mod cli;
 pub mod emit;
 pub mod explain;
@@ -19,7 +20,6 @@ pub mod load;
 pub mod lock;
 pub mod logging;
 pub mod manifest;
-pub mod metrics;
 pub mod normalize;
 pub mod pipeline;
 pub mod stage;
@@ -39,7 +39,7 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    pub fn exit_code(self) -> i32 {
+    pub fn exit_code(self) -> u8 {
         match self {
             Outcome::Done => 0,
             Outcome::Problems => 1,
@@ -48,7 +48,7 @@ impl Outcome {
 }
 
 /// Exit code for a command that could not run.
-pub const EXIT_COULD_NOT_RUN: i32 = 2;
+pub const EXIT_COULD_NOT_RUN: u8 = 2;
 
 /// Dispatch a parsed command line.
 pub fn run(cli: cli::Cli) -> Result<Outcome> {
@@ -79,11 +79,7 @@ pub fn run(cli: cli::Cli) -> Result<Outcome> {
             ref annotate,
             ..
         } => check::check(g, paths, format, annotate.as_deref()),
-        cli::Command::Explain {
-            ref metric,
-            year,
-            format,
-        } => explain::explain(g, metric, year, format),
+        cli::Command::Explain { metric, year, format } => explain::explain(g, metric, year, format),
         cli::Command::Verify { ref manifest } => verify::verify(g, manifest),
         cli::Command::Generate(ref args) => generate::generate(args).map(|_| Outcome::Done),
         cli::Command::Template {

@@ -1,17 +1,32 @@
 //! The `chamberstat` binary: parse arguments, set up logging, run the
 //! command, print errors to stderr and map the outcome to an exit code.
 
+use std::process::ExitCode;
+
 use clap::Parser;
 
-fn main() {
-    let cli = chamberstat::cli::Cli::parse();
+use chamberstat::cli::{Cli, LogFormat};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
     chamberstat::logging::init(&cli.global);
-    let code = match chamberstat::run(cli) {
-        Ok(outcome) => outcome.exit_code(),
+    let json = cli.global.log_format == LogFormat::Json;
+    match chamberstat::run(cli) {
+        Ok(outcome) => ExitCode::from(outcome.exit_code()),
         Err(err) => {
-            eprintln!("chamberstat: error: {err:#}");
-            chamberstat::EXIT_COULD_NOT_RUN
+            if json {
+                // One object on one line, like every other log line.
+                let line = serde_json::json!({
+                    "level": "ERROR",
+                    "message": "chamberstat could not run",
+                    "error": format!("{err:#}"),
+                    "exit_code": chamberstat::EXIT_COULD_NOT_RUN,
+                });
+                eprintln!("{line}");
+            } else {
+                eprintln!("chamberstat: error: {err:#}");
+            }
+            ExitCode::from(chamberstat::EXIT_COULD_NOT_RUN)
         }
-    };
-    std::process::exit(code);
+    }
 }

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::aggregate::QueryFile;
 use crate::ingest::{sha256_hex, Discovery};
-use crate::metrics::Headline;
+use crate::contract::metrics::Headline;
 
 pub const FILE_NAME: &str = "manifest.json";
 

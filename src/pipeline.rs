@@ -5,17 +5,17 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use duckdb::Connection;
 use serde::Serialize;
 
 use crate::aggregate::{self, AggregateReport, QueryFile};
 use crate::cli::Global;
-use crate::emit::{self, anomalies_csv, frames, headline_csv, headline_md, rejects, summary_xlsx};
+use crate::emit;
 use crate::ingest::{self, Discovery, IngestReport};
 use crate::load::{self, LoadReport};
 use crate::manifest::{self, Manifest};
-use crate::metrics::Headline;
+use crate::contract::metrics::Headline;
 
 /// What one run did, stage by stage.
 #[derive(Debug, Clone, Serialize)]
@@ -47,30 +47,14 @@ fn run_id() -> String {
     format!("{ms:x}-{}", std::process::id())
 }
 
-/// Choose the reporting year: the one asked for, which must have a folder,
-/// else the latest year folder.
-pub fn pick_year(requested: Option<i32>, years: &[i32]) -> Result<i32> {
-    let listed = || {
-        if years.is_empty() {
-            "none".to_string()
-        } else {
-            years.iter().map(|y| y.to_string()).collect::<Vec<_>>().join(", ")
-        }
-    };
-    match (requested, years.last()) {
-        (Some(y), _) if years.contains(&y) => Ok(y),
-        (Some(y), _) => bail!("no inputs for year {y}: year folders found: {}", listed()),
-        (None, Some(latest)) => Ok(*latest),
-        (None, None) => bail!("no <year>/ folder (e.g. 2024/companies/) in the inputs"),
-    }
-}
-
 /// The stages up to the figures, shared by `run` and `verify`.
 pub struct Build {
     pub discovery: Discovery,
     pub ingest: IngestReport,
     pub load: LoadReport,
     pub aggregate: AggregateReport,
+    /// Nothing changed and the outputs are current: not aggregated.
+    pub up_to_date: bool,
 }
 
 /// Discover the inputs folder (logged as its own stage).
@@ -113,21 +97,34 @@ pub fn aggregate_figures(conn: &mut Connection, queries: &[QueryFile]) -> Result
     aggregate::aggregate(conn, queries)
 }
 
-/// Ingest, load and aggregate the discovered inputs into `conn`.
+/// Ingest, load and aggregate the discovered inputs into `conn`. The
+/// aggregation is skipped when `current` says, after the load, that the
+/// figures in the warehouse still hold (`run` with nothing new); `None`
+/// always aggregates.
 pub fn build(
     conn: &mut Connection,
     discovery: Discovery,
     queries: &[QueryFile],
     full: bool,
     limits: ingest::Limits,
+    current: Option<&dyn Fn(&Connection, &LoadReport, &Discovery) -> Result<bool>>,
 ) -> Result<Build> {
     let (ingest_report, load_report) = load_inputs(conn, &discovery, full, limits)?;
-    let aggregate_report = aggregate_figures(conn, queries)?;
+    let up_to_date = match current {
+        Some(current) => current(conn, &load_report, &discovery)?,
+        None => false,
+    };
+    let aggregate_report = if up_to_date {
+        AggregateReport::default()
+    } else {
+        aggregate_figures(conn, queries)?
+    };
     Ok(Build {
         discovery,
         ingest: ingest_report,
         load: load_report,
         aggregate: aggregate_report,
+        up_to_date,
     })
 }
 
@@ -187,28 +184,22 @@ pub fn run(
     let _run = tracing::info_span!("run", run_id = %run_id()).entered();
     // Fail fast, before the long load, on a missing folder, year or query.
     let discovery = discover(&g.inputs)?;
-    let year = pick_year(requested_year, &discovery.years)?;
+    let year = crate::cli::pick_year(requested_year, &discovery.years)?;
     let queries = aggregate::load_queries(g.queries.as_deref())?;
     let _lock = crate::lock::acquire(&g.db(), lock_timeout)?;
     let mut conn = load::open(&g.db(), &g.limits.db_memory_limit)?;
-    let (ingest_report, load_report) = load_inputs(&mut conn, &discovery, full, g.limits.limits())?;
-    let nothing_new = !full && load_report.files_parsed == 0 && load_report.files_dropped == 0;
-    let up_to_date = nothing_new && outputs_current(g, &conn, &discovery, &queries, year)?;
-    let aggregate_report = if up_to_date {
+    let current = |conn: &Connection, load: &LoadReport, discovery: &Discovery| -> Result<bool> {
+        let nothing_new = !full && load.files_parsed == 0 && load.files_dropped == 0;
+        Ok(nothing_new && outputs_current(g, conn, discovery, &queries, year)?)
+    };
+    let built = build(&mut conn, discovery, &queries, full, g.limits.limits(), Some(&current))?;
+    let up_to_date = built.up_to_date;
+    if up_to_date {
         tracing::info!(
             year,
             "no input, query or output changed since the last run; outputs are current"
         );
-        AggregateReport::default()
-    } else {
-        aggregate_figures(&mut conn, &queries)?
-    };
-    let built = Build {
-        discovery,
-        ingest: ingest_report,
-        load: load_report,
-        aggregate: aggregate_report,
-    };
+    }
     let totals = load::totals(&conn)?;
     let rules = rule_counts(&conn, year)?;
     let outputs = if up_to_date {
@@ -252,42 +243,6 @@ pub fn run(
     Ok(report)
 }
 
-/// Year-over-year anomaly flags of a year (view `anomalies`).
-pub fn anomalies(conn: &Connection, year: i32) -> Result<Vec<anomalies_csv::Anomaly>> {
-    let mut stmt = conn.prepare(
-        "SELECT credit_code, name, field, CAST(previous_value AS VARCHAR), CAST(current_value AS VARCHAR), factor,
-                path, sheet, coalesce(cell, ''), coalesce(raw, ''), previous_path
-         FROM anomalies WHERE year = ? ORDER BY path, sheet, cell, field",
-    )?;
-    let rows = stmt
-        .query_map([year], |r| {
-            Ok(anomalies_csv::Anomaly {
-                credit_code: r.get(0)?,
-                name: r.get(1)?,
-                field: r.get(2)?,
-                previous_value: r.get(3)?,
-                current_value: r.get(4)?,
-                factor: r.get(5)?,
-                path: r.get(6)?,
-                sheet: r.get(7)?,
-                cell: r.get(8)?,
-                raw: r.get(9)?,
-                previous_path: r.get(10)?,
-            })
-        })?
-        .collect::<duckdb::Result<Vec<_>>>()?;
-    if !rows.is_empty() {
-        tracing::warn!(
-            year,
-            count = rows.len(),
-            "values moved by ×1000 or more against the previous year; see anomalies.csv"
-        );
-    }
-    Ok(rows)
-}
-
-/// Render every output file of the year, write each atomically, and the
-/// manifest last (it hashes the others).
 /// What manifest.json says the figures were computed from: the inputs
 /// folder and every file in it, or (for `run --staged`) the staging folder
 /// and its Parquet files.
@@ -297,6 +252,8 @@ pub struct Sources {
     pub command: Vec<String>,
 }
 
+/// Render every output file of the year through the emit stage, and the
+/// manifest last (it hashes the others).
 pub fn emit_year(
     g: &Global,
     conn: &Connection,
@@ -304,8 +261,6 @@ pub fn emit_year(
     queries: &[QueryFile],
     headline: &Headline,
 ) -> Result<Vec<PathBuf>> {
-    let dir = g.outputs.join(headline.year.to_string());
-    emit::remove_stale_temp_files(&dir);
     // 同比 covers the years up to the reporting year, so a year's outputs
     // never change when a later year arrives.
     let history = aggregate::years(conn)?
@@ -313,59 +268,28 @@ pub fn emit_year(
         .filter(|y| *y <= headline.year)
         .map(|y| aggregate::headline(conn, y))
         .collect::<Result<Vec<_>>>()?;
-    let breakdowns = {
-        let _s = tracing::debug_span!("breakdowns").entered();
-        frames::frames(conn, headline, &history)?
+    let cx = emit::Context {
+        conn,
+        headline,
+        history: &history,
     };
-    let callback = {
-        let _s = tracing::debug_span!("rejects").entered();
-        rejects::fetch(conn, headline.year)?
+    let manifest = |outputs| -> Result<Manifest> {
+        Ok(Manifest {
+            program: "chamberstat".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            duckdb_version: manifest::duckdb_version(conn)?,
+            command: sources.command.clone(),
+            year: headline.year,
+            inputs_dir: sources.dir.clone(),
+            inputs: sources.files.clone(),
+            queries_source: aggregate::queries_source(g.queries.as_deref()),
+            queries: manifest::query_hashes(queries),
+            headline: manifest::headline_values(headline),
+            outputs,
+        })
     };
-    let flagged = {
-        let _s = tracing::debug_span!("anomalies").entered();
-        anomalies_csv::render(&anomalies(conn, headline.year)?)
-    };
-    let summary = {
-        let _s = tracing::debug_span!("summary_xlsx").entered();
-        summary_xlsx::render(&breakdowns)?
-    };
-    let mut files: Vec<(&str, Vec<u8>)> = vec![
-        (headline_csv::FILE_NAME, headline_csv::render(headline)),
-        (headline_md::FILE_NAME, headline_md::render(headline)),
-        (rejects::CSV_NAME, rejects::csv(&callback)),
-        (rejects::XLSX_NAME, rejects::xlsx(&callback, headline.year)?),
-        (anomalies_csv::FILE_NAME, flagged),
-        (summary_xlsx::FILE_NAME, summary),
-    ];
-    for frame in &breakdowns {
-        files.push((frame.csv, summary_xlsx::csv(frame)));
-    }
-    let mut written = Vec::new();
-    let mut hashes = Vec::new();
-    for (name, bytes) in &files {
-        let path = dir.join(name);
-        emit::write_atomic(&path, bytes)?;
-        hashes.push(manifest::hash_bytes(name, bytes));
-        written.push(path);
-    }
-    let _s = tracing::debug_span!("manifest").entered();
-    let m = Manifest {
-        program: "chamberstat".into(),
-        version: env!("CARGO_PKG_VERSION").into(),
-        duckdb_version: manifest::duckdb_version(conn)?,
-        command: sources.command.clone(),
-        year: headline.year,
-        inputs_dir: sources.dir.clone(),
-        inputs: sources.files.clone(),
-        queries_source: aggregate::queries_source(g.queries.as_deref()),
-        queries: manifest::query_hashes(queries),
-        headline: manifest::headline_values(headline),
-        outputs: hashes,
-    };
-    let path = dir.join(manifest::FILE_NAME);
-    emit::write_atomic(&path, &manifest::render(&m)?)?;
-    written.push(path);
-    Ok(written)
+    let report = emit::emit(&g.outputs.join(headline.year.to_string()), &cx, manifest)?;
+    Ok(report.files)
 }
 
 fn rule_counts(conn: &Connection, year: i32) -> Result<RuleCounts> {
@@ -381,22 +305,4 @@ fn rule_counts(conn: &Connection, year: i32) -> Result<RuleCounts> {
         duplicate_events: count("SELECT count(*) FROM event_duplicates WHERE year = ?")?,
         duplicate_members: count("SELECT count(*) FROM member_duplicates WHERE ? IS NOT NULL")?,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn default_year_is_the_latest_folder() {
-        assert_eq!(pick_year(None, &[2022, 2023, 2024]).unwrap(), 2024);
-        assert_eq!(pick_year(Some(2023), &[2022, 2023, 2024]).unwrap(), 2023);
-    }
-
-    #[test]
-    fn a_year_without_a_folder_is_an_error_naming_the_years_found() {
-        let err = pick_year(Some(2030), &[2023, 2024]).unwrap_err().to_string();
-        assert!(err.contains("2030") && err.contains("2023, 2024"), "{err}");
-        assert!(pick_year(None, &[]).is_err());
-    }
 }

@@ -29,9 +29,9 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::cli::Global;
-use crate::ingest::SheetKind;
+use crate::contract::schema::SheetKind;
 use crate::manifest::{self, FileHash};
-use crate::metrics::{Kind, METRICS};
+use crate::contract::metrics::{Kind, METRICS};
 
 /// A K-of-N share of the input files (`--shard 2/3`), 1 ≤ K ≤ N.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -297,7 +297,7 @@ pub fn run_staged(g: &Global, dir: &Path, requested_year: Option<i32>) -> Result
     let mut conn = crate::load::open_in_memory(&g.limits.db_memory_limit)?;
     load_staged(&conn, dir)?;
     let years = crate::aggregate::years(&conn)?;
-    let year = crate::pipeline::pick_year(requested_year, &years)?;
+    let year = crate::cli::pick_year(requested_year, &years)?;
     crate::pipeline::aggregate_figures(&mut conn, &queries)?;
     let headline = crate::aggregate::headline(&conn, year)?;
     let sources = crate::pipeline::Sources {

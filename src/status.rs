@@ -59,7 +59,7 @@ pub fn status(g: &Global, year: Option<i32>, format: Format) -> Result<Outcome> 
     let conn = Connection::open_with_flags(g.db(), config)
         .with_context(|| format!("cannot open the warehouse {}", g.db().display()))?;
     let years = crate::aggregate::years(&conn)?;
-    let year = crate::pipeline::pick_year(year, &years)?;
+    let year = crate::cli::pick_year(year, &years)?;
     let by_committee = frames::breakdown(&conn, "报送情况", year)?;
     let members = frames::breakdown(&conn, "报送明细", year)?;
     let total = by_committee.total.clone().unwrap_or_default();

@@ -1,5 +1,5 @@
 //! `chamberstat template`: the blank submission workbooks, written from the
-//! same schema the reader uses (`ingest::schema`), so the form a member
+//! same schema the reader uses (`contract::schema`), so the form a member
 //! fills in and the contract the night run checks cannot drift apart.
 //!
 //! Each sheet has a title row, a 填报说明 row that states the money unit
@@ -24,7 +24,7 @@ use serde::Serialize;
 
 use crate::cli::Global;
 use crate::emit::book;
-use crate::ingest::schema::{Column, FieldType, SheetKind};
+use crate::contract::schema::{Column, FieldType, SheetKind};
 use crate::ingest::SCHEMA_SHEET;
 
 /// Bumped with the input contract; written into every template.
@@ -139,7 +139,7 @@ fn column_help(c: &Column, kind: SheetKind, year: i32) -> String {
 
 /// The drop-down list of a closed column.
 fn list_of(ty: FieldType) -> Option<Vec<&'static str>> {
-    use crate::ingest::schema::{COMMITTEES, EVENT_KINDS};
+    use crate::contract::schema::{COMMITTEES, EVENT_KINDS};
     match ty {
         FieldType::OneOf(list) => Some(list.to_vec()),
         FieldType::Committee => Some(COMMITTEES.to_vec()),
@@ -359,7 +359,7 @@ fn members_of(g: &Global, year: i32) -> Result<Vec<(String, String)>> {
     let discovery = crate::pipeline::discover(&g.inputs)?;
     let queries = crate::aggregate::load_queries(g.queries.as_deref())?;
     let mut conn = crate::load::open_in_memory(&g.limits.db_memory_limit)?;
-    crate::pipeline::build(&mut conn, discovery, &queries, true, g.limits.limits())?;
+    crate::pipeline::build(&mut conn, discovery, &queries, true, g.limits.limits(), None)?;
     // `years` holds only the year folders found; the registry answers for
     // any year asked.
     conn.execute("INSERT INTO years SELECT ? WHERE ? NOT IN (SELECT year FROM years)", [year, year])?;

@@ -64,11 +64,11 @@ fn check_json_lists_problems_with_file_sheet_cell_raw_and_reason() {
 }
 
 #[test]
-fn explain_unknown_metric_lists_the_valid_ids_and_exits_1() {
+fn explain_unknown_metric_is_a_usage_error_listing_the_valid_ids() {
     let ws = Workspace::new();
     ws.cmd(&["explain", "profits"])
         .assert()
-        .code(1)
+        .code(2)
         .stderr(contains("profit_tax_total"))
         .stderr(contains("event_participants_total"));
 }

@@ -6,7 +6,8 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use chamberstat::ingest::{parse_file_collected, FolderKind, InputFile, Level, Limits};
+use chamberstat::contract::schema::FolderKind;
+use chamberstat::ingest::{parse_file_collected, InputFile, Level, Limits};
 
 fn workbooks(dir: &Path, out: &mut Vec<PathBuf>) {
     for e in std::fs::read_dir(dir).unwrap() {

@@ -4,8 +4,8 @@
 
 mod common;
 
-use chamberstat::ingest::schema::{FieldType, COMMITTEES, EVENT_KINDS};
-use chamberstat::ingest::SheetKind;
+use chamberstat::contract::schema::{FieldType, COMMITTEES, EVENT_KINDS};
+use chamberstat::contract::schema::SheetKind;
 use chamberstat::template::{render, Fill, Form};
 use chrono::NaiveDate;
 use common::{bin, Workspace};

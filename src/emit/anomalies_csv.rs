@@ -3,7 +3,10 @@
 //! `queries/70_anomalies.sql`) — usually a 元/万元 slip. Flags for a person
 //! to look at; the figures keep the submitted value.
 
-use crate::emit::people_csv;
+use anyhow::Result;
+use duckdb::Connection;
+
+use super::{people_csv, Context, Exporter};
 
 pub const FILE_NAME: &str = "anomalies.csv";
 
@@ -76,6 +79,49 @@ pub fn render(rows: &[Anomaly]) -> Vec<u8> {
         ],
         &rows,
     )
+}
+
+/// Year-over-year anomaly flags of a year (view `anomalies`).
+pub fn fetch(conn: &Connection, year: i32) -> Result<Vec<Anomaly>> {
+    let mut stmt = conn.prepare(
+        "SELECT credit_code, name, field, CAST(previous_value AS VARCHAR), CAST(current_value AS VARCHAR), factor,
+                path, sheet, coalesce(cell, ''), coalesce(raw, ''), previous_path
+         FROM anomalies WHERE year = ? ORDER BY path, sheet, cell, field",
+    )?;
+    let rows = stmt
+        .query_map([year], |r| {
+            Ok(Anomaly {
+                credit_code: r.get(0)?,
+                name: r.get(1)?,
+                field: r.get(2)?,
+                previous_value: r.get(3)?,
+                current_value: r.get(4)?,
+                factor: r.get(5)?,
+                path: r.get(6)?,
+                sheet: r.get(7)?,
+                cell: r.get(8)?,
+                raw: r.get(9)?,
+                previous_path: r.get(10)?,
+            })
+        })?
+        .collect::<duckdb::Result<Vec<_>>>()?;
+    if !rows.is_empty() {
+        tracing::warn!(
+            year,
+            count = rows.len(),
+            "values moved by ×1000 or more against the previous year; see anomalies.csv"
+        );
+    }
+    Ok(rows)
+}
+
+/// The exporter of anomalies.csv.
+pub struct AnomaliesCsv;
+
+impl Exporter for AnomaliesCsv {
+    fn render(&self, cx: &Context) -> Result<Vec<(String, Vec<u8>)>> {
+        Ok(vec![(FILE_NAME.into(), render(&fetch(cx.conn, cx.headline.year)?))])
+    }
 }
 
 #[cfg(test)]

@@ -7,8 +7,8 @@ use duckdb::Connection;
 use polars::prelude::{Column, DataFrame};
 use rust_decimal::Decimal;
 
-use crate::ingest::schema::{COMMITTEES, TIERS};
-use crate::metrics::{self, Headline, Kind};
+use crate::contract::schema::{COMMITTEES, TIERS};
+use crate::contract::metrics::{self, Headline, Kind};
 
 /// How one column is read and shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,27 +1,33 @@
 //! `headline.csv`: `metric,value,unit`, one row per metric in contract
 //! order, plain decimals, UTF-8, `\n` line ends.
 
-use crate::metrics::Headline;
+use crate::contract::metrics::Headline;
+use super::{csv_bytes, Context, Exporter};
 
 pub const FILE_NAME: &str = "headline.csv";
 
 pub fn render(headline: &Headline) -> Vec<u8> {
-    let mut out = String::from("metric,value,unit\n");
-    for (metric, value) in &headline.values {
-        out.push_str(metric.id);
-        out.push(',');
-        out.push_str(&metric.format(*value));
-        out.push(',');
-        out.push_str(metric.unit);
-        out.push('\n');
+    let rows: Vec<Vec<String>> = headline
+        .values
+        .iter()
+        .map(|(m, v)| vec![m.id.to_string(), m.format(*v), m.unit.to_string()])
+        .collect();
+    csv_bytes(&["metric", "value", "unit"], &rows, false)
+}
+
+/// The exporter of headline.csv.
+pub struct HeadlineCsv;
+
+impl Exporter for HeadlineCsv {
+    fn render(&self, cx: &Context) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
+        Ok(vec![(FILE_NAME.into(), render(cx.headline))])
     }
-    out.into_bytes()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metrics::METRICS;
+    use crate::contract::metrics::METRICS;
     use rust_decimal::Decimal;
 
     #[test]

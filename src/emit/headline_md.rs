@@ -7,7 +7,7 @@
 //! Scaling and rounding are [`metrics::scaled`]'s, the same rule summary.xlsx
 //! uses, so the two never disagree.
 
-use crate::metrics::{self, fixed, Headline};
+use crate::contract::metrics::{self, fixed, Headline};
 
 pub const FILE_NAME: &str = "headline.md";
 
@@ -113,11 +113,20 @@ pub fn paste_text(h: &Headline) -> String {
     paragraphs(h).join("\n\n")
 }
 
+/// The exporter of headline.md.
+pub struct HeadlineMd;
+
+impl super::Exporter for HeadlineMd {
+    fn render(&self, cx: &super::Context) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
+        Ok(vec![(FILE_NAME.into(), render(cx.headline))])
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use rust_decimal::Decimal;
-    use crate::metrics::{Metric, METRICS};
+    use crate::contract::metrics::{Metric, METRICS};
     use std::str::FromStr;
 
     fn headline() -> Headline {

@@ -15,9 +15,75 @@ pub mod rejects;
 pub mod summary_xlsx;
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{Context as _, Result};
+use duckdb::Connection;
+use serde::Serialize;
+
+use crate::contract::metrics::Headline;
+use crate::manifest::{self, FileHash, Manifest};
+
+/// What every exporter reads: the warehouse and the year's figures.
+pub struct Context<'a> {
+    pub conn: &'a Connection,
+    pub headline: &'a Headline,
+    /// Every year up to the reporting year, oldest first (同比).
+    pub history: &'a [Headline],
+}
+
+/// One output format: fetches what it needs from the warehouse and renders
+/// its files (name, bytes) for the year. One module per format.
+pub trait Exporter {
+    fn render(&self, cx: &Context) -> Result<Vec<(String, Vec<u8>)>>;
+}
+
+/// The exporters, in the order their files are listed in manifest.json.
+fn exporters() -> [(&'static str, Box<dyn Exporter>); 5] {
+    [
+        ("headline_csv", Box::new(headline_csv::HeadlineCsv)),
+        ("headline_md", Box::new(headline_md::HeadlineMd)),
+        ("rejects", Box::new(rejects::Rejects)),
+        ("anomalies", Box::new(anomalies_csv::AnomaliesCsv)),
+        ("summary", Box::new(summary_xlsx::Summary)),
+    ]
+}
+
+/// What the emit stage wrote.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct EmitReport {
+    pub files: Vec<PathBuf>,
+}
+
+/// The emit stage: render every exporter's files for the year, write each
+/// atomically into `dir`, then manifest.json (built by `manifest` from the
+/// other files' hashes) last.
+pub fn emit(
+    dir: &Path,
+    cx: &Context,
+    manifest: impl FnOnce(Vec<FileHash>) -> Result<Manifest>,
+) -> Result<EmitReport> {
+    remove_stale_temp_files(dir);
+    let mut report = EmitReport::default();
+    let mut hashes = Vec::new();
+    for (name, exporter) in exporters() {
+        let files = {
+            let _s = tracing::debug_span!("export", format = name).entered();
+            exporter.render(cx)?
+        };
+        for (file, bytes) in files {
+            let path = dir.join(&file);
+            write_atomic(&path, &bytes)?;
+            hashes.push(manifest::hash_bytes(&file, &bytes));
+            report.files.push(path);
+        }
+    }
+    let m = manifest(hashes)?;
+    let path = dir.join(manifest::FILE_NAME);
+    write_atomic(&path, &manifest::render(&m)?)?;
+    report.files.push(path);
+    Ok(report)
+}
 
 /// Write `bytes` to `path` via a temporary sibling and a rename.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -65,13 +131,15 @@ pub fn neutralize(s: &str) -> String {
 /// without it as GBK and shows mojibake; with it, as UTF-8.
 pub const BOM: &[u8] = b"\xEF\xBB\xBF";
 
-/// A CSV meant for people (opened in Excel): a UTF-8 BOM, the header, then
-/// the rows with every field neutralised (plain numbers are left alone).
-/// headline.csv is not one of these: its contract is plain UTF-8.
-pub fn people_csv<R: AsRef<[String]>>(header: &[&str], rows: &[R]) -> Vec<u8> {
+/// CSV bytes: the header, then the rows with every field neutralised
+/// (plain numbers are left alone), `\n` line ends, quoting only where
+/// needed. The one CSV writer of the program.
+pub fn csv_bytes<R: AsRef<[String]>>(header: &[&str], rows: &[R], bom: bool) -> Vec<u8> {
+    let start = if bom { BOM.to_vec() } else { Vec::new() };
     let mut w = csv::WriterBuilder::new()
         .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(BOM.to_vec());
+        .flexible(true)
+        .from_writer(start);
     // Writing to a Vec cannot fail; a failure here is a bug, not bad input.
     w.write_record(header).expect("CSV into memory");
     for row in rows {
@@ -81,24 +149,10 @@ pub fn people_csv<R: AsRef<[String]>>(header: &[&str], rows: &[R]) -> Vec<u8> {
     w.into_inner().expect("CSV into memory")
 }
 
-/// Quote a CSV field when needed (RFC 4180).
-pub fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
-
-/// One CSV line, `\n`-terminated.
-pub fn csv_row<S: AsRef<str>>(fields: &[S]) -> String {
-    let mut line = fields
-        .iter()
-        .map(|f| csv_field(f.as_ref()))
-        .collect::<Vec<_>>()
-        .join(",");
-    line.push('\n');
-    line
+/// A CSV meant for people (opened in Excel): with a UTF-8 BOM.
+/// headline.csv is not one of these: its contract is plain UTF-8.
+pub fn people_csv<R: AsRef<[String]>>(header: &[&str], rows: &[R]) -> Vec<u8> {
+    csv_bytes(header, rows, true)
 }
 
 /// Remove temporary files a killed run left in an output folder (they are

@@ -245,6 +245,19 @@ pub fn xlsx(c: &Callback, year: i32) -> Result<Vec<u8>> {
     Ok(wb.save_to_buffer()?)
 }
 
+/// The exporter of the call-back list: rejects.csv and rejects.xlsx.
+pub struct Rejects;
+
+impl super::Exporter for Rejects {
+    fn render(&self, cx: &super::Context) -> Result<Vec<(String, Vec<u8>)>> {
+        let c = fetch(cx.conn, cx.headline.year)?;
+        Ok(vec![
+            (CSV_NAME.into(), csv(&c)),
+            (XLSX_NAME.into(), xlsx(&c, cx.headline.year)?),
+        ])
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -174,3 +174,15 @@ pub fn csv(frame: &Frame) -> Vec<u8> {
     }));
     people_csv(&header, &rows)
 }
+
+/// The exporter of summary.xlsx and the CSV twin of each of its sheets.
+pub struct Summary;
+
+impl super::Exporter for Summary {
+    fn render(&self, cx: &super::Context) -> Result<Vec<(String, Vec<u8>)>> {
+        let frames = super::frames::frames(cx.conn, cx.headline, cx.history)?;
+        let mut files = vec![(FILE_NAME.to_string(), render(&frames)?)];
+        files.extend(frames.iter().map(|f| (f.csv.to_string(), csv(f))));
+        Ok(files)
+    }
+}

@@ -27,7 +27,7 @@ use serde::Serialize;
 
 use crate::cli::GenerateArgs;
 use crate::emit::{headline_csv, write_atomic};
-use crate::ingest::schema::{SheetKind, COMMITTEES};
+use crate::contract::schema::{SheetKind, COMMITTEES};
 use crate::normalize::MoneyUnit;
 use rng::Rng;
 use truth::YearTruth;

@@ -8,8 +8,8 @@ use std::ops::AddAssign;
 use rust_decimal::Decimal;
 
 use super::world::{Agreement, Company, Event, Submission, Trap};
-use crate::metrics::Headline;
-use crate::metrics::{self, METRICS};
+use crate::contract::metrics::Headline;
+use crate::contract::metrics::{self, METRICS};
 
 /// Everything one year's figures are made of.
 #[derive(Debug, Default, Clone, PartialEq)]

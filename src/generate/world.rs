@@ -8,7 +8,7 @@ use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 
 use super::rng::Rng;
-use crate::ingest::schema::{COMMITTEES, EVENT_KINDS, TIERS};
+use crate::contract::schema::{COMMITTEES, EVENT_KINDS, TIERS};
 
 /// Knobs shared by every part of the world.
 #[derive(Debug, Clone)]

@@ -3,7 +3,7 @@
 //! 活动类型, committees). Sheet-level concerns (header, notes, rows) stay in
 //! `sheet`.
 
-use super::schema::{Column, FieldType, COMMITTEES, EVENT_KINDS};
+use crate::contract::schema::{Column, FieldType, COMMITTEES, EVENT_KINDS};
 use super::Value;
 use crate::normalize::{
     self, parse_credit_code, parse_date, parse_money, parse_whole, parse_yes_no, CellError, MoneyUnit, Raw,

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use super::schema::{self, FolderKind};
+use crate::contract::schema::{self, FolderKind};
 use super::{InputFile, Level, Problem};
 
 /// What discovery found: workbooks to read and files skipped outright.

@@ -10,7 +10,6 @@ mod cell;
 mod discover;
 mod extent;
 pub mod rows;
-pub mod schema;
 mod sheet;
 mod workbook;
 
@@ -25,7 +24,7 @@ use serde::Serialize;
 use crate::normalize::{Money, MoneyUnit, Raw, UnitSource};
 pub use discover::{discover, walk_tree, Discovery, Found};
 pub use rows::Limits;
-pub use schema::{FolderKind, SheetKind};
+use crate::contract::schema::{FolderKind, SheetKind};
 pub use sheet::Output;
 pub use workbook::{parse_file, sha256_hex, visit_sheets, SheetVisitor, SCHEMA_SHEET};
 

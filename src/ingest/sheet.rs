@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use super::cell::normalize_cell;
 use super::rows::{a1, ReadError, RowSource, SparseRow};
-use super::schema::{Column, SheetKind, COMMITTEES};
+use crate::contract::schema::{Column, SheetKind, COMMITTEES};
 use super::{raw_unless_same, Level, Problem, Record, SourceCell, Value};
 use crate::normalize::{committee_from_note, header_label, unit_note, CellError, MoneyUnit, Raw, UnitSource};
 

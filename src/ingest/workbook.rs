@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 
 use super::extent;
 use super::rows::{data_ref_to_raw, Budget, CellRows, GridRows, Limits, ReadError, RowSource};
-use super::schema::SheetKind;
+use crate::contract::schema::SheetKind;
 use super::sheet::{parse_sheet, SheetContext, SheetOutcome};
 use super::{FileOutput, FileSummary, InputFile, Level, Problem, SheetSummary};
 

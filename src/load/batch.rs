@@ -13,7 +13,7 @@ use duckdb::arrow::datatypes::{DataType, Field, Schema};
 use duckdb::arrow::record_batch::RecordBatch;
 
 use super::{is_money, SqlCell};
-use crate::ingest::schema::{FieldType, SheetKind};
+use crate::contract::schema::{FieldType, SheetKind};
 
 /// Rows gathered before they are appended.
 pub const BATCH_ROWS: usize = 2_048;

@@ -20,7 +20,7 @@ use duckdb::{Appender, Connection};
 use batch::{TableBatch, BATCH_ROWS};
 use serde::Serialize;
 
-use crate::ingest::schema::{Column, FieldType, SheetKind};
+use crate::contract::schema::{Column, FieldType, SheetKind};
 use crate::normalize::{MoneyUnit, UnitSource};
 use rayon::prelude::*;
 

@@ -1,52 +1,10 @@
 //! Numbers, money and whole numbers, exact to the last digit.
 
-use std::fmt;
-
 use rust_decimal::Decimal;
 
 use super::{float_to_decimal, fold_width, CellError, Raw};
 
-/// The three money units the contract knows. Values are stored in 元.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum MoneyUnit {
-    Yuan,
-    Wan,
-    Yi,
-}
-
-impl MoneyUnit {
-    /// `元`, `万元`, `亿元` (also the bare `万`/`亿` cells use).
-    pub fn from_label(s: &str) -> Option<Self> {
-        match s.trim() {
-            "元" => Some(Self::Yuan),
-            "万元" | "万" => Some(Self::Wan),
-            "亿元" | "亿" => Some(Self::Yi),
-            _ => None,
-        }
-    }
-
-    pub fn factor(self) -> Decimal {
-        match self {
-            Self::Yuan => Decimal::ONE,
-            Self::Wan => Decimal::from(10_000),
-            Self::Yi => Decimal::from(100_000_000),
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Yuan => "元",
-            Self::Wan => "万元",
-            Self::Yi => "亿元",
-        }
-    }
-}
-
-impl fmt::Display for MoneyUnit {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.label())
-    }
-}
+pub use crate::contract::units::MoneyUnit;
 
 /// Where the unit applied to a money cell came from, in the contract's order
 /// of precedence (first match wins).
