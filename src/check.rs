@@ -98,33 +98,22 @@ fn check_path(target: &Path, limits: ingest::Limits, report: &mut CheckReport) -
         for found in ingest::walk_tree(target)? {
             match found {
                 ingest::Found::File { abs, .. } => files.push(abs),
-                ingest::Found::Skipped { rel, reason } => report.problems.push(Problem {
-                    level: Level::Skipped,
-                    path: target.join(rel).to_string_lossy().replace('\\', "/"),
-                    sheet: String::new(),
-                    cell: String::new(),
-                    raw: String::new(),
+                ingest::Found::Skipped { rel, reason } => report.problems.push(Problem::of_file(
+                    Level::Skipped,
+                    target.join(rel).to_string_lossy().replace('\\', "/"),
                     reason,
-                    code: String::new(),
-                    subject: String::new(),
-                }),
+                )),
             }
         }
     } else if meta.is_file() {
         files.push(target.to_path_buf());
     } else {
         // Reading a pipe would wait for a writer forever.
-        report.problems.push(Problem {
-            level: Level::Skipped,
-            path: target.to_string_lossy().into_owned(),
-            sheet: String::new(),
-            cell: String::new(),
-            raw: String::new(),
-            reason: "不是普通文件（管道、套接字或设备）/ not a regular file (a pipe, socket or device)"
-                .into(),
-                code: String::new(),
-                subject: String::new(),
-        });
+        report.problems.push(Problem::of_file(
+            Level::Skipped,
+            target.to_string_lossy(),
+            "不是普通文件（管道、套接字或设备）/ not a regular file (a pipe, socket or device)",
+        ));
     }
     for abs in files {
         let rel = abs.to_string_lossy().replace('\\', "/");
@@ -134,16 +123,11 @@ fn check_path(target: &Path, limits: ingest::Limits, report: &mut CheckReport) -
             .unwrap_or_default();
         let ext = abs.extension().and_then(|e| e.to_str()).unwrap_or_default();
         if name.starts_with("~$") || name.starts_with('.') || !crate::contract::schema::is_workbook_extension(ext) {
-            report.problems.push(Problem {
-                level: Level::Skipped,
-                path: rel,
-                sheet: String::new(),
-                cell: String::new(),
-                raw: String::new(),
-                reason: "不是工作簿报送文件（.xlsx .xlsm .xls .xlsb .ods），已跳过 / not a workbook submission; skipped".into(),
-                code: String::new(),
-                subject: String::new(),
-            });
+            report.problems.push(Problem::of_file(
+                Level::Skipped,
+                rel,
+                "不是工作簿报送文件（.xlsx .xlsm .xls .xlsb .ods），已跳过 / not a workbook submission; skipped",
+            ));
             continue;
         }
         let (folder, year) = place_of(&abs, limits);

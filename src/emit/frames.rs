@@ -16,8 +16,9 @@ pub enum ColKind {
     Text,
     /// A whole number.
     Int,
-    /// 元, or a percent: two decimals.
-    Money,
+    /// An exact decimal shown with two decimals (元, 亿元, a percent); a
+    /// whole value in such a column is shown without decimals.
+    Decimal,
 }
 
 /// One breakdown: a sheet of summary.xlsx and a CSV beside it.
@@ -38,151 +39,103 @@ pub struct Frame {
     pub notes: Vec<String>,
 }
 
+/// One column of a breakdown: (the view's column or a constant expression
+/// over it, header, kind).
+type Col = (&'static str, &'static str, ColKind);
+
+/// One breakdown: which view of the warehouse it shows and how.
 struct Spec {
     sheet: &'static str,
     csv: &'static str,
     title: &'static str,
-    /// Takes the year as its one parameter.
-    sql: &'static str,
-    columns: &'static [(&'static str, ColKind)],
-    /// The 合计 row's numbers from `breakdown_totals` (year as parameter),
-    /// one per column after the text columns.
-    total_sql: Option<&'static str>,
+    /// The view its rows come from (queries/80_breakdowns.sql,
+    /// 90_status.sql) and their order there.
+    view: &'static str,
+    order_by: &'static str,
+    columns: &'static [Col],
+    /// The view holding each year's 合计 row and its columns, one per
+    /// numeric column.
+    total: Option<(&'static str, &'static [&'static str])>,
     /// Rows follow this order of the first column (the chamber's own order
     /// of committees or tiers); names outside it come last, by name.
     order: Option<&'static [&'static str]>,
 }
 
-use ColKind::{Int, Money, Text};
+impl Spec {
+    /// The rows' query: identifiers from this table only, the year a
+    /// parameter.
+    fn sql(&self) -> String {
+        let cols: Vec<&str> = self.columns.iter().map(|c| c.0).collect();
+        format!("SELECT {} FROM {} WHERE year = ? ORDER BY {}", cols.join(", "), self.view, self.order_by)
+    }
 
+    /// (header, kind) of each column, as a frame is built.
+    fn headers(&self) -> Vec<(&'static str, ColKind)> {
+        self.columns.iter().map(|c| (c.1, c.2)).collect()
+    }
+
+    fn total_sql(&self) -> Option<String> {
+        self.total
+            .map(|(view, cols)| format!("SELECT {} FROM {view} WHERE year = ?", cols.join(", ")))
+    }
+}
+
+use ColKind::{Decimal as Dec, Int, Text};
+
+const BY_COMMITTEE: [Col; 8] = [
+    ("committee", "专委会", Text),
+    ("members", "会员企业(家)", Int),
+    ("reporting", "报送企业(家)", Int),
+    ("profit_tax", "利税总额(元)", Dec),
+    ("jobs", "从业人数(人)", Int),
+    ("donations", "公益捐赠(元)", Dec),
+    ("financing_facilitated", "促成金融支持(元)", Dec),
+    ("events", "活动(场)", Int),
+];
+const BY_TIER: [Col; 7] = [
+    ("tier", "会员级别", Text),
+    ("members", "会员企业(家)", Int),
+    ("reporting", "报送企业(家)", Int),
+    ("profit_tax", "利税总额(元)", Dec),
+    ("jobs", "从业人数(人)", Int),
+    ("donations", "公益捐赠(元)", Dec),
+    ("party_org", "有党组织(家)", Int),
+];
+const BY_INSTITUTION: [Col; 4] =
+    [("institution", "金融机构", Text), ("rows", "笔数", Int), ("companies", "企业(家)", Int), ("amount", "金额(元)", Dec)];
+const EVENTS: [Col; 4] =
+    [("committee", "专委会", Text), ("kind", "活动类型", Text), ("events", "活动(场)", Int), ("participants", "参与人次", Int)];
+const QUALITY: [Col; 3] = [("item", "项目", Text), ("count", "数量", Int), ("listed_in", "明细", Text)];
+const STATUS: [Col; 5] = [
+    ("committee", "专委会", Text),
+    ("members", "会员企业(家)", Int),
+    ("submitted", "已报送(家)", Int),
+    ("missing", "未报送(家)", Int),
+    ("rows_rejected", "被退回的数据行", Int),
+];
+const STATUS_LIST: [Col; 9] = [
+    ("credit_code", "统一社会信用代码", Text),
+    ("name", "企业名称", Text),
+    ("tier", "会员级别", Text),
+    ("committee", "所属专委会", Text),
+    ("CASE WHEN submitted THEN '已报送' ELSE '未报送' END", "报送状态", Text),
+    ("winning_path", "采用的文件", Text),
+    ("CAST(reported_on AS VARCHAR)", "填报日期", Text),
+    ("superseded", "被替代的文件", Text),
+    ("rows_rejected", "被退回的数据行", Int),
+];
+
+const TOTALS: &str = "breakdown_totals";
+
+#[rustfmt::skip]
 const SPECS: [Spec; 7] = [
-    Spec {
-        sheet: "分专委会",
-        csv: "breakdown_by_committee.csv",
-        title: "分专委会统计",
-        sql:
-            "SELECT committee, members, reporting, profit_tax, jobs, donations, financing_facilitated, events
-              FROM breakdown_by_committee WHERE year = ? ORDER BY committee",
-        columns: &[
-            ("专委会", Text),
-            ("会员企业(家)", Int),
-            ("报送企业(家)", Int),
-            ("利税总额(元)", Money),
-            ("从业人数(人)", Int),
-            ("公益捐赠(元)", Money),
-            ("促成金融支持(元)", Money),
-            ("活动(场)", Int),
-        ],
-        total_sql: Some(
-            "SELECT members, reporting, profit_tax, jobs, donations, financing_amount, events
-             FROM breakdown_totals WHERE year = ?",
-        ),
-        order: Some(&COMMITTEES),
-    },
-    Spec {
-        sheet: "分会员级别",
-        csv: "breakdown_by_tier.csv",
-        title: "分会员级别统计",
-        sql: "SELECT tier, members, reporting, profit_tax, jobs, donations, party_org
-              FROM breakdown_by_tier WHERE year = ? ORDER BY tier",
-        columns: &[
-            ("会员级别", Text),
-            ("会员企业(家)", Int),
-            ("报送企业(家)", Int),
-            ("利税总额(元)", Money),
-            ("从业人数(人)", Int),
-            ("公益捐赠(元)", Money),
-            ("有党组织(家)", Int),
-        ],
-        total_sql: Some(
-            "SELECT members, reporting, profit_tax, jobs, donations, party_org
-             FROM breakdown_totals WHERE year = ?",
-        ),
-        order: Some(&TIERS),
-    },
-    Spec {
-        sheet: "金融支持按机构",
-        csv: "financing_by_institution.csv",
-        title: "经商会促成的金融支持（按金融机构）",
-        sql: "SELECT institution, rows, companies, amount
-              FROM breakdown_financing_by_institution WHERE year = ?
-              ORDER BY amount DESC, institution",
-        columns: &[
-            ("金融机构", Text),
-            ("笔数", Int),
-            ("企业(家)", Int),
-            ("金额(元)", Money),
-        ],
-        total_sql: Some(
-            "SELECT financing_rows, financed_companies, financing_amount
-             FROM breakdown_totals WHERE year = ?",
-        ),
-        order: None,
-    },
-    Spec {
-        sheet: "活动统计",
-        csv: "events_by_committee_and_type.csv",
-        title: "活动统计（按专委会和活动类型）",
-        sql: "SELECT committee, kind, events, participants
-              FROM breakdown_events WHERE year = ? ORDER BY committee, kind",
-        columns: &[
-            ("专委会", Text),
-            ("活动类型", Text),
-            ("活动(场)", Int),
-            ("参与人次", Int),
-        ],
-        total_sql: Some("SELECT events, participants FROM breakdown_totals WHERE year = ?"),
-        order: Some(&COMMITTEES),
-    },
-    Spec {
-        sheet: "数据质量",
-        csv: "data_quality.csv",
-        title: "数据质量（明细见 rejects.xlsx、anomalies.csv）",
-        sql: "SELECT item, count, listed_in FROM data_quality WHERE year = ? ORDER BY ord",
-        columns: &[("项目", Text), ("数量", Int), ("明细", Text)],
-        total_sql: None,
-        order: None,
-    },
-    Spec {
-        sheet: "报送情况",
-        csv: "submission_status_by_committee.csv",
-        title: "报送情况（按专委会）",
-        sql: "SELECT committee, members, submitted, missing, rows_rejected
-              FROM submission_status_by_committee WHERE year = ? ORDER BY committee",
-        columns: &[
-            ("专委会", Text),
-            ("会员企业(家)", Int),
-            ("已报送(家)", Int),
-            ("未报送(家)", Int),
-            ("被退回的数据行", Int),
-        ],
-        total_sql: Some(
-            "SELECT members, submitted, missing, rows_rejected FROM submission_status_total WHERE year = ?",
-        ),
-        order: Some(&COMMITTEES),
-    },
-    Spec {
-        sheet: "报送明细",
-        csv: "submission_status.csv",
-        title: "报送明细（未报送在前）",
-        sql: "SELECT credit_code, name, tier, committee,
-                     CASE WHEN submitted THEN '已报送' ELSE '未报送' END,
-                     winning_path, CAST(reported_on AS VARCHAR), superseded, rows_rejected
-              FROM submission_status WHERE year = ? ORDER BY submitted, committee, credit_code",
-        columns: &[
-            ("统一社会信用代码", Text),
-            ("企业名称", Text),
-            ("会员级别", Text),
-            ("所属专委会", Text),
-            ("报送状态", Text),
-            ("采用的文件", Text),
-            ("填报日期", Text),
-            ("被替代的文件", Text),
-            ("被退回的数据行", Int),
-        ],
-        total_sql: None,
-        order: None,
-    },
+    Spec { sheet: "分专委会", csv: "breakdown_by_committee.csv", title: "分专委会统计", view: "breakdown_by_committee", order_by: "committee", columns: &BY_COMMITTEE, total: Some((TOTALS, &["members", "reporting", "profit_tax", "jobs", "donations", "financing_amount", "events"])), order: Some(&COMMITTEES) },
+    Spec { sheet: "分会员级别", csv: "breakdown_by_tier.csv", title: "分会员级别统计", view: "breakdown_by_tier", order_by: "tier", columns: &BY_TIER, total: Some((TOTALS, &["members", "reporting", "profit_tax", "jobs", "donations", "party_org"])), order: Some(&TIERS) },
+    Spec { sheet: "金融支持按机构", csv: "financing_by_institution.csv", title: "经商会促成的金融支持（按金融机构）", view: "breakdown_financing_by_institution", order_by: "amount DESC, institution", columns: &BY_INSTITUTION, total: Some((TOTALS, &["financing_rows", "financed_companies", "financing_amount"])), order: None },
+    Spec { sheet: "活动统计", csv: "events_by_committee_and_type.csv", title: "活动统计（按专委会和活动类型）", view: "breakdown_events", order_by: "committee, kind", columns: &EVENTS, total: Some((TOTALS, &["events", "participants"])), order: Some(&COMMITTEES) },
+    Spec { sheet: "数据质量", csv: "data_quality.csv", title: "数据质量（明细见 rejects.xlsx、anomalies.csv）", view: "data_quality", order_by: "ord", columns: &QUALITY, total: None, order: None },
+    Spec { sheet: "报送情况", csv: "submission_status_by_committee.csv", title: "报送情况（按专委会）", view: "submission_status_by_committee", order_by: "committee", columns: &STATUS, total: Some(("submission_status_total", &["members", "submitted", "missing", "rows_rejected"])), order: Some(&COMMITTEES) },
+    Spec { sheet: "报送明细", csv: "submission_status.csv", title: "报送明细（未报送在前）", view: "submission_status", order_by: "submitted, committee, credit_code", columns: &STATUS_LIST, total: None, order: None },
 ];
 
 fn decimal_f64(d: Decimal) -> f64 {
@@ -209,7 +162,7 @@ fn build(
                 (*name).into(),
                 cells.iter().map(|r| r[i].int()).collect::<Vec<i64>>(),
             ),
-            Money => Column::new(
+            Dec => Column::new(
                 (*name).into(),
                 cells
                     .iter()
@@ -250,9 +203,9 @@ fn build(
 
 #[derive(Debug, Clone)]
 enum Cell {
-    T(String),
-    I(i64),
-    D(Decimal),
+    Text(String),
+    Int(i64),
+    Dec(Decimal),
     /// No value (an empty cell).
     Null,
 }
@@ -260,28 +213,28 @@ enum Cell {
 impl Cell {
     fn text(&self) -> String {
         match self {
-            Cell::T(s) => s.clone(),
+            Cell::Text(s) => s.clone(),
             other => other.exact(),
         }
     }
     fn int(&self) -> i64 {
         match self {
-            Cell::I(i) => *i,
+            Cell::Int(i) => *i,
             _ => 0,
         }
     }
     fn dec(&self) -> Decimal {
         match self {
-            Cell::D(d) => *d,
-            Cell::I(i) => Decimal::from(*i),
-            Cell::T(_) | Cell::Null => Decimal::ZERO,
+            Cell::Dec(d) => *d,
+            Cell::Int(i) => Decimal::from(*i),
+            Cell::Text(_) | Cell::Null => Decimal::ZERO,
         }
     }
     fn exact(&self) -> String {
         match self {
-            Cell::T(s) => s.clone(),
-            Cell::I(i) => i.to_string(),
-            Cell::D(d) => metrics::fixed(*d, 2),
+            Cell::Text(s) => s.clone(),
+            Cell::Int(i) => i.to_string(),
+            Cell::Dec(d) => metrics::fixed(*d, 2),
             Cell::Null => String::new(),
         }
     }
@@ -289,9 +242,9 @@ impl Cell {
 
 fn read_cell(r: &duckdb::Row<'_>, i: usize, kind: ColKind) -> duckdb::Result<Cell> {
     Ok(match kind {
-        Text => Cell::T(r.get::<_, Option<String>>(i)?.unwrap_or_default()),
-        Int => Cell::I(r.get::<_, Option<i64>>(i)?.unwrap_or_default()),
-        Money => Cell::D(r.get::<_, Option<Decimal>>(i)?.unwrap_or_default()),
+        Text => Cell::Text(r.get::<_, Option<String>>(i)?.unwrap_or_default()),
+        Int => Cell::Int(r.get::<_, Option<i64>>(i)?.unwrap_or_default()),
+        Dec => Cell::Dec(r.get::<_, Option<Decimal>>(i)?.unwrap_or_default()),
     })
 }
 
@@ -299,13 +252,13 @@ fn read_cell(r: &duckdb::Row<'_>, i: usize, kind: ColKind) -> duckdb::Result<Cel
 fn query(conn: &Connection, spec: &Spec, year: i32) -> Result<(Vec<Vec<Cell>>, Option<Vec<Cell>>)> {
     let _s = tracing::debug_span!("breakdown", sheet = spec.sheet).entered();
     let mut stmt = conn
-        .prepare(spec.sql)
+        .prepare(&spec.sql())
         .with_context(|| format!("breakdown query for {} failed", spec.sheet))?;
     let rows = stmt.query_map([year], |r| {
         spec.columns
             .iter()
             .enumerate()
-            .map(|(i, (_, kind))| read_cell(r, i, *kind))
+            .map(|(i, (_, _, kind))| read_cell(r, i, *kind))
             .collect::<duckdb::Result<Vec<Cell>>>()
     })?;
     let mut cells = rows.collect::<duckdb::Result<Vec<_>>>()?;
@@ -316,12 +269,12 @@ fn query(conn: &Connection, spec: &Spec, year: i32) -> Result<(Vec<Vec<Cell>>, O
             (order.iter().position(|o| *o == name).unwrap_or(order.len()), name)
         });
     }
-    let total = match spec.total_sql {
+    let total = match spec.total_sql() {
         None => None,
         Some(sql) => {
-            let numeric: Vec<ColKind> = spec.columns.iter().map(|c| c.1).filter(|k| *k != Text).collect();
+            let numeric: Vec<ColKind> = spec.columns.iter().map(|c| c.2).filter(|k| *k != Text).collect();
             let row = conn
-                .query_row(sql, [year], |r| {
+                .query_row(&sql, [year], |r| {
                     numeric
                         .iter()
                         .enumerate()
@@ -343,7 +296,7 @@ pub fn breakdown(conn: &Connection, sheet: &str, year: i32) -> Result<Frame> {
         .find(|s| s.sheet == sheet)
         .with_context(|| format!("no breakdown named {sheet}"))?;
     let (cells, total) = query(conn, spec, year)?;
-    build(spec.sheet, spec.csv, format!("{} {}年", spec.title, year), spec.columns, cells, total)
+    build(spec.sheet, spec.csv, format!("{} {}年", spec.title, year), &spec.headers(), cells, total)
 }
 
 /// Every breakdown of `year`, in sheet order, plus 总览 and 同比 first.
@@ -355,7 +308,7 @@ pub fn frames(conn: &Connection, headline: &Headline, years: &[Headline]) -> Res
             spec.sheet,
             spec.csv,
             format!("{} {}年", spec.title, headline.year),
-            spec.columns,
+            &spec.headers(),
             cells,
             total,
         )?;
@@ -389,8 +342,8 @@ pub fn rate_line(n: Decimal, m: Decimal) -> String {
 
 fn value_cell(kind: Kind, v: Decimal) -> Cell {
     match kind {
-        Kind::Count => Cell::I(v.round().try_into().unwrap_or_default()),
-        _ => Cell::D(v),
+        Kind::Count => Cell::Int(v.round().try_into().unwrap_or_default()),
+        _ => Cell::Dec(v),
     }
 }
 
@@ -407,7 +360,7 @@ pub fn reporting_base(h: &Headline) -> String {
 /// A scaled figure as a cell: whole numbers stay whole.
 fn display_cell(m: &metrics::Metric, v: Decimal) -> Cell {
     match metrics::scaled(m, v) {
-        Some((scaled, _)) => Cell::D(scaled),
+        Some((scaled, _)) => Cell::Dec(scaled),
         None => value_cell(m.kind, v),
     }
 }
@@ -420,16 +373,16 @@ fn overview(h: &Headline) -> Result<Frame> {
         .iter()
         .map(|(m, v)| {
             let (scaled, unit) = match metrics::scaled(m, *v) {
-                Some((s, unit)) => (Cell::D(s), unit),
+                Some((s, unit)) => (Cell::Dec(s), unit),
                 None => (Cell::Null, ""),
             };
             vec![
-                Cell::T(m.label.into()),
+                Cell::Text(m.label.into()),
                 value_cell(m.kind, *v),
-                Cell::T(m.display_unit().into()),
+                Cell::Text(m.display_unit().into()),
                 scaled,
-                Cell::T(unit.into()),
-                Cell::T(m.id.into()),
+                Cell::Text(unit.into()),
+                Cell::Text(m.id.into()),
             ]
         })
         .collect();
@@ -439,9 +392,9 @@ fn overview(h: &Headline) -> Result<Frame> {
         format!("{} 年度主要数据", h.year),
         &[
             ("指标", Text),
-            ("数值", Money),
+            ("数值", Dec),
             ("单位", Text),
-            ("折合", Money),
+            ("折合", Dec),
             ("折合单位", Text),
             ("指标代码", Text),
         ],
@@ -459,17 +412,17 @@ fn overview(h: &Headline) -> Result<Frame> {
 fn year_over_year(years: &[Headline]) -> Result<Frame> {
     let mut columns: Vec<(String, ColKind)> = vec![("指标".into(), Text), ("单位".into(), Text)];
     for h in years {
-        columns.push((format!("{}", h.year), Money));
+        columns.push((format!("{}", h.year), Dec));
     }
-    columns.push(("变化".into(), Money));
+    columns.push(("变化".into(), Dec));
     columns.push(("变化单位".into(), Text));
-    columns.push(("变化率(%)".into(), Money));
+    columns.push(("变化率(%)".into(), Dec));
     columns.push(("指标代码".into(), Text));
     let cells: Vec<Vec<Cell>> = metrics::METRICS
         .iter()
         .map(|m| {
             let unit = metrics::scaled(m, Decimal::ZERO).map_or(m.display_unit(), |(_, u)| u);
-            let mut row = vec![Cell::T(m.label.into()), Cell::T(unit.into())];
+            let mut row = vec![Cell::Text(m.label.into()), Cell::Text(unit.into())];
             let vals: Vec<Cell> = years
                 .iter()
                 .map(|h| display_cell(m, h.get(m.id).unwrap_or_default()))
@@ -478,14 +431,14 @@ fn year_over_year(years: &[Headline]) -> Result<Frame> {
                 [.., prev, last] => {
                     let (p, l) = (prev.dec(), last.dec());
                     let change = match (prev, last) {
-                        (Cell::I(a), Cell::I(b)) => Cell::I(b - a),
-                        _ => Cell::D(l - p),
+                        (Cell::Int(a), Cell::Int(b)) => Cell::Int(b - a),
+                        _ => Cell::Dec(l - p),
                     };
                     // A percentage changes in points; its rate says nothing.
                     let rate = if m.kind == Kind::Percent || p.is_zero() {
                         Cell::Null
                     } else {
-                        Cell::D(((l - p) * Decimal::ONE_HUNDRED / p).round_dp_with_strategy(
+                        Cell::Dec(((l - p) * Decimal::ONE_HUNDRED / p).round_dp_with_strategy(
                             2,
                             rust_decimal::RoundingStrategy::MidpointAwayFromZero,
                         ))
@@ -496,9 +449,9 @@ fn year_over_year(years: &[Headline]) -> Result<Frame> {
             };
             row.extend(vals);
             row.push(change);
-            row.push(Cell::T(if m.kind == Kind::Percent { "个百分点" } else { unit }.into()));
+            row.push(Cell::Text(if m.kind == Kind::Percent { "个百分点" } else { unit }.into()));
             row.push(rate);
-            row.push(Cell::T(m.id.into()));
+            row.push(Cell::Text(m.id.into()));
             row
         })
         .collect();

@@ -54,7 +54,7 @@ fn write_frame(ws: &mut Worksheet, f: &Formats, frame: &Frame) -> Result<()> {
     // number is shown without decimals.
     for (r, row) in frame.text.iter().enumerate() {
         for (c, (text, kind)) in row.iter().zip(&frame.kinds).enumerate() {
-            if *kind == ColKind::Money && !text.is_empty() && !text.contains('.') {
+            if *kind == ColKind::Decimal && !text.is_empty() && !text.contains('.') {
                 let v: f64 = text.parse().unwrap_or_default();
                 ws.write_number_with_format(HEADER_ROW + 1 + r as u32, c as u16, v, &f.count)?;
             }
@@ -68,7 +68,7 @@ fn write_frame(ws: &mut Worksheet, f: &Formats, frame: &Frame) -> Result<()> {
             match kind {
                 ColKind::Text => ws.write_string_with_format(next, c, text, &f.bold)?,
                 ColKind::Int => ws.write_number_with_format(next, c, v, &f.bold_count)?,
-                ColKind::Money => ws.write_number_with_format(next, c, v, &f.bold_money)?,
+                ColKind::Decimal => ws.write_number_with_format(next, c, v, &f.bold_money)?,
             };
         }
         next += 1;

@@ -61,7 +61,7 @@ pub fn normalize_cell(
         },
         FieldType::Metric(list) => match text_value(raw) {
             Some(t) => {
-                let compact: String = t.chars().filter(|c| !c.is_whitespace()).collect();
+                let compact = normalize::compact(&t);
                 match list.iter().find(|(id, label)| *id == compact || *label == compact) {
                     Some((id, _)) => Some((Value::Text(id.to_string()), None)),
                     None => {
@@ -76,7 +76,7 @@ pub fn normalize_cell(
         },
         FieldType::OneOf(list) => match text_value(raw) {
             Some(t) => {
-                let compact: String = t.chars().filter(|c| !c.is_whitespace()).collect();
+                let compact = normalize::compact(&t);
                 if list.contains(&compact.as_str()) {
                     Some((Value::Text(compact), None))
                 } else {
@@ -90,7 +90,7 @@ pub fn normalize_cell(
         },
         FieldType::EventKind => match text_value(raw) {
             Some(t) => {
-                let compact: String = t.chars().filter(|c| !c.is_whitespace()).collect();
+                let compact = normalize::compact(&t);
                 if EVENT_KINDS.contains(&compact.as_str()) {
                     Some((Value::Text(compact), None))
                 } else {
@@ -105,7 +105,7 @@ pub fn normalize_cell(
         },
         FieldType::Committee => match text_value(raw) {
             Some(t) => {
-                let compact: String = t.chars().filter(|c| !c.is_whitespace()).collect();
+                let compact = normalize::compact(&t);
                 if COMMITTEES.contains(&compact.as_str()) {
                     Some((Value::Text(compact), None))
                 } else {

@@ -138,16 +138,7 @@ pub fn discover(inputs: &Path) -> Result<Discovery> {
             }
         }
         let name = parts.last().copied().unwrap_or_default();
-        let skip = |reason: String| Problem {
-            level: Level::Skipped,
-            path: rel.clone(),
-            sheet: String::new(),
-            cell: String::new(),
-            raw: String::new(),
-            reason,
-            code: String::new(),
-            subject: String::new(),
-        };
+        let skip = |reason: String| Problem::of_file(Level::Skipped, rel.clone(), reason);
         if let Some(reason) = unreadable {
             out.skipped.push((year, skip(reason)));
             continue;

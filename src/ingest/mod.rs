@@ -169,6 +169,34 @@ pub struct Problem {
     pub subject: String,
 }
 
+impl Problem {
+    /// A problem of a whole file (rejected, skipped, noted): no sheet,
+    /// cell or row.
+    pub fn of_file(level: Level, path: impl Into<String>, reason: impl Into<String>) -> Self {
+        Problem::in_sheet(level, path, String::new(), String::new(), reason)
+    }
+
+    /// A problem of a sheet, with the raw text it concerns (no row).
+    pub fn in_sheet(
+        level: Level,
+        path: impl Into<String>,
+        sheet: String,
+        raw: String,
+        reason: impl Into<String>,
+    ) -> Self {
+        Problem {
+            level,
+            path: path.into(),
+            sheet,
+            cell: String::new(),
+            raw,
+            reason: reason.into(),
+            code: String::new(),
+            subject: String::new(),
+        }
+    }
+}
+
 /// An input file found under `--inputs`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InputFile {

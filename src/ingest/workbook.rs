@@ -86,16 +86,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 fn reject(file: &InputFile, out: &mut dyn FileOutput, reason: String) {
-    out.problem(Problem {
-        level: Level::File,
-        path: file.rel.clone(),
-        sheet: String::new(),
-        cell: String::new(),
-        raw: String::new(),
-        reason,
-        code: String::new(),
-        subject: String::new(),
-    });
+    out.problem(Problem::of_file(Level::File, file.rel.clone(), reason));
 }
 
 /// The hidden sheet `chamberstat template` writes with the schema version;
@@ -123,16 +114,7 @@ fn read_workbook(
     let rejected = run.no_sheet || run.file_rejected();
     // A blank template sent back untouched: accepted, and said so once.
     if !rejected && run.sheets.iter().all(|s| s.data_rows == 0 && !s.rejected) {
-        run.out.problem(Problem {
-            level: Level::Note,
-            path: file.rel.clone(),
-            sheet: String::new(),
-            cell: String::new(),
-            raw: String::new(),
-            reason: "文件中没有数据行 / no data rows".into(),
-            code: String::new(),
-            subject: String::new(),
-        });
+        run.out.problem(Problem::of_file(Level::Note, file.rel.clone(), "文件中没有数据行 / no data rows"));
     }
     Ok(rejected)
 }
@@ -295,7 +277,7 @@ fn explain(err: &str) -> (String, String) {
 }
 
 fn normalized_name(name: &str) -> String {
-    name.chars().filter(|c| !c.is_whitespace()).collect()
+    crate::normalize::compact(name)
 }
 
 /// The state of one file's read: where rows go and the sheets done so far.
@@ -332,16 +314,8 @@ impl Run<'_, '_> {
             }
         }
         chosen.sort_unstable();
-        let problem = |level, sheet: String, raw: String, reason: String| Problem {
-            level,
-            path: self.file.rel.clone(),
-            sheet,
-            cell: String::new(),
-            raw,
-            reason,
-            code: String::new(),
-            subject: String::new(),
-        };
+        let problem =
+            |level, sheet: String, raw: String, reason: String| Problem::in_sheet(level, self.file.rel.clone(), sheet, raw, reason);
         if chosen.is_empty() {
             let expected: Vec<&str> = kinds.iter().map(|k| k.sheet_name()).collect();
             self.out.problem(problem(
@@ -382,16 +356,13 @@ impl Run<'_, '_> {
 
     /// A sheet the reader cannot open: rejected with the reader's words.
     fn unreadable(&mut self, name: &str, err: &str) -> SheetOutcome {
-        self.out.problem(Problem {
-            level: Level::Sheet,
-            path: self.file.rel.clone(),
-            sheet: name.to_string(),
-            cell: String::new(),
-            raw: String::new(),
-            reason: format!("工作表无法读取 / the sheet cannot be read: {err}"),
-            code: String::new(),
-            subject: String::new(),
-        });
+        self.out.problem(Problem::in_sheet(
+            Level::Sheet,
+            self.file.rel.clone(),
+            name.to_string(),
+            String::new(),
+            format!("工作表无法读取 / the sheet cannot be read: {err}"),
+        ));
         SheetOutcome {
             rejected: true,
             ..SheetOutcome::default()

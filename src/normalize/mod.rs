@@ -16,7 +16,7 @@ mod text;
 mod values;
 
 pub use number::{parse_decimal_text, parse_money, parse_whole, Money, MoneyUnit, UnitSource};
-pub use text::{fold_width, header_label, is_missing_marker, unit_note, HeaderLabel};
+pub use text::{compact, fold_width, header_label, is_missing_marker, unit_note, HeaderLabel};
 pub use values::{committee_from_note, parse_credit_code, parse_date, parse_yes_no};
 
 use chrono::NaiveDateTime;

@@ -41,14 +41,20 @@ pub struct HeaderLabel {
     pub unit: Option<MoneyUnit>,
 }
 
+/// Text with every white space character removed (spaces, tabs, newlines,
+/// U+3000): how labels, list values and sheet names are compared, since
+/// submitters pad and wrap them freely. The one text-cleaning rule.
+pub fn compact(s: &str) -> String {
+    s.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
 /// Normalise a header cell: remove all white space (newlines and U+3000
 /// included) and split off a trailing unit in brackets, so
 /// `"利税总额\n（万元）"` is `利税总额` with unit 万元. A `*` marking a required
 /// column (the templates write `企业名称*`; forms often write `*企业名称`) is
 /// not part of the label.
 pub fn header_label(raw: &str) -> HeaderLabel {
-    let compact: String = raw.chars().filter(|c| !c.is_whitespace()).collect();
-    let compact = compact.trim_matches(['*', '＊']).to_string();
+    let compact = compact(raw).trim_matches(['*', '＊']).to_string();
     const PAIRS: [(char, char); 4] = [('(', ')'), ('（', '）'), ('[', ']'), ('【', '】')];
     for (open, close) in PAIRS {
         if let Some(stripped) = compact.strip_suffix(close) {

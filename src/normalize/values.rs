@@ -125,11 +125,7 @@ pub fn parse_credit_code(raw: &Raw) -> Result<Option<String>, CellError> {
     if is_missing_marker(&text) {
         return Ok(None);
     }
-    let code: String = fold_width(&text)
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .map(|c| c.to_ascii_uppercase())
-        .collect();
+    let code = super::compact(&fold_width(&text)).to_ascii_uppercase();
     let bad = |zh: String, en: String| CellError::BadCreditCode {
         found: text.trim().to_string(),
         zh,
