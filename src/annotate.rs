@@ -17,7 +17,7 @@ use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Note, Workbook, Work
 
 use crate::emit::write_atomic;
 use crate::ingest::rows::{Limits, RowSource};
-use crate::ingest::{visit_sheets, Level, Problem, SheetVisitor};
+use crate::ingest::{visit_sheets, Problem, SheetVisitor};
 use crate::normalize::Raw;
 
 /// Excel's limit on the text of one cell.
@@ -25,18 +25,17 @@ const CELL_CHARS: usize = 32_767;
 /// Room for the notes of one cell (Excel's comments hold less than cells).
 const NOTE_CHARS: usize = 8_000;
 
-/// Parse an A1 reference into 0-based (row, column).
+/// Parse an A1 reference into 0-based (row, column) with rust_xlsxwriter's
+/// conversion; `None` outside Excel's grid (a cell a copy cannot hold).
 pub fn parse_a1(cell: &str) -> Option<(u32, u16)> {
-    let letters: String = cell.chars().take_while(|c| c.is_ascii_alphabetic()).collect();
-    let row: u32 = cell[letters.len()..].parse().ok()?;
-    if letters.is_empty() || row == 0 {
+    let letters = cell.chars().take_while(|c| c.is_ascii_uppercase()).count();
+    let (col, row) = cell.split_at(letters);
+    let row: u32 = row.parse().ok()?;
+    if letters == 0 || letters > 3 || row == 0 {
         return None;
     }
-    let col = letters.bytes().fold(0u32, |acc, b| {
-        acc.saturating_mul(26)
-            .saturating_add((b.to_ascii_uppercase() - b'A' + 1) as u32)
-    });
-    Some((row - 1, u16::try_from(col - 1).ok()?))
+    let col = rust_xlsxwriter::utility::column_name_to_number(col);
+    (col <= 16_383).then_some((row - 1, col))
 }
 
 /// `text` cut to at most `max` characters, the last being `…` when cut.
@@ -72,7 +71,7 @@ pub fn annotate(
 ) -> Result<usize> {
     let mut by_file: BTreeMap<&str, Vec<&Problem>> = BTreeMap::new();
     for p in problems {
-        if matches!(p.level, Level::File | Level::Sheet | Level::Row | Level::Cell) {
+        if p.level.rejects() {
             by_file.entry(p.path.as_str()).or_default().push(p);
         }
     }
@@ -235,6 +234,8 @@ mod tests {
         assert_eq!(parse_a1("AA3"), Some((2, 26)));
         assert_eq!(parse_a1(""), None);
         assert_eq!(parse_a1("B0"), None);
+        assert_eq!(parse_a1("XFD1048576"), Some((1_048_575, 16_383)));
+        assert_eq!(parse_a1("XFE1"), None, "beyond Excel's last column");
     }
 
     #[test]

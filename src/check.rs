@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use crate::cli::{Format, Global};
 use crate::emit::csv_bytes;
 use crate::contract::schema::{FolderKind, SheetKind};
-use crate::ingest::{self, InputFile, Level, Problem};
+use crate::ingest::{self, InputFile, Disposition, Problem};
 use crate::Outcome;
 
 /// The check stage's report.
@@ -34,7 +34,7 @@ impl CheckReport {
     pub fn has_rejections(&self) -> bool {
         self.problems
             .iter()
-            .any(|p| matches!(p.level, Level::File | Level::Sheet | Level::Row | Level::Cell))
+            .any(|p| p.level.rejects())
     }
 }
 
@@ -99,7 +99,7 @@ fn check_path(target: &Path, limits: ingest::Limits, report: &mut CheckReport) -
             match found {
                 ingest::Found::File { abs, .. } => files.push(abs),
                 ingest::Found::Skipped { rel, reason } => report.problems.push(Problem::of_file(
-                    Level::Skipped,
+                    Disposition::Skipped,
                     target.join(rel).to_string_lossy().replace('\\', "/"),
                     reason,
                 )),
@@ -110,7 +110,7 @@ fn check_path(target: &Path, limits: ingest::Limits, report: &mut CheckReport) -
     } else {
         // Reading a pipe would wait for a writer forever.
         report.problems.push(Problem::of_file(
-            Level::Skipped,
+            Disposition::Skipped,
             target.to_string_lossy(),
             "不是普通文件（管道、套接字或设备）/ not a regular file (a pipe, socket or device)",
         ));
@@ -124,7 +124,7 @@ fn check_path(target: &Path, limits: ingest::Limits, report: &mut CheckReport) -
         let ext = abs.extension().and_then(|e| e.to_str()).unwrap_or_default();
         if name.starts_with("~$") || name.starts_with('.') || !crate::contract::schema::is_workbook_extension(ext) {
             report.problems.push(Problem::of_file(
-                Level::Skipped,
+                Disposition::Skipped,
                 rel,
                 "不是工作簿报送文件（.xlsx .xlsm .xls .xlsb .ods），已跳过 / not a workbook submission; skipped",
             ));
@@ -211,7 +211,7 @@ fn flag_against_previous_year(db: &Path, report: &mut CheckReport) {
             let cell = rec.cells.iter().find(|c| c.field == col.field);
             let value = rec.values[i].as_ref();
             flags.push(Problem {
-                level: Level::Flag,
+                level: Disposition::Flag,
                 path: path.clone(),
                 sheet: rec.sheet.clone(),
                 cell: cell.map(|c| rec.cell_of(c)).unwrap_or_default(),
@@ -324,7 +324,7 @@ fn write_table(out: &mut impl Write, report: &CheckReport) -> Result<()> {
     let rejected = report
         .problems
         .iter()
-        .filter(|p| matches!(p.level, Level::File | Level::Sheet | Level::Row | Level::Cell))
+        .filter(|p| p.level.rejects())
         .count();
     writeln!(
         out,

@@ -1,11 +1,16 @@
 //! chamberstat: the chamber's nightly statistics pipeline.
 //!
-//! One module per stage, in pipeline order:
-//! `ingest` (calamine → typed rows) → `normalize` (units, numbers, dates,
-//! codes; used by ingest) → `load` (DuckDB) → `aggregate` (runs
-//! `queries/*.sql`) → `emit` (one file per output format). `pipeline` wires
-//! them into the `run` command; `check`, `explain`, `verify` and `generate`
-//! are the other commands; `manifest` records what an auditor needs. Each stage has one entry function and a report type.
+//! `contract` holds what every stage shares: the input schema, the headline
+//! metrics, the committees, tiers and units. Then one module per stage, in
+//! pipeline order: `ingest` (calamine → typed rows) → `normalize` (units,
+//! numbers, dates, codes; used by ingest) → `load` (DuckDB) → `aggregate`
+//! (runs the queries) → `emit` (one exporter per output format). Each stage
+//! has one entry function and a report type. `pipeline` only wires them
+//! into `run`; the other commands sit beside it: `check` (and `status`,
+//! `check --status`), `explain`, `verify`, `stage` (and `run --staged`),
+//! `template`, `generate`, `annotate` (`check --annotate`). `manifest`
+//! records what an auditor needs; `cli`, `logging` and `lock` are the
+//! binary's plumbing.
 
 pub mod aggregate;
 pub mod annotate;

@@ -13,6 +13,8 @@ fn main() -> ExitCode {
     let json = cli.global.log_format == LogFormat::Json;
     match chamberstat::run(cli) {
         Ok(outcome) => ExitCode::from(outcome.exit_code()),
+        // `chamberstat explain … | head`: the reader has all it wanted.
+        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             if json {
                 // One object on one line, like every other log line.
@@ -29,4 +31,11 @@ fn main() -> ExitCode {
             ExitCode::from(chamberstat::EXIT_COULD_NOT_RUN)
         }
     }
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        e.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }

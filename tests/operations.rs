@@ -288,3 +288,25 @@ fn runs_from_any_folder_with_the_embedded_queries_and_records_which_were_used() 
         .code(2)
         .stderr(predicates::str::contains("/nonexistent/queries"));
 }
+
+/// A log collector reads stderr line by line as JSON: under
+/// `--log-format json` the final error is one JSON object too.
+#[test]
+fn in_json_mode_a_fatal_error_is_one_json_object_with_its_exit_code() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = common::bin()
+        .args(["--log-format", "json", "--inputs", "/nonexistent/inputs", "--outputs"])
+        .arg(tmp.path())
+        .arg("run")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    for line in stderr.lines() {
+        serde_json::from_str::<serde_json::Value>(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+    }
+    let last: serde_json::Value = serde_json::from_str(stderr.lines().last().unwrap()).unwrap();
+    assert_eq!(last["level"], "ERROR");
+    assert_eq!(last["exit_code"], 2);
+    assert!(last["error"].as_str().unwrap().contains("/nonexistent/inputs"));
+}

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 use crate::contract::schema::{self, FolderKind};
-use super::{InputFile, Level, Problem};
+use super::{InputFile, Disposition, Problem};
 
 /// What discovery found: workbooks to read and files skipped outright.
 #[derive(Debug, Default)]
@@ -138,7 +138,7 @@ pub fn discover(inputs: &Path) -> Result<Discovery> {
             }
         }
         let name = parts.last().copied().unwrap_or_default();
-        let skip = |reason: String| Problem::of_file(Level::Skipped, rel.clone(), reason);
+        let skip = |reason: String| Problem::of_file(Disposition::Skipped, rel.clone(), reason);
         if let Some(reason) = unreadable {
             out.skipped.push((year, skip(reason)));
             continue;

@@ -116,18 +116,27 @@ pub struct Record {
     pub cells: Vec<SourceCell>,
 }
 
-/// How much of the input a problem takes out of the figures.
+/// What happened to the input a problem is about: rejected (a file, a
+/// sheet, a row, or one optional cell), skipped unread, or accepted with a
+/// note or a flag. Written to the warehouse and reports by [`label`]
+/// (`file`, `sheet`, `row`, `cell`, `skipped`, `note`, `flag`).
+///
+/// [`label`]: Disposition::label
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Level {
+pub enum Disposition {
     /// The whole file is rejected.
-    File,
+    #[serde(rename = "file")]
+    RejectedFile,
     /// One sheet is rejected.
-    Sheet,
+    #[serde(rename = "sheet")]
+    RejectedSheet,
     /// One row is rejected.
-    Row,
+    #[serde(rename = "row")]
+    RejectedRow,
     /// One optional cell is rejected; its row is kept with the value missing.
-    Cell,
+    #[serde(rename = "cell")]
+    RejectedCell,
     /// Not a workbook (lock file, `.csv`, …): listed, never read.
     Skipped,
     /// Accepted with a remark (unknown column, 活动类型 read as 其他, …).
@@ -136,16 +145,22 @@ pub enum Level {
     Flag,
 }
 
-impl Level {
+impl Disposition {
+    /// True when the input it is about is left out of the figures.
+    pub fn rejects(self) -> bool {
+        use Disposition::*;
+        matches!(self, RejectedFile | RejectedSheet | RejectedRow | RejectedCell)
+    }
+
     pub fn label(self) -> &'static str {
         match self {
-            Level::File => "file",
-            Level::Sheet => "sheet",
-            Level::Row => "row",
-            Level::Cell => "cell",
-            Level::Skipped => "skipped",
-            Level::Note => "note",
-            Level::Flag => "flag",
+            Disposition::RejectedFile => "file",
+            Disposition::RejectedSheet => "sheet",
+            Disposition::RejectedRow => "row",
+            Disposition::RejectedCell => "cell",
+            Disposition::Skipped => "skipped",
+            Disposition::Note => "note",
+            Disposition::Flag => "flag",
         }
     }
 }
@@ -153,7 +168,7 @@ impl Level {
 /// One rejected, skipped or noted piece of input, located to the cell.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Problem {
-    pub level: Level,
+    pub level: Disposition,
     /// Path relative to `--inputs`, `/`-separated.
     pub path: String,
     pub sheet: String,
@@ -172,13 +187,13 @@ pub struct Problem {
 impl Problem {
     /// A problem of a whole file (rejected, skipped, noted): no sheet,
     /// cell or row.
-    pub fn of_file(level: Level, path: impl Into<String>, reason: impl Into<String>) -> Self {
+    pub fn of_file(level: Disposition, path: impl Into<String>, reason: impl Into<String>) -> Self {
         Problem::in_sheet(level, path, String::new(), String::new(), reason)
     }
 
     /// A problem of a sheet, with the raw text it concerns (no row).
     pub fn in_sheet(
-        level: Level,
+        level: Disposition,
         path: impl Into<String>,
         sheet: String,
         raw: String,

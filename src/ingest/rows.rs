@@ -154,13 +154,22 @@ impl Budget {
     }
 }
 
-/// A1 reference for 0-based (row, column).
+/// Excel's last column (XFD), 0-based.
+const LAST_COL: u16 = 16_383;
+
+/// A1 reference for 0-based (row, column): rust_xlsxwriter's conversion
+/// inside Excel's grid; beyond it (a damaged file can report any position)
+/// the same letters continued.
 pub fn a1(row: u32, col: u32) -> String {
-    format!("{}{}", col_letters(col), u64::from(row) + 1)
+    match u16::try_from(col) {
+        Ok(c) if c <= LAST_COL && row < u32::MAX => rust_xlsxwriter::utility::row_col_to_cell(row, c),
+        _ => format!("{}{}", col_letters(col), u64::from(row) + 1),
+    }
 }
 
-/// Column letters for a 0-based column: 0 → A, 26 → AA. rust_xlsxwriter's
-/// helper stops at Excel's last column; a damaged file can report any.
+/// Column letters for any 0-based column: 0 → A, 26 → AA. rust_xlsxwriter's
+/// helper stops at Excel's last column; a damaged file can report any, and
+/// the warehouse's `col_letters` macro (load) spells the same.
 pub fn col_letters(col: u32) -> String {
     let mut c = col;
     let mut letters = Vec::new();

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use super::cell::normalize_cell;
 use super::rows::{a1, ReadError, RowSource, SparseRow};
 use crate::contract::schema::{Column, SheetKind, COMMITTEES};
-use super::{raw_unless_same, Level, Problem, Record, SourceCell, Value};
+use super::{raw_unless_same, Disposition, Problem, Record, SourceCell, Value};
 use crate::normalize::{committee_from_note, header_label, unit_note, CellError, MoneyUnit, Raw, UnitSource};
 
 /// The header must be within the first rows of the sheet.
@@ -72,7 +72,7 @@ struct Parser<'c, 'o> {
 }
 
 impl Parser<'_, '_> {
-    fn problem(&mut self, level: Level, cell: String, raw: String, reason: String) {
+    fn problem(&mut self, level: Disposition, cell: String, raw: String, reason: String) {
         self.out.problem(Problem {
             level,
             path: self.ctx.path.to_string(),
@@ -86,14 +86,14 @@ impl Parser<'_, '_> {
     }
 
     fn reject_sheet(&mut self, cell: String, raw: String, reason: String) {
-        self.problem(Level::Sheet, cell, raw, reason);
+        self.problem(Disposition::RejectedSheet, cell, raw, reason);
         self.outcome.rejected = true;
     }
 
     /// A read error: a crossed limit rejects the file, a reader failure the
     /// sheet.
     fn read_failed(&mut self, e: ReadError) {
-        let level = if e.is_limit() { Level::File } else { Level::Sheet };
+        let level = if e.is_limit() { Disposition::RejectedFile } else { Disposition::RejectedSheet };
         self.problem(level, e.cell().to_string(), String::new(), e.to_string());
         self.outcome.rejected = true;
         self.outcome.file_rejected |= e.is_limit();
@@ -208,7 +208,7 @@ fn map_columns(p: &mut Parser<'_, '_>, above: &[SparseRow], header: &SparseRow) 
         let cell = a1(header.row, *c);
         match columns.iter().position(|s| s.label == label.name) {
             Some(i) if mapped.iter().any(|m| m.column == i) => p.problem(
-                Level::Note,
+                Disposition::Note,
                 cell,
                 raw.display(),
                 format!(
@@ -225,7 +225,7 @@ fn map_columns(p: &mut Parser<'_, '_>, above: &[SparseRow], header: &SparseRow) 
                     .unwrap_or(default_unit),
             }),
             None => p.problem(
-                Level::Note,
+                Disposition::Note,
                 cell,
                 raw.display(),
                 format!(
@@ -273,7 +273,7 @@ fn map_columns(p: &mut Parser<'_, '_>, above: &[SparseRow], header: &SparseRow) 
     if let Some((name, cell, raw)) = &committee_note {
         if !COMMITTEES.contains(&name.as_str()) {
             p.problem(
-                Level::File,
+                Disposition::RejectedFile,
                 cell.clone(),
                 raw.clone(),
                 format!("未知专委会 {name}：填报单位须为 15 个专委会之一 / unknown committee {name}: 填报单位 must name one of the 15 committees"),
@@ -353,7 +353,7 @@ fn read_row(p: &mut Parser<'_, '_>, h: &Header, row: &SparseRow, first_seen: &mu
         match normalize_cell(spec, raw, m.unit, p.ctx.year) {
             Ok(Some((value, note))) => {
                 if let Some(note) = note {
-                    p.problem(Level::Note, cell(), raw.display(), note);
+                    p.problem(Disposition::Note, cell(), raw.display(), note);
                 }
                 cells.push(SourceCell {
                     field: spec.field,
@@ -429,7 +429,7 @@ fn read_row(p: &mut Parser<'_, '_>, h: &Header, row: &SparseRow, first_seen: &mu
     };
     if row_errors.is_empty() {
         for (cell, raw, reason) in cell_errors {
-            p.problem(Level::Cell, cell, raw, about(reason));
+            p.problem(Disposition::RejectedCell, cell, raw, about(reason));
         }
         p.outcome.accepted_rows += 1;
         p.out.record(Record {
@@ -442,7 +442,7 @@ fn read_row(p: &mut Parser<'_, '_>, h: &Header, row: &SparseRow, first_seen: &mu
     } else {
         p.outcome.rejected_rows += 1;
         for (cell, raw, reason) in row_errors.into_iter().chain(cell_errors) {
-            p.problem(Level::Row, cell, raw, about(reason));
+            p.problem(Disposition::RejectedRow, cell, raw, about(reason));
         }
     }
 }
@@ -544,7 +544,7 @@ mod tests {
         let reason = &p
             .problems
             .iter()
-            .find(|p| p.level == Level::Sheet)
+            .find(|p| p.level == Disposition::RejectedSheet)
             .unwrap()
             .reason;
         assert!(
@@ -563,9 +563,9 @@ mod tests {
         let p = parse(SheetKind::CompanyAnnual, r);
         assert_eq!(p.records.len(), 1);
         assert_eq!(p.records[0].values[5], None);
-        let cell = p.problems.iter().find(|p| p.level == Level::Cell).unwrap();
+        let cell = p.problems.iter().find(|p| p.level == Disposition::RejectedCell).unwrap();
         assert_eq!((cell.cell.as_str(), cell.raw.as_str()), ("C2", "-5"));
-        let row = p.problems.iter().find(|p| p.level == Level::Row).unwrap();
+        let row = p.problems.iter().find(|p| p.level == Disposition::RejectedRow).unwrap();
         assert_eq!(row.cell, "A3");
         assert!(row.reason.contains("check character"));
     }
@@ -591,7 +591,7 @@ mod tests {
         ]);
         let p = parse(SheetKind::Events, r);
         assert!(p.records.is_empty());
-        assert_eq!(p.problems[0].level, Level::File);
+        assert_eq!(p.problems[0].level, Disposition::RejectedFile);
         assert_eq!(p.problems[0].cell, "A1");
     }
 
@@ -610,10 +610,10 @@ mod tests {
         assert!(p
             .problems
             .iter()
-            .any(|p| p.level == Level::Row && p.reason.contains("outside the reporting year")));
+            .any(|p| p.level == Disposition::RejectedRow && p.reason.contains("outside the reporting year")));
         assert!(p
             .problems
             .iter()
-            .any(|p| p.level == Level::Note && p.reason.contains("其他")));
+            .any(|p| p.level == Disposition::Note && p.reason.contains("其他")));
     }
 }

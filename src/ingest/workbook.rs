@@ -19,7 +19,7 @@ use super::extent;
 use super::rows::{data_ref_to_raw, Budget, CellRows, GridRows, Limits, ReadError, RowSource};
 use crate::contract::schema::SheetKind;
 use super::sheet::{parse_sheet, SheetContext, SheetOutcome};
-use super::{FileOutput, FileSummary, InputFile, Level, Problem, SheetSummary};
+use super::{FileOutput, FileSummary, InputFile, Disposition, Problem, SheetSummary};
 
 /// Read and parse one input file, sending its accepted rows and problems
 /// to `out` as they are read. Never fails: every failure becomes a
@@ -86,7 +86,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 fn reject(file: &InputFile, out: &mut dyn FileOutput, reason: String) {
-    out.problem(Problem::of_file(Level::File, file.rel.clone(), reason));
+    out.problem(Problem::of_file(Disposition::RejectedFile, file.rel.clone(), reason));
 }
 
 /// The hidden sheet `chamberstat template` writes with the schema version;
@@ -114,7 +114,7 @@ fn read_workbook(
     let rejected = run.no_sheet || run.file_rejected();
     // A blank template sent back untouched: accepted, and said so once.
     if !rejected && run.sheets.iter().all(|s| s.data_rows == 0 && !s.rejected) {
-        run.out.problem(Problem::of_file(Level::Note, file.rel.clone(), "文件中没有数据行 / no data rows"));
+        run.out.problem(Problem::of_file(Disposition::Note, file.rel.clone(), "文件中没有数据行 / no data rows"));
     }
     Ok(rejected)
 }
@@ -319,7 +319,7 @@ impl Run<'_, '_> {
         if chosen.is_empty() {
             let expected: Vec<&str> = kinds.iter().map(|k| k.sheet_name()).collect();
             self.out.problem(problem(
-                Level::File,
+                Disposition::RejectedFile,
                 String::new(),
                 names.join(", "),
                 format!(
@@ -334,7 +334,7 @@ impl Run<'_, '_> {
             // The template's own (hidden) schema sheet is part of it.
             if !chosen.iter().any(|(c, _)| *c == i) && name != SCHEMA_SHEET {
                 self.out.problem(problem(
-                    Level::Note,
+                    Disposition::Note,
                     name.clone(),
                     String::new(),
                     "不属于模板的工作表，已忽略 / sheet not part of the template; ignored".into(),
@@ -357,7 +357,7 @@ impl Run<'_, '_> {
     /// A sheet the reader cannot open: rejected with the reader's words.
     fn unreadable(&mut self, name: &str, err: &str) -> SheetOutcome {
         self.out.problem(Problem::in_sheet(
-            Level::Sheet,
+            Disposition::RejectedSheet,
             self.file.rel.clone(),
             name.to_string(),
             String::new(),

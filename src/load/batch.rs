@@ -12,7 +12,8 @@ use duckdb::arrow::array::{
 use duckdb::arrow::datatypes::{DataType, Field, Schema};
 use duckdb::arrow::record_batch::RecordBatch;
 
-use super::{is_money, SqlCell};
+use super::schema::is_money;
+use super::SqlCell;
 use crate::contract::schema::{FieldType, SheetKind};
 
 /// Rows gathered before they are appended.

@@ -1,172 +1,34 @@
 //! Load: the embedded DuckDB warehouse.
 //!
-//! Every accepted value is stored twice over: typed in the sheet's table
-//! (`company_reports`, `financing`, …) for aggregation, and as a row of
-//! `source_cells` (file, sheet, A1 cell, raw text, unit applied, normalised
-//! value) for lineage. Every rejected, skipped or noted piece of input goes
+//! Every accepted value is stored once, typed in its sheet's table
+//! (`company_reports`, `financing`, …) with its compact lineage (column,
+//! raw text where it differs, unit code); the view `source_cells` spells
+//! that out as file, sheet, A1 cell, raw text, unit and normalised value
+//! (`schema`). `plan` decides which files need parsing. Every rejected, skipped or noted piece of input goes
 //! to `problems`. Every row carries the path of its input file, so a changed
 //! or removed file's rows are replaced as a unit. All changes of a run are
 //! one transaction: the warehouse is always either the previous run's or
 //! this run's, and two runs on the same inputs leave identical content.
 
 mod batch;
+mod plan;
+mod schema;
 
-use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use anyhow::{Context, Result};
 use duckdb::{Appender, Connection};
 
 use batch::{TableBatch, BATCH_ROWS};
+use plan::{plan, Plan, Stat};
+use schema::{ensure_schema, is_money, per_file_tables, unit_code};
 use serde::Serialize;
 
-use crate::contract::schema::{Column, FieldType, SheetKind};
-use crate::normalize::{MoneyUnit, UnitSource};
-use rayon::prelude::*;
+use crate::contract::schema::SheetKind;
 
 use crate::ingest::{
-    self, unit_label, Discovery, Event, FileSummary, IngestReport, InputFile, Limits, Record, Value,
+    self, Discovery, Event, FileSummary, IngestReport, InputFile, Limits, Record, Value,
 };
-
-/// Bumped whenever a table's shape changes; an older warehouse is rebuilt.
-const SCHEMA_VERSION: i32 = 6;
-
-/// Tables that hold no input sheet's rows.
-const FIXED_TABLES: &str = "
-CREATE TABLE IF NOT EXISTS warehouse_meta (schema_version INTEGER);
-CREATE TABLE IF NOT EXISTS input_files (
-    path VARCHAR PRIMARY KEY, folder VARCHAR, year INTEGER, sha256 VARCHAR,
-    bytes BIGINT, accepted BOOLEAN, data_rows BIGINT,
-    -- The stat cache: size, modification time and inode when last hashed.
-    -- mtime_ns is NULL when the file was modified too close to the read to
-    -- be trusted (it is hashed again next time).
-    mtime_ns BIGINT, inode BIGINT);
-CREATE TABLE IF NOT EXISTS problems (
-    path VARCHAR, year INTEGER, level VARCHAR, sheet VARCHAR, cell VARCHAR,
-    raw VARCHAR, reason VARCHAR, code VARCHAR, subject VARCHAR);
-CREATE TABLE IF NOT EXISTS sheets (
-    path VARCHAR, year INTEGER, sheet VARCHAR, kind_table VARCHAR, header_row INTEGER,
-    data_rows BIGINT, accepted_rows BIGINT, rejected_rows BIGINT, rejected BOOLEAN);
-CREATE TABLE IF NOT EXISTS years (year INTEGER PRIMARY KEY);
-CREATE TABLE IF NOT EXISTS metric_values (year INTEGER, metric VARCHAR, value DECIMAL(38,6));
-";
-
-const FIXED_NAMES: [&str; 6] = [
-    "warehouse_meta",
-    "input_files",
-    "sheets",
-    "problems",
-    "years",
-    "metric_values",
-];
-
-/// The DDL of one sheet's table, derived from the static schema (never from
-/// input data): provenance columns, one column per contract column, then
-/// the compact lineage of each: `col_<field>` (0-based column of its cell),
-/// `raw_<field>` (the cell's text, only where it differs from the value's
-/// own), `unit_<field>` for money (the unit and its source as a code, see
-/// [`unit_code`]), and `note_cell` (the A1 of a note above the header that
-/// gave a value, as 填报单位 gives 专委会).
-fn sheet_table_ddl(kind: SheetKind) -> String {
-    let mut cols: Vec<String> = kind
-        .columns()
-        .iter()
-        .map(|c| format!("{} {}", c.field, c.ty.sql_type()))
-        .collect();
-    for c in kind.columns() {
-        cols.push(format!("col_{} INTEGER", c.field));
-        cols.push(format!("raw_{} VARCHAR", c.field));
-        if is_money(c) {
-            cols.push(format!("unit_{} UTINYINT", c.field));
-        }
-    }
-    cols.push("note_cell VARCHAR".into());
-    format!(
-        "CREATE TABLE IF NOT EXISTS {} (path VARCHAR, sheet VARCHAR, row_no INTEGER, year INTEGER, {});",
-        kind.table(),
-        cols.join(", ")
-    )
-}
-
-fn is_money(c: &Column) -> bool {
-    matches!(c.ty, FieldType::Money { .. })
-}
-
-const UNITS: [MoneyUnit; 3] = [MoneyUnit::Yuan, MoneyUnit::Wan, MoneyUnit::Yi];
-const UNIT_SOURCES: [UnitSource; 4] = [
-    UnitSource::Cell,
-    UnitSource::Header,
-    UnitSource::Note,
-    UnitSource::Default,
-];
-
-/// A money unit and its source as one small number: what `unit_<field>`
-/// stores instead of the label `万元 (header)`.
-fn unit_code((unit, source): (MoneyUnit, UnitSource)) -> u8 {
-    let u = UNITS.iter().position(|x| *x == unit).unwrap_or(0);
-    let s = UNIT_SOURCES.iter().position(|x| *x == source).unwrap_or(0);
-    (u * UNIT_SOURCES.len() + s) as u8
-}
-
-/// The SQL turning a unit code back into its label.
-fn unit_label_sql(expr: &str) -> String {
-    let arms: Vec<String> = UNITS
-        .iter()
-        .flat_map(|u| UNIT_SOURCES.iter().map(move |s| (*u, *s)))
-        .map(|pair| format!("WHEN {} THEN '{}'", unit_code(pair), unit_label(pair)))
-        .collect();
-    format!("CASE {expr} {} END", arms.join(" "))
-}
-
-/// A typed value as lineage prints it, in SQL: the same text as
-/// [`Value::display`] (money in 元 without trailing zeros, yes/no, ISO
-/// dates). A test holds the two to each other.
-fn display_sql(c: &Column, expr: &str) -> String {
-    match c.ty {
-        FieldType::Money { .. } => format!("rtrim(rtrim(CAST({expr} AS VARCHAR), '0'), '.')"),
-        FieldType::Whole | FieldType::Date | FieldType::DateInYear | FieldType::YearEnd => format!("CAST({expr} AS VARCHAR)"),
-        FieldType::YesNo => format!("CASE WHEN {expr} THEN 'yes' ELSE 'no' END"),
-        _ => expr.to_string(),
-    }
-}
-
-/// Column letters of a 0-based column in SQL (A … XFD and on to ZZZ), as a
-/// macro the view below uses.
-const COL_LETTERS_MACRO: &str = "CREATE OR REPLACE MACRO col_letters(c) AS
-    CASE WHEN c < 26 THEN chr(65 + c)
-         WHEN c < 702 THEN chr(64 + c // 26) || chr(65 + c % 26)
-         ELSE chr(64 + (c - 26) // 676) || chr(65 + ((c - 26) // 26) % 26) || chr(65 + c % 26) END;";
-
-/// The view `source_cells`: one row per accepted input cell (file, sheet,
-/// row, field, A1 cell, raw text, unit applied, normalised value), put back
-/// together from the typed tables' lineage columns. Derived from the static
-/// schema.
-fn source_cells_ddl() -> String {
-    let mut branches = Vec::new();
-    for kind in SheetKind::ALL {
-        for c in kind.columns() {
-            let f = c.field;
-            let value = display_sql(c, &format!("t.{f}"));
-            let unit = if is_money(c) {
-                unit_label_sql(&format!("t.unit_{f}"))
-            } else {
-                "CAST(NULL AS VARCHAR)".into()
-            };
-            branches.push(format!(
-                "SELECT t.path, t.sheet, t.row_no, '{f}' AS field, \
-                 CASE WHEN t.col_{f} IS NULL THEN t.note_cell \
-                      ELSE col_letters(t.col_{f}) || CAST(t.row_no AS VARCHAR) END AS cell, \
-                 coalesce(t.raw_{f}, {value}) AS raw, {unit} AS unit, {value} AS value \
-                 FROM {table} t WHERE t.{f} IS NOT NULL",
-                table = kind.table()
-            ));
-        }
-    }
-    format!(
-        "CREATE OR REPLACE VIEW source_cells AS\n{};",
-        branches.join("\nUNION ALL\n")
-    )
-}
 
 /// The load stage's report.
 #[derive(Debug, Default, Clone, Serialize)]
@@ -248,172 +110,6 @@ fn limit_memory(conn: &Connection, memory_limit: &str, temp: &Path) -> Result<()
         temp.to_string_lossy().replace('\'', "''")
     ))
     .with_context(|| format!("cannot set the warehouse memory limit to {memory_limit}"))
-}
-
-fn ensure_schema(conn: &Connection) -> Result<()> {
-    conn.execute_batch(FIXED_TABLES)
-        .context("cannot create the warehouse tables")?;
-    let version: Option<i32> = conn
-        .query_row("SELECT max(schema_version) FROM warehouse_meta", [], |r| r.get(0))
-        .context("cannot read the warehouse schema version")?;
-    if version.is_some_and(|v| v != SCHEMA_VERSION) {
-        tracing::warn!(
-            found = version,
-            expected = SCHEMA_VERSION,
-            "warehouse schema changed; rebuilding it"
-        );
-        // Views over the tables go first (the queries recreate theirs).
-        conn.execute_batch(
-            "DROP VIEW IF EXISTS source_cells CASCADE; DROP TABLE IF EXISTS source_cells CASCADE;",
-        )?;
-        for kind in SheetKind::ALL {
-            conn.execute_batch(&format!("DROP TABLE IF EXISTS {} CASCADE;", kind.table()))?;
-        }
-        for t in FIXED_NAMES {
-            conn.execute_batch(&format!("DROP TABLE IF EXISTS {t} CASCADE;"))?;
-        }
-        conn.execute_batch(FIXED_TABLES)?;
-    }
-    for kind in SheetKind::ALL {
-        conn.execute_batch(&sheet_table_ddl(kind))
-            .with_context(|| format!("cannot create table {}", kind.table()))?;
-    }
-    conn.execute_batch(COL_LETTERS_MACRO)
-        .context("cannot create the macro col_letters")?;
-    conn.execute_batch(&source_cells_ddl())
-        .context("cannot create the view source_cells")?;
-    if version != Some(SCHEMA_VERSION) {
-        conn.execute("DELETE FROM warehouse_meta", [])?;
-        conn.execute("INSERT INTO warehouse_meta VALUES (?)", [SCHEMA_VERSION])?;
-    }
-    Ok(())
-}
-
-/// Every table holding rows that came from one input file.
-fn per_file_tables() -> Vec<&'static str> {
-    let mut t: Vec<&str> = SheetKind::ALL.iter().map(|k| k.table()).collect();
-    t.extend(["input_files", "sheets", "problems"]);
-    t
-}
-
-/// The stat cache entry of one file: what says "unchanged" without reading it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Stat {
-    bytes: i64,
-    /// `None` when the file was modified too recently to trust its time.
-    mtime_ns: Option<i64>,
-    inode: i64,
-}
-
-/// A file modified less than this before it is read may be modified again
-/// within the file system's time resolution without its time changing
-/// (git's "racily clean" entries): its time is not recorded.
-const RACY_NS: i64 = 2_000_000_000;
-
-fn stat(path: &Path) -> Option<Stat> {
-    use std::os::unix::fs::MetadataExt;
-    let m = std::fs::metadata(path).ok()?;
-    let mtime_ns = m
-        .mtime()
-        .checked_mul(1_000_000_000)?
-        .checked_add(m.mtime_nsec())?;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos() as i64)
-        .unwrap_or(i64::MAX);
-    Some(Stat {
-        bytes: m.size() as i64,
-        mtime_ns: (now.saturating_sub(mtime_ns) > RACY_NS).then_some(mtime_ns),
-        inode: m.ino() as i64,
-    })
-}
-
-/// What the last run recorded for one path.
-struct Previous {
-    sha256: String,
-    stat: Stat,
-}
-
-fn previous_files(conn: &Connection) -> Result<HashMap<String, Previous>> {
-    let mut stmt = conn.prepare("SELECT path, sha256, bytes, mtime_ns, inode FROM input_files")?;
-    let rows = stmt.query_map([], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            Previous {
-                sha256: r.get(1)?,
-                stat: Stat {
-                    bytes: r.get(2)?,
-                    mtime_ns: r.get(3)?,
-                    inode: r.get::<_, Option<i64>>(4)?.unwrap_or(-1),
-                },
-            },
-        ))
-    })?;
-    Ok(rows.collect::<duckdb::Result<_>>()?)
-}
-
-/// What a load does with each discovered file.
-struct Plan {
-    /// New and changed files, with their stat when read.
-    parse: Vec<(InputFile, Option<Stat>)>,
-    /// Unchanged files: their rows stay.
-    kept: HashSet<String>,
-    /// Unchanged files whose stat changed (touched, copied back): the new stat.
-    restat: Vec<(String, Stat)>,
-    /// Files the last run loaded that are gone or changed: their rows go.
-    stale: Vec<String>,
-}
-
-/// Which discovered files must be parsed. A file whose size, time and inode
-/// equal the last run's is unchanged without reading it; one whose stat
-/// changed is hashed, and kept if its content did not change (its new stat
-/// is recorded). `--full` parses everything.
-fn plan(conn: &Connection, discovery: &Discovery, full: bool) -> Result<Plan> {
-    let previous = if full {
-        HashMap::new()
-    } else {
-        previous_files(conn)?
-    };
-    let decided: Vec<(Option<Stat>, bool, bool)> = discovery
-        .files
-        .par_iter()
-        .map(|f| {
-            let now = stat(&f.abs);
-            let Some(prev) = previous.get(&f.rel) else {
-                return (now, false, false);
-            };
-            match now {
-                Some(st) if prev.stat.mtime_ns.is_some() && st == prev.stat => (now, true, false),
-                Some(_) => {
-                    // Unreadable files hash to "" and are parsed, which
-                    // reports why they cannot be read.
-                    let same = std::fs::read(&f.abs).is_ok_and(|b| ingest::sha256_hex(&b) == prev.sha256);
-                    (now, same, same)
-                }
-                None => (now, false, false),
-            }
-        })
-        .collect();
-    let mut to_parse = Vec::new();
-    let mut kept = HashSet::new();
-    let mut restat = Vec::new();
-    for (file, (st, keep, hashed)) in discovery.files.iter().zip(decided) {
-        if keep {
-            kept.insert(file.rel.clone());
-            if let (true, Some(st)) = (hashed, st) {
-                restat.push((file.rel.clone(), st));
-            }
-        } else {
-            to_parse.push((file.clone(), st));
-        }
-    }
-    let stale = previous.into_keys().filter(|p| !kept.contains(p)).collect();
-    Ok(Plan {
-        parse: to_parse,
-        kept,
-        restat,
-        stale,
-    })
 }
 
 /// Ingest and load the discovered inputs in one transaction.
@@ -720,7 +416,9 @@ fn scale_6(d: &rust_decimal::Decimal) -> Result<i128> {
 
 #[cfg(test)]
 mod tests {
+    use super::schema::{display_sql, source_cells_ddl};
     use super::*;
+    use crate::contract::schema::{Column, FieldType};
     use duckdb::types::{ToSqlOutput, ValueRef};
     use duckdb::ToSql;
 

@@ -1,0 +1,197 @@
+//! The warehouse's shape: the fixed tables, one typed table per sheet kind
+//! (derived from `contract::schema`, never from input data), the compact
+//! lineage columns and the `source_cells` view that spells them back out,
+//! and the rebuild of a warehouse whose schema version is older.
+
+use anyhow::{Context, Result};
+use duckdb::Connection;
+
+use crate::contract::schema::{Column, FieldType, SheetKind};
+use crate::ingest::unit_label;
+use crate::normalize::{MoneyUnit, UnitSource};
+
+/// Bumped whenever a table's shape changes; an older warehouse is rebuilt.
+pub(super) const SCHEMA_VERSION: i32 = 6;
+
+/// Tables that hold no input sheet's rows.
+pub(super) const FIXED_TABLES: &str = "
+CREATE TABLE IF NOT EXISTS warehouse_meta (schema_version INTEGER);
+CREATE TABLE IF NOT EXISTS input_files (
+    path VARCHAR PRIMARY KEY, folder VARCHAR, year INTEGER, sha256 VARCHAR,
+    bytes BIGINT, accepted BOOLEAN, data_rows BIGINT,
+    -- The stat cache: size, modification time and inode when last hashed.
+    -- mtime_ns is NULL when the file was modified too close to the read to
+    -- be trusted (it is hashed again next time).
+    mtime_ns BIGINT, inode BIGINT);
+CREATE TABLE IF NOT EXISTS problems (
+    path VARCHAR, year INTEGER, level VARCHAR, sheet VARCHAR, cell VARCHAR,
+    raw VARCHAR, reason VARCHAR, code VARCHAR, subject VARCHAR);
+CREATE TABLE IF NOT EXISTS sheets (
+    path VARCHAR, year INTEGER, sheet VARCHAR, kind_table VARCHAR, header_row INTEGER,
+    data_rows BIGINT, accepted_rows BIGINT, rejected_rows BIGINT, rejected BOOLEAN);
+CREATE TABLE IF NOT EXISTS years (year INTEGER PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS metric_values (year INTEGER, metric VARCHAR, value DECIMAL(38,6));
+";
+
+pub(super) const FIXED_NAMES: [&str; 6] = [
+    "warehouse_meta",
+    "input_files",
+    "sheets",
+    "problems",
+    "years",
+    "metric_values",
+];
+
+/// The DDL of one sheet's table, derived from the static schema (never from
+/// input data): provenance columns, one column per contract column, then
+/// the compact lineage of each: `col_<field>` (0-based column of its cell),
+/// `raw_<field>` (the cell's text, only where it differs from the value's
+/// own), `unit_<field>` for money (the unit and its source as a code, see
+/// [`unit_code`]), and `note_cell` (the A1 of a note above the header that
+/// gave a value, as 填报单位 gives 专委会).
+pub(super) fn sheet_table_ddl(kind: SheetKind) -> String {
+    let mut cols: Vec<String> = kind
+        .columns()
+        .iter()
+        .map(|c| format!("{} {}", c.field, c.ty.sql_type()))
+        .collect();
+    for c in kind.columns() {
+        cols.push(format!("col_{} INTEGER", c.field));
+        cols.push(format!("raw_{} VARCHAR", c.field));
+        if is_money(c) {
+            cols.push(format!("unit_{} UTINYINT", c.field));
+        }
+    }
+    cols.push("note_cell VARCHAR".into());
+    format!(
+        "CREATE TABLE IF NOT EXISTS {} (path VARCHAR, sheet VARCHAR, row_no INTEGER, year INTEGER, {});",
+        kind.table(),
+        cols.join(", ")
+    )
+}
+
+pub(super) fn is_money(c: &Column) -> bool {
+    matches!(c.ty, FieldType::Money { .. })
+}
+
+pub(super) const UNITS: [MoneyUnit; 3] = [MoneyUnit::Yuan, MoneyUnit::Wan, MoneyUnit::Yi];
+pub(super) const UNIT_SOURCES: [UnitSource; 4] = [
+    UnitSource::Cell,
+    UnitSource::Header,
+    UnitSource::Note,
+    UnitSource::Default,
+];
+
+/// A money unit and its source as one small number: what `unit_<field>`
+/// stores instead of the label `万元 (header)`.
+pub(super) fn unit_code((unit, source): (MoneyUnit, UnitSource)) -> u8 {
+    let u = UNITS.iter().position(|x| *x == unit).unwrap_or(0);
+    let s = UNIT_SOURCES.iter().position(|x| *x == source).unwrap_or(0);
+    (u * UNIT_SOURCES.len() + s) as u8
+}
+
+/// The SQL turning a unit code back into its label.
+pub(super) fn unit_label_sql(expr: &str) -> String {
+    let arms: Vec<String> = UNITS
+        .iter()
+        .flat_map(|u| UNIT_SOURCES.iter().map(move |s| (*u, *s)))
+        .map(|pair| format!("WHEN {} THEN '{}'", unit_code(pair), unit_label(pair)))
+        .collect();
+    format!("CASE {expr} {} END", arms.join(" "))
+}
+
+/// A typed value as lineage prints it, in SQL: the same text as
+/// [`Value::display`] (money in 元 without trailing zeros, yes/no, ISO
+/// dates). A test holds the two to each other.
+pub(super) fn display_sql(c: &Column, expr: &str) -> String {
+    match c.ty {
+        FieldType::Money { .. } => format!("rtrim(rtrim(CAST({expr} AS VARCHAR), '0'), '.')"),
+        FieldType::Whole | FieldType::Date | FieldType::DateInYear | FieldType::YearEnd => format!("CAST({expr} AS VARCHAR)"),
+        FieldType::YesNo => format!("CASE WHEN {expr} THEN 'yes' ELSE 'no' END"),
+        _ => expr.to_string(),
+    }
+}
+
+/// Column letters of a 0-based column in SQL (A … XFD and on to ZZZ), as a
+/// macro the view below uses.
+pub(super) const COL_LETTERS_MACRO: &str = "CREATE OR REPLACE MACRO col_letters(c) AS
+    CASE WHEN c < 26 THEN chr(65 + c)
+         WHEN c < 702 THEN chr(64 + c // 26) || chr(65 + c % 26)
+         ELSE chr(64 + (c - 26) // 676) || chr(65 + ((c - 26) // 26) % 26) || chr(65 + c % 26) END;";
+
+/// The view `source_cells`: one row per accepted input cell (file, sheet,
+/// row, field, A1 cell, raw text, unit applied, normalised value), put back
+/// together from the typed tables' lineage columns. Derived from the static
+/// schema.
+pub(super) fn source_cells_ddl() -> String {
+    let mut branches = Vec::new();
+    for kind in SheetKind::ALL {
+        for c in kind.columns() {
+            let f = c.field;
+            let value = display_sql(c, &format!("t.{f}"));
+            let unit = if is_money(c) {
+                unit_label_sql(&format!("t.unit_{f}"))
+            } else {
+                "CAST(NULL AS VARCHAR)".into()
+            };
+            branches.push(format!(
+                "SELECT t.path, t.sheet, t.row_no, '{f}' AS field, \
+                 CASE WHEN t.col_{f} IS NULL THEN t.note_cell \
+                      ELSE col_letters(t.col_{f}) || CAST(t.row_no AS VARCHAR) END AS cell, \
+                 coalesce(t.raw_{f}, {value}) AS raw, {unit} AS unit, {value} AS value \
+                 FROM {table} t WHERE t.{f} IS NOT NULL",
+                table = kind.table()
+            ));
+        }
+    }
+    format!(
+        "CREATE OR REPLACE VIEW source_cells AS\n{};",
+        branches.join("\nUNION ALL\n")
+    )
+}
+
+pub(super) fn ensure_schema(conn: &Connection) -> Result<()> {
+    conn.execute_batch(FIXED_TABLES)
+        .context("cannot create the warehouse tables")?;
+    let version: Option<i32> = conn
+        .query_row("SELECT max(schema_version) FROM warehouse_meta", [], |r| r.get(0))
+        .context("cannot read the warehouse schema version")?;
+    if version.is_some_and(|v| v != SCHEMA_VERSION) {
+        tracing::warn!(
+            found = version,
+            expected = SCHEMA_VERSION,
+            "warehouse schema changed; rebuilding it"
+        );
+        // Views over the tables go first (the queries recreate theirs).
+        conn.execute_batch(
+            "DROP VIEW IF EXISTS source_cells CASCADE; DROP TABLE IF EXISTS source_cells CASCADE;",
+        )?;
+        for kind in SheetKind::ALL {
+            conn.execute_batch(&format!("DROP TABLE IF EXISTS {} CASCADE;", kind.table()))?;
+        }
+        for t in FIXED_NAMES {
+            conn.execute_batch(&format!("DROP TABLE IF EXISTS {t} CASCADE;"))?;
+        }
+        conn.execute_batch(FIXED_TABLES)?;
+    }
+    for kind in SheetKind::ALL {
+        conn.execute_batch(&sheet_table_ddl(kind))
+            .with_context(|| format!("cannot create table {}", kind.table()))?;
+    }
+    conn.execute_batch(COL_LETTERS_MACRO)
+        .context("cannot create the macro col_letters")?;
+    conn.execute_batch(&source_cells_ddl())
+        .context("cannot create the view source_cells")?;
+    if version != Some(SCHEMA_VERSION) {
+        conn.execute("DELETE FROM warehouse_meta", [])?;
+        conn.execute("INSERT INTO warehouse_meta VALUES (?)", [SCHEMA_VERSION])?;
+    }
+    Ok(())
+}
+
+/// Every table holding rows that came from one input file.
+pub(super) fn per_file_tables() -> Vec<&'static str> {
+    let mut t: Vec<&str> = SheetKind::ALL.iter().map(|k| k.table()).collect();
+    t.extend(["input_files", "sheets", "problems"]);
+    t
+}
