@@ -4,6 +4,13 @@
 -- rejected and never corrected: the figures use the value as submitted.
 -- Only winning submissions are compared; zero and missing values are not.
 
+-- The rule, in one place: two non-zero values a factor of 1,000 or more
+-- apart. `chamberstat check` calls this macro from the warehouse too.
+CREATE OR REPLACE MACRO moved_thousandfold(cur, prev) AS
+    cur <> 0 AND prev <> 0
+    AND (abs(CAST(cur AS DOUBLE)) >= 1000 * abs(CAST(prev AS DOUBLE))
+      OR abs(CAST(prev AS DOUBLE)) >= 1000 * abs(CAST(cur AS DOUBLE)));
+
 CREATE OR REPLACE VIEW company_values AS
 SELECT year, credit_code, name, path, sheet, row_no, field, value
 FROM (
@@ -27,8 +34,6 @@ JOIN company_values prev
   ON prev.credit_code = cur.credit_code AND prev.year = cur.year - 1 AND prev.field = cur.field
 LEFT JOIN source_cells c
   ON c.path = cur.path AND c.sheet = cur.sheet AND c.row_no = cur.row_no AND c.field = cur.field
-WHERE cur.value <> 0 AND prev.value <> 0
-  AND (abs(CAST(cur.value AS DOUBLE)) >= 1000 * abs(CAST(prev.value AS DOUBLE))
-    OR abs(CAST(prev.value AS DOUBLE)) >= 1000 * abs(CAST(cur.value AS DOUBLE)));
+WHERE moved_thousandfold(cur.value, prev.value);
 
 CREATE OR REPLACE VIEW anomalies AS SELECT * FROM anomaly_flags;

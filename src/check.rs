@@ -177,6 +177,14 @@ fn flag_against_previous_year(db: &Path, report: &mut CheckReport) {
     else {
         return;
     };
+    // The ×1,000 rule is the warehouse's own macro (70_anomalies.sql).
+    let mut moved = match conn.prepare("SELECT moved_thousandfold(CAST(? AS DECIMAL(38,6)), CAST(? AS DECIMAL(38,6)))") {
+        Ok(stmt) => stmt,
+        Err(e) => {
+            tracing::warn!(error = %e, "the warehouse has no ×1000 rule (run `chamberstat run` first); no year-over-year flags");
+            return;
+        }
+    };
     type Key = (String, String);
     let mut by_year: std::collections::HashMap<i32, std::collections::HashMap<Key, String>> =
         std::collections::HashMap::new();
@@ -203,9 +211,14 @@ fn flag_against_previous_year(db: &Path, report: &mut CheckReport) {
             else {
                 continue;
             };
-            let thousand = rust_decimal::Decimal::from(1000);
-            let (a, b) = (current.abs(), prev.abs());
-            if a.is_zero() || b.is_zero() || (a < b * thousand && b < a * thousand) {
+            let flagged: bool = match moved.query_row(duckdb::params![current, prev], |r| r.get(0)) {
+                Ok(f) => f,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot apply the ×1000 rule from the warehouse");
+                    false
+                }
+            };
+            if !flagged {
                 continue;
             }
             let cell = rec.cells.iter().find(|c| c.field == col.field);

@@ -23,7 +23,8 @@
 //! inputs tree); every other table and every headline.csv was unchanged.
 //! Then reporting_members, breakdown_totals and submission_status became
 //! tables computed once per aggregation: only manifest.json (query hashes)
-//! differed.
+//! differed. And when the ×1,000 rule became the SQL macro
+//! `moved_thousandfold` that `check` shares (only manifest.json again).
 //! To record with a given binary:
 //!
 //!   CHAMBERSTAT_RECORD_EQUIVALENCE=/path/to/chamberstat \
