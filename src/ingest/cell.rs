@@ -24,6 +24,16 @@ pub fn normalize_cell(
         return Err(CellError::ErrorCell { found: e.clone() });
     }
     let plain = |v: Option<Value>| v.map(|v| (v, None));
+    // A closed list: one of `list` (spaces ignored), else the error.
+    let one_of = |list: &[&str], expected: &dyn Fn() -> String| -> Result<Option<Normalized>, CellError> {
+        let Some(t) = text_value(raw) else { return Ok(None) };
+        let compact = normalize::compact(&t);
+        if list.contains(&compact.as_str()) {
+            Ok(Some((Value::Text(compact), None)))
+        } else {
+            Err(CellError::NotInList { expected: expected(), found: t })
+        }
+    };
     Ok(match spec.ty {
         FieldType::Text => plain(text_value(raw).map(Value::Text)),
         FieldType::CreditCode => plain(parse_credit_code(raw)?.map(Value::Text)),
@@ -33,91 +43,56 @@ pub fn normalize_cell(
         FieldType::Whole => plain(parse_whole(raw)?.map(Value::Int)),
         FieldType::YesNo => plain(parse_yes_no(raw)?.map(Value::Bool)),
         FieldType::Date => plain(parse_date(raw)?.map(Value::Date)),
-        FieldType::DateInYear => match parse_date(raw)? {
-            Some(d) => {
-                if let Some(y) = year {
-                    if chrono::Datelike::year(&d) != y {
-                        return Err(CellError::DateOutsideYear {
-                            found: d.format("%Y-%m-%d").to_string(),
-                            year: y,
-                        });
-                    }
-                }
-                Some((Value::Date(d), None))
+        FieldType::DateInYear => plain(parse_date(raw)?.map(|d| in_year(d, year)).transpose()?.map(Value::Date)),
+        FieldType::YearEnd => plain(parse_date(raw)?.map(year_end).transpose()?.map(Value::Date)),
+        FieldType::Metric(list) => metric(raw, list)?,
+        FieldType::OneOf(list) => one_of(list, &|| list.join(" "))?,
+        FieldType::Committee => one_of(&COMMITTEES, &|| "15 个专委会".into())?,
+        FieldType::EventKind => match one_of(&EVENT_KINDS, &String::new) {
+            Err(CellError::NotInList { found, .. }) => {
+                let note = format!(
+                    "活动类型 {found} 不在 {} 之列，按“其他”统计 / counted as 其他",
+                    EVENT_KINDS.join(" ")
+                );
+                Some((Value::Text("其他".into()), Some(note)))
             }
-            None => None,
-        },
-        FieldType::YearEnd => match parse_date(raw)? {
-            Some(d) => {
-                use chrono::Datelike;
-                if (d.month(), d.day()) != (12, 31) {
-                    return Err(CellError::NotYearEnd {
-                        found: d.format("%Y-%m-%d").to_string(),
-                    });
-                }
-                Some((Value::Date(d), None))
-            }
-            None => None,
-        },
-        FieldType::Metric(list) => match text_value(raw) {
-            Some(t) => {
-                let compact = normalize::compact(&t);
-                match list.iter().find(|(id, label)| *id == compact || *label == compact) {
-                    Some((id, _)) => Some((Value::Text(id.to_string()), None)),
-                    None => {
-                        return Err(CellError::NotInList {
-                            expected: list.iter().map(|(id, label)| format!("{label}（{id}）")).collect::<Vec<_>>().join(" "),
-                            found: t,
-                        })
-                    }
-                }
-            }
-            None => None,
-        },
-        FieldType::OneOf(list) => match text_value(raw) {
-            Some(t) => {
-                let compact = normalize::compact(&t);
-                if list.contains(&compact.as_str()) {
-                    Some((Value::Text(compact), None))
-                } else {
-                    return Err(CellError::NotInList {
-                        expected: list.join(" "),
-                        found: t,
-                    });
-                }
-            }
-            None => None,
-        },
-        FieldType::EventKind => match text_value(raw) {
-            Some(t) => {
-                let compact = normalize::compact(&t);
-                if EVENT_KINDS.contains(&compact.as_str()) {
-                    Some((Value::Text(compact), None))
-                } else {
-                    let note = format!(
-                        "活动类型 {t} 不在 {} 之列，按“其他”统计 / counted as 其他",
-                        EVENT_KINDS.join(" ")
-                    );
-                    Some((Value::Text("其他".into()), Some(note)))
-                }
-            }
-            None => None,
-        },
-        FieldType::Committee => match text_value(raw) {
-            Some(t) => {
-                let compact = normalize::compact(&t);
-                if COMMITTEES.contains(&compact.as_str()) {
-                    Some((Value::Text(compact), None))
-                } else {
-                    return Err(CellError::NotInList {
-                        expected: "15 个专委会".into(),
-                        found: t,
-                    });
-                }
-            }
-            None => None,
+            other => other?,
         },
     })
+}
+
+/// A date inside the reporting year of the folder (when it has one).
+fn in_year(d: chrono::NaiveDate, year: Option<i32>) -> Result<chrono::NaiveDate, CellError> {
+    match year {
+        Some(y) if chrono::Datelike::year(&d) != y => Err(CellError::DateOutsideYear {
+            found: d.format("%Y-%m-%d").to_string(),
+            year: y,
+        }),
+        _ => Ok(d),
+    }
+}
+
+/// 31 December of some year (截至日期 of an opening balance).
+fn year_end(d: chrono::NaiveDate) -> Result<chrono::NaiveDate, CellError> {
+    use chrono::Datelike;
+    if (d.month(), d.day()) == (12, 31) {
+        Ok(d)
+    } else {
+        Err(CellError::NotYearEnd { found: d.format("%Y-%m-%d").to_string() })
+    }
+}
+
+/// A metric id or its label from `list`; the id is stored.
+fn metric(raw: &Raw, list: &[(&str, &str)]) -> Result<Option<Normalized>, CellError> {
+    let Some(t) = text_value(raw) else { return Ok(None) };
+    let compact = normalize::compact(&t);
+    match list.iter().find(|(id, label)| *id == compact || *label == compact) {
+        Some((id, _)) => Ok(Some((Value::Text(id.to_string()), None))),
+        None => Err(CellError::NotInList {
+            expected: list.iter().map(|(id, label)| format!("{label}（{id}）")).collect::<Vec<_>>().join(" "),
+            found: t,
+        }),
+    }
 }
 
 /// Text as typed, trimmed; a missing marker is missing.
