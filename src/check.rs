@@ -282,8 +282,7 @@ fn place_of(abs: &Path, limits: ingest::Limits) -> (FolderKind, Option<i32>) {
         let year = i
             .checked_sub(1)
             .and_then(|j| parts.get(j))
-            .filter(|y| y.len() == 4 && y.chars().all(|c| c.is_ascii_digit()))
-            .and_then(|y| y.parse().ok());
+            .and_then(|y| crate::contract::schema::year_folder(y));
         match part.as_str() {
             "companies" => return (FolderKind::Companies, year),
             "committees" => return (FolderKind::Committees, year),

@@ -292,6 +292,13 @@ impl FolderKind {
     }
 }
 
+/// The reporting year a folder name stands for: four digits (`2024`).
+pub fn year_folder(name: &str) -> Option<i32> {
+    (name.len() == 4 && name.chars().all(|c| c.is_ascii_digit()))
+        .then(|| name.parse().ok())
+        .flatten()
+}
+
 /// True for the workbook formats the contract accepts.
 pub fn is_workbook_extension(ext: &str) -> bool {
     matches!(

@@ -121,17 +121,17 @@ pub fn discover(inputs: &Path) -> Result<Discovery> {
         let parts: Vec<&str> = rel.split('/').collect();
         let placed = match parts.as_slice() {
             ["reference", _, ..] => Some((FolderKind::Reference, None)),
-            [year, folder, _, ..] if is_year(year) => {
-                let y: i32 = year.parse().unwrap_or_default();
+            [year, folder, _, ..] if schema::year_folder(year).is_some() => {
+                let y = schema::year_folder(year);
                 match *folder {
-                    "companies" => Some((FolderKind::Companies, Some(y))),
-                    "committees" => Some((FolderKind::Committees, Some(y))),
+                    "companies" => Some((FolderKind::Companies, y)),
+                    "committees" => Some((FolderKind::Committees, y)),
                     _ => None,
                 }
             }
             _ => None,
         };
-        let year = parts.first().filter(|y| is_year(y)).and_then(|y| y.parse().ok());
+        let year = parts.first().and_then(|y| schema::year_folder(y));
         if let Some(y) = year {
             if !out.years.contains(&y) {
                 out.years.push(y);
@@ -186,9 +186,6 @@ pub fn discover(inputs: &Path) -> Result<Discovery> {
     Ok(out)
 }
 
-fn is_year(s: &str) -> bool {
-    s.len() == 4 && s.chars().all(|c| c.is_ascii_digit())
-}
 
 #[cfg(test)]
 mod tests {
