@@ -27,25 +27,15 @@ bin="$CARGO_TARGET_DIR/release/chamberstat"
 [ -x /usr/bin/time ] || { echo "needs /usr/bin/time (apt-get install time)" >&2; exit 2; }
 bash spark/setup.sh
 
+source bench/lib.sh  # (the scripts run from the repository root)
+prepare "$members"
 dir="$base/$members"
-if [ ! -f "$dir/inputs-expected/generate.json" ]; then
-  rm -rf "$dir"; mkdir -p "$dir"
-  "$bin" -q generate --out "$dir/inputs" --members "$members" --seed 1
-fi
 files=$(find "$dir/inputs" -type f \( -name '*.xls*' -o -name '*.ods' \) | wc -l)
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 results="$tmp/results"; : > "$results"
 cs=("$bin" -q --inputs "$dir/inputs" --outputs "$tmp/outputs" --db "$tmp/outputs/w.duckdb")
 
-measure() {
-  local label="$1"; shift
-  /usr/bin/time -f "%e %U %S %M" -o "$tmp/time" "$@" > /dev/null 2> "$tmp/err" || {
-    echo "failed: $*" >&2; cat "$tmp/err" >&2; exit 1; }
-  read -r wall user sys rss < "$tmp/time"
-  echo "$label $wall $(echo "$user + $sys" | bc) $rss" >> "$results"
-}
-median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
 for _ in $(seq "$rounds"); do
   rm -rf "$tmp/s1" "$tmp/s2" "$tmp/outputs" "$tmp/spark"

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{command_for, files_of, Workspace};
+use common::{command_for, files_of, walk, Workspace};
 
 fn stage(inputs: &Path, out: &Path, shard: &str) {
     let scratch = tempfile::tempdir().unwrap();
@@ -36,18 +36,6 @@ fn parquet_files(dir: &Path) -> BTreeMap<String, (Vec<u8>, std::time::SystemTime
         .collect()
 }
 
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
-}
 
 /// Rows of a staged table in one folder that the other lacks, both ways.
 fn table_difference(a: &Path, b: &Path, table: &str) -> (i64, i64, i64) {

@@ -6,7 +6,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{write_sheet, Workspace, V::N, V::S};
+use common::{walk, write_sheet, Workspace, V::N, V::S};
 
 /// An `.xlsx` with two data rows and one value typed in `XFD1048576`.
 fn stray_xlsx(path: &Path) {
@@ -187,16 +187,3 @@ fn a_no_change_run_reads_no_file_and_a_touched_file_is_hashed_not_parsed() {
     assert!(finished.contains("\"files_parsed\":1"), "{finished}");
 }
 
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out.sort();
-    out
-}
