@@ -25,15 +25,21 @@ FROM (
 -- the run summary all read it; the lineage behind c.cell/c.raw is a view
 -- over every typed table and costs to join). `anomalies` is the view over it.
 CREATE OR REPLACE TABLE anomaly_flags AS
-SELECT cur.year, cur.credit_code, cur.name, cur.field,
-       prev.value AS previous_value, cur.value AS current_value,
-       abs(CAST(cur.value AS DOUBLE)) / abs(CAST(prev.value AS DOUBLE)) AS factor,
-       cur.path, cur.sheet, c.cell, c.raw, prev.path AS previous_path
-FROM company_values cur
-JOIN company_values prev
-  ON prev.credit_code = cur.credit_code AND prev.year = cur.year - 1 AND prev.field = cur.field
-LEFT JOIN source_cells c
-  ON c.path = cur.path AND c.sheet = cur.sheet AND c.row_no = cur.row_no AND c.field = cur.field
-WHERE moved_thousandfold(cur.value, prev.value);
+WITH flagged AS MATERIALIZED (
+    SELECT cur.year, cur.credit_code, cur.name, cur.field,
+           prev.value AS previous_value, cur.value AS current_value,
+           abs(CAST(cur.value AS DOUBLE)) / abs(CAST(prev.value AS DOUBLE)) AS factor,
+           cur.path, cur.sheet, cur.row_no, prev.path AS previous_path
+    FROM company_values cur
+    JOIN company_values prev
+      ON prev.credit_code = cur.credit_code AND prev.year = cur.year - 1 AND prev.field = cur.field
+    WHERE moved_thousandfold(cur.value, prev.value)
+)
+-- The flagged cells' A1 and raw text, looked up only in the flagged files.
+SELECT f.year, f.credit_code, f.name, f.field, f.previous_value, f.current_value, f.factor,
+       f.path, f.sheet, c.cell, c.raw, f.previous_path
+FROM flagged f
+LEFT JOIN (SELECT * FROM source_cells WHERE path IN (SELECT path FROM flagged)) c
+  ON c.path = f.path AND c.sheet = f.sheet AND c.row_no = f.row_no AND c.field = f.field;
 
 CREATE OR REPLACE VIEW anomalies AS SELECT * FROM anomaly_flags;

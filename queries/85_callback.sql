@@ -25,18 +25,22 @@ CREATE OR REPLACE VIEW file_committees AS
 SELECT path, min(committee) AS committee FROM events GROUP BY path;
 
 CREATE OR REPLACE VIEW callback_list AS
-WITH p AS (
+WITH registry_names AS (
+    -- A registry name that belongs to one member only.
+    SELECT name, any_value(credit_code) AS credit_code
+    FROM member_registry GROUP BY name HAVING count(*) = 1
+), p AS (
     SELECT p.*,
            regexp_extract(p.path, '[^/]+$') AS file_name,
            p.path LIKE '%/committees/%' AS from_committee,
            p.year IS NULL AS from_reference,
            -- The row's own code when it is a member's, else the file's,
            -- else the member whose registry name the row carries.
-           CASE WHEN EXISTS (SELECT 1 FROM member_registry m WHERE m.credit_code = p.code)
-                THEN p.code END AS member_code,
-           (SELECT CASE WHEN count(*) = 1 THEN any_value(m.credit_code) END
-            FROM member_registry m WHERE m.name = p.subject AND p.subject <> '') AS name_code
+           m.credit_code AS member_code,
+           CASE WHEN p.subject <> '' THEN rn.credit_code END AS name_code
     FROM problems p
+    LEFT JOIN member_registry m ON m.credit_code = p.code
+    LEFT JOIN registry_names rn ON rn.name = p.subject
     WHERE p.level <> 'note'
 ), named AS (
     SELECT p.*,

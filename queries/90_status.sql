@@ -6,18 +6,27 @@
 -- attributes them: the row's code, the file's company, or the row's name).
 -- A table, computed once per aggregation: three lists read it.
 CREATE OR REPLACE TABLE submission_status AS
+WITH reported AS (
+    SELECT DISTINCT year, credit_code FROM reporting_members
+), replaced AS (
+    SELECT year, credit_code, string_agg(path, '；' ORDER BY path) AS superseded
+    FROM superseded_submissions GROUP BY ALL
+), rejected AS (
+    SELECT year, credit_code, count(*) AS rows_rejected
+    FROM callback_list WHERE level = 'row' GROUP BY ALL
+)
 SELECT m.year, m.credit_code, m.name, m.tier,
        coalesce(m.committee, '（未分专委会）') AS committee,
-       EXISTS (SELECT 1 FROM reporting_members r
-               WHERE r.year = m.year AND r.credit_code = m.credit_code) AS submitted,
+       r.credit_code IS NOT NULL AS submitted,
        w.path AS winning_path,
        w.reported_on,
-       (SELECT string_agg(s.path, '；' ORDER BY s.path) FROM superseded_submissions s
-        WHERE s.year = m.year AND s.credit_code = m.credit_code) AS superseded,
-       (SELECT count(*) FROM callback_list c
-        WHERE c.year = m.year AND c.credit_code = m.credit_code AND c.level = 'row') AS rows_rejected
+       s.superseded,
+       coalesce(x.rows_rejected, 0) AS rows_rejected
 FROM member_years m
-LEFT JOIN submissions w ON w.year = m.year AND w.credit_code = m.credit_code AND w.winner;
+LEFT JOIN submissions w ON w.year = m.year AND w.credit_code = m.credit_code AND w.winner
+LEFT JOIN reported r ON r.year = m.year AND r.credit_code = m.credit_code
+LEFT JOIN replaced s ON s.year = m.year AND s.credit_code = m.credit_code
+LEFT JOIN rejected x ON x.year = m.year AND x.credit_code = m.credit_code;
 
 -- Per committee (the registry's 所属专委会): members, submitted, missing,
 -- rejected rows.

@@ -24,7 +24,9 @@
 //! Then reporting_members, breakdown_totals and submission_status became
 //! tables computed once per aggregation: only manifest.json (query hashes)
 //! differed. And when the ×1,000 rule became the SQL macro
-//! `moved_thousandfold` that `check` shares (only manifest.json again).
+//! `moved_thousandfold` that `check` shares, and the call-back and status
+//! lists were rewritten from correlated subqueries to joins (only
+//! manifest.json again).
 //! To record with a given binary:
 //!
 //!   CHAMBERSTAT_RECORD_EQUIVALENCE=/path/to/chamberstat \
