@@ -88,10 +88,22 @@ SELECT s.year,
 FROM superseded_submissions s
 LEFT JOIN member_registry m USING (credit_code);
 
--- 非会员数据: rows whose credit code is not a member in that year.
+-- 非会员数据: rows whose credit code is not a member in that year, one line
+-- each; a sheet with more than 20 such rows (a group reporting its
+-- subsidiaries) is one line saying how many and which rows, so the list
+-- stays a list to phone from.
 CREATE OR REPLACE VIEW callback_non_members AS
-SELECT year, coalesce(name, credit_code) AS sender, credit_code, sheet_kind, path, sheet, row_no
-FROM non_member_rows;
+WITH n AS (
+    SELECT *, count(*) OVER (PARTITION BY year, path, sheet) AS in_sheet FROM non_member_rows
+)
+SELECT year, coalesce(name, credit_code) AS sender, credit_code, sheet_kind, path, sheet,
+       CAST(row_no AS VARCHAR) AS rows, row_no AS first_row
+FROM n WHERE in_sheet <= 20
+UNION ALL
+SELECT year, '（' || CAST(count(*) AS VARCHAR) || ' 家非会员企业）', '', any_value(sheet_kind), path, sheet,
+       CAST(min(row_no) AS VARCHAR) || '–' || CAST(max(row_no) AS VARCHAR), min(row_no)
+FROM n WHERE in_sheet > 20
+GROUP BY year, path, sheet;
 
 -- 重复活动: the same event reported again; only the first counts.
 CREATE OR REPLACE VIEW callback_duplicate_events AS

@@ -98,3 +98,17 @@ fn rows_set_aside_by_rule_each_get_a_sheet_matching_the_warehouse() {
     assert!(text.contains("被较新报送替代的文件"), "{text}");
     assert!(!text.contains("superseded"), "{text}");
 }
+
+/// A group's workbook of subsidiaries outside the registry is one line of
+/// 非会员数据 saying how many rows, not one line per row.
+#[test]
+fn many_non_member_rows_of_one_sheet_are_one_line_with_their_count() {
+    let ws = Workspace::new();
+    ws.generate(&["--members", "5", "--years", "2024", "--traps", "0", "--group-rows", "30"]);
+    ws.run_year(2024);
+    let (_, body) = rows(&ws.outputs().join("2024/rejects.xlsx"), "非会员数据");
+    assert_eq!(ws.query_i64("SELECT count(*) FROM non_member_rows WHERE year = 2024"), 30);
+    assert_eq!(body.len(), 1, "{body:?}");
+    assert!(body[0][0].contains("30 家非会员企业"), "{body:?}");
+    assert!(body[0][5].contains('–'), "the rows as a range: {body:?}");
+}

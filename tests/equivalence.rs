@@ -26,7 +26,10 @@
 //! differed. And when the ×1,000 rule became the SQL macro
 //! `moved_thousandfold` that `check` shares, and the call-back and status
 //! lists were rewritten from correlated subqueries to joins (only
-//! manifest.json again).
+//! manifest.json again). Then 非会员数据 in rejects.xlsx began to give a
+//! sheet with many non-member rows one line (only rejects.xlsx, whose
+//! 处理结果 wording moved with it, and manifest.json; `problems`, which now
+//! names a row only when it has a problem, was unchanged).
 //! To record with a given binary:
 //!
 //!   CHAMBERSTAT_RECORD_EQUIVALENCE=/path/to/chamberstat \

@@ -135,9 +135,9 @@ pub fn fetch(conn: &Connection, year: i32) -> Result<Callback> {
     )?;
     let non_members = strings(
         conn,
-        "SELECT sender, credit_code, sheet_kind, path, sheet, CAST(row_no AS VARCHAR),
-                '不是本年度会员，本行未计入合计'
-         FROM callback_non_members WHERE year = ? ORDER BY sender, credit_code, path, sheet, row_no",
+        "SELECT sender, credit_code, sheet_kind, path, sheet, rows,
+                '不是本年度会员，未计入合计'
+         FROM callback_non_members WHERE year = ? ORDER BY sender, credit_code, path, sheet, first_row",
         year,
         7,
     )?;

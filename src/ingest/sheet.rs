@@ -304,18 +304,26 @@ fn read_rows(
         }
         p.outcome.data_rows += 1;
         if let Some(h) = header {
-            p.row_code = row_text(p.ctx.kind, h, &row, |f| f == "credit_code");
-            // The normalised code when it is one, so it matches the registry.
-            if let Ok(Some(code)) = crate::normalize::parse_credit_code(&Raw::Text(p.row_code.clone())) {
-                p.row_code = code;
-            }
-            p.row_subject = row_text(p.ctx.kind, h, &row, |f| matches!(f, "name" | "bank" | "partner"));
             read_row(p, h, &row, &mut first_seen);
             p.row_code.clear();
             p.row_subject.clear();
         }
     }
     Ok(())
+}
+
+/// Name the row on its problems: the raw 统一社会信用代码 (normalised when it
+/// is one, so it matches the registry) and subject text. Only rows with a
+/// problem pay for this.
+fn name_row(p: &mut Parser<'_, '_>, h: &Header, row: &SparseRow) {
+    if !p.row_code.is_empty() || !p.row_subject.is_empty() {
+        return;
+    }
+    p.row_code = row_text(p.ctx.kind, h, row, |f| f == "credit_code");
+    if let Ok(Some(code)) = crate::normalize::parse_credit_code(&Raw::Text(p.row_code.clone())) {
+        p.row_code = code;
+    }
+    p.row_subject = row_text(p.ctx.kind, h, row, |f| matches!(f, "name" | "bank" | "partner"));
 }
 
 /// The trimmed raw text of the first mapped column whose field passes `is`.
@@ -353,6 +361,7 @@ fn read_row(p: &mut Parser<'_, '_>, h: &Header, row: &SparseRow, first_seen: &mu
         match normalize_cell(spec, raw, m.unit, p.ctx.year) {
             Ok(Some((value, note))) => {
                 if let Some(note) = note {
+                    name_row(p, h, row);
                     p.problem(Disposition::Note, cell(), raw.display(), note);
                 }
                 cells.push(SourceCell {
@@ -429,6 +438,7 @@ fn read_row(p: &mut Parser<'_, '_>, h: &Header, row: &SparseRow, first_seen: &mu
     };
     if row_errors.is_empty() {
         for (cell, raw, reason) in cell_errors {
+            name_row(p, h, row);
             p.problem(Disposition::RejectedCell, cell, raw, about(reason));
         }
         p.outcome.accepted_rows += 1;
@@ -442,6 +452,7 @@ fn read_row(p: &mut Parser<'_, '_>, h: &Header, row: &SparseRow, first_seen: &mu
     } else {
         p.outcome.rejected_rows += 1;
         for (cell, raw, reason) in row_errors.into_iter().chain(cell_errors) {
+            name_row(p, h, row);
             p.problem(Disposition::RejectedRow, cell, raw, about(reason));
         }
     }
