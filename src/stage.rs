@@ -11,7 +11,8 @@
 //! first removes exactly its own files. Money stays DECIMAL(38,6), dates
 //! stay DATE.
 //!
-//! Beside the tables: `DIR/_schema/<table>.parquet` (an empty file with each
+//! Beside the tables: `DIR/years/y<Y>-part-K-of-N.parquet` (the year
+//! folders the shard saw), `DIR/_schema/<table>.parquet` (an empty file with each
 //! table's full schema, so a table no shard has rows for can still be
 //! read), `DIR/_contract/metrics.json` (the headline metrics, for the Spark
 //! job) and `DIR/_shards/part-K-of-N.json` (what the shard staged, with
@@ -109,7 +110,20 @@ pub struct StageReport {
 /// Remove this shard's earlier files (of `year`, or of every year).
 fn remove_own_files(out: &Path, shard: Shard, year: Option<i32>) -> Result<()> {
     let name = format!("{}.parquet", shard.file_name());
-    for table in staged_tables().into_iter().chain(["years"]) {
+    // years/y<Y>-part-K-of-N.parquet: one file per year and shard.
+    if let Ok(entries) = std::fs::read_dir(out.join("years")) {
+        for entry in entries.flatten() {
+            let file = entry.file_name().to_string_lossy().into_owned();
+            let ours = match year {
+                None => file.starts_with('y') && file.ends_with(&format!("-{name}")),
+                Some(y) => file == years_file(y, shard),
+            };
+            if ours {
+                std::fs::remove_file(entry.path())?;
+            }
+        }
+    }
+    for table in staged_tables() {
         let dir = out.join(table);
         let Ok(entries) = std::fs::read_dir(&dir) else { continue };
         for entry in entries.flatten() {
@@ -117,19 +131,21 @@ fn remove_own_files(out: &Path, shard: Shard, year: Option<i32>) -> Result<()> {
             let ours = match year {
                 None => true,
                 // Reference rows have no year: a shard re-stages them always.
-                Some(y) => part == partition(Some(y)) || part == partition(None) || table == "years",
+                Some(y) => part == partition(Some(y)) || part == partition(None),
             };
             let file = entry.path().join(&name);
             if ours && file.exists() {
                 std::fs::remove_file(&file).with_context(|| format!("cannot remove {}", file.display()))?;
             }
         }
-        let own = dir.join(&name);
-        if own.exists() {
-            std::fs::remove_file(&own)?;
-        }
     }
     Ok(())
+}
+
+/// The file recording that shard K staged year Y (a year folder may hold
+/// no row at all, so the years are staged on their own).
+fn years_file(year: i32, shard: Shard) -> String {
+    format!("y{year}-{}.parquet", shard.file_name())
 }
 
 /// Write one table's rows of one year as a Parquet file (without the year
@@ -191,13 +207,16 @@ pub fn stage(g: &Global, out: &Path, shard: Shard, year: Option<i32>) -> Result<
         rows.push((table.to_string(), n));
         write_schema(&conn, out, table)?;
     }
-    // The reporting years found (folder names), one row each.
+    // The reporting years found (folder names), a file each, so staging one
+    // year leaves the shard's other years in place.
     let years_dir = out.join("years");
     std::fs::create_dir_all(&years_dir)?;
-    conn.execute_batch(&format!(
-        "COPY (SELECT year FROM years ORDER BY year) TO {} (FORMAT PARQUET);",
-        literal(&years_dir.join(format!("{}.parquet", shard.file_name())))
-    ))?;
+    for y in crate::aggregate::years(&conn)? {
+        conn.execute_batch(&format!(
+            "COPY (SELECT year FROM years WHERE year = {y}) TO {} (FORMAT PARQUET);",
+            literal(&years_dir.join(years_file(y, shard)))
+        ))?;
+    }
     write_contract(out)?;
     let files = manifest::input_hashes(&conn, &g.inputs, &discovery)?;
     let report = StageReport {

@@ -206,3 +206,33 @@ fn spark_local_gives_the_same_headline_as_duckdb_for_every_demo_year() {
         assert_eq!(duckdb, known, "{year}");
     }
 }
+
+/// Staging one year at a time (`--year`) leaves the shard's other years in
+/// place: a tree staged 2023 then 2024 runs both years as `run` does.
+#[test]
+fn staging_year_by_year_keeps_every_year() {
+    let ws = Workspace::new();
+    ws.generate(&["--members", "40", "--years", "2023,2024", "--seed", "33"]);
+    let dir = ws.outputs().join("staged");
+    for year in ["2023", "2024"] {
+        let scratch = tempfile::tempdir().unwrap();
+        let status = command_for(&ws.inputs(), &scratch.path().join("o"), &scratch.path().join("w.duckdb"))
+            .args(["-q", "stage", "--year", year, "--out"])
+            .arg(&dir)
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+    for year in [2023, 2024] {
+        let normal = ws.run_year(year);
+        let out = ws.outputs().join("from-staged");
+        let status = command_for(&ws.inputs(), &out, &ws.outputs().join("s.duckdb"))
+            .args(["-q", "run", "--year", &year.to_string(), "--staged"])
+            .arg(&dir)
+            .status()
+            .unwrap();
+        assert!(status.success(), "run --staged --year {year}");
+        let staged = std::fs::read_to_string(out.join(year.to_string()).join("headline.csv")).unwrap();
+        assert_eq!(staged, normal, "{year}");
+    }
+}
