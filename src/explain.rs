@@ -83,7 +83,7 @@ pub fn explain(g: &Global, metric: &'static Metric, year: Option<i32>, format: F
         bail!("no warehouse at {}: run `chamberstat run` first", g.db().display());
     }
     let config = Config::default().access_mode(AccessMode::ReadOnly)?;
-    let conn = Connection::open_with_flags(&g.db(), config)
+    let conn = Connection::open_with_flags(g.db(), config)
         .with_context(|| format!("cannot open the warehouse {}", g.db().display()))?;
     let years = aggregate::years(&conn)?;
     let year = crate::cli::pick_year(year, &years)?;

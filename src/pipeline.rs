@@ -97,6 +97,10 @@ pub fn aggregate_figures(conn: &mut Connection, queries: &[QueryFile]) -> Result
     aggregate::aggregate(conn, queries)
 }
 
+/// Whether the figures in the warehouse still hold after a load (see
+/// [`build`]).
+pub type Current<'a> = dyn Fn(&Connection, &LoadReport, &Discovery) -> Result<bool> + 'a;
+
 /// Ingest, load and aggregate the discovered inputs into `conn`. The
 /// aggregation is skipped when `current` says, after the load, that the
 /// figures in the warehouse still hold (`run` with nothing new); `None`
@@ -107,7 +111,7 @@ pub fn build(
     queries: &[QueryFile],
     full: bool,
     limits: ingest::Limits,
-    current: Option<&dyn Fn(&Connection, &LoadReport, &Discovery) -> Result<bool>>,
+    current: Option<&Current>,
 ) -> Result<Build> {
     let (ingest_report, load_report) = load_inputs(conn, &discovery, full, limits)?;
     let up_to_date = match current {

@@ -12,7 +12,7 @@ fn rows(path: &std::path::Path, sheet: &str) -> (Vec<String>, Vec<Vec<String>>) 
     let mut it = range.rows().skip(1); // the title row
     let header = it.next().unwrap().iter().map(|d| d.to_string()).collect();
     let body = it
-        .filter(|r| r.iter().any(|d| !matches!(d, Data::Empty)) && r[0].to_string() != "（无）")
+        .filter(|r| r.iter().any(|d| !matches!(d, Data::Empty)) && r[0] != "（无）")
         .map(|r| r.iter().map(|d| d.to_string()).collect())
         .collect();
     (header, body)

@@ -27,7 +27,7 @@ fn valid(kind: SheetKind, field: &str, ty: FieldType, i: usize, year: i32) -> Op
         }),
         FieldType::Money { .. } => Fill::Number(1000.0 + i as f64 * 12.5),
         FieldType::Whole => Fill::Number(10.0 + i as f64),
-        FieldType::YesNo => Fill::Text(if i % 2 == 0 { "是" } else { "否" }.into()),
+        FieldType::YesNo => Fill::Text(if i.is_multiple_of(2) { "是" } else { "否" }.into()),
         FieldType::Date => date(1 + (i % 12) as u32, 1),
         FieldType::DateInYear => date(1 + (i % 12) as u32, 15),
         FieldType::YearEnd => Fill::Date(NaiveDate::from_ymd_opt(year - 1 - i as i32, 12, 31).unwrap()),

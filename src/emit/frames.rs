@@ -248,8 +248,11 @@ fn read_cell(r: &duckdb::Row<'_>, i: usize, kind: ColKind) -> duckdb::Result<Cel
     })
 }
 
+/// A breakdown's rows, and its 合计 numbers when it has a total.
+type Rows = (Vec<Vec<Cell>>, Option<Vec<Cell>>);
+
 /// The rows of one breakdown and its 合计 numbers.
-fn query(conn: &Connection, spec: &Spec, year: i32) -> Result<(Vec<Vec<Cell>>, Option<Vec<Cell>>)> {
+fn query(conn: &Connection, spec: &Spec, year: i32) -> Result<Rows> {
     let _s = tracing::debug_span!("breakdown", sheet = spec.sheet).entered();
     let mut stmt = conn
         .prepare(&spec.sql())
