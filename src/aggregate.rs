@@ -13,9 +13,9 @@ use duckdb::Connection;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use crate::ingest::sha256_hex;
 use crate::contract::metrics::Headline;
 use crate::contract::metrics::{self, Kind, METRICS};
+use crate::ingest::sha256_hex;
 
 /// One SQL file of the queries folder.
 #[derive(Debug, Clone)]
@@ -33,7 +33,10 @@ pub struct QueryFile {
 const EMBEDDED: [(&str, &str); 11] = [
     ("00_rules.sql", include_str!("../queries/00_rules.sql")),
     ("10_membership.sql", include_str!("../queries/10_membership.sql")),
-    ("20_profit_tax_jobs_donations.sql", include_str!("../queries/20_profit_tax_jobs_donations.sql")),
+    (
+        "20_profit_tax_jobs_donations.sql",
+        include_str!("../queries/20_profit_tax_jobs_donations.sql"),
+    ),
     ("30_financing.sql", include_str!("../queries/30_financing.sql")),
     ("40_partners.sql", include_str!("../queries/40_partners.sql")),
     ("50_events.sql", include_str!("../queries/50_events.sql")),
@@ -180,7 +183,11 @@ mod tests {
     fn embedded_queries_are_exactly_the_queries_folder() {
         let folder = read_queries(&Path::new(env!("CARGO_MANIFEST_DIR")).join("queries")).unwrap();
         let embedded = embedded_queries();
-        let names = |q: &[QueryFile]| q.iter().map(|f| (f.name.clone(), f.sha256.clone())).collect::<Vec<_>>();
+        let names = |q: &[QueryFile]| {
+            q.iter()
+                .map(|f| (f.name.clone(), f.sha256.clone()))
+                .collect::<Vec<_>>()
+        };
         assert_eq!(names(&embedded), names(&folder));
     }
 }

@@ -10,9 +10,9 @@ use anyhow::{Context, Result};
 use rayon::prelude::*;
 
 use crate::cli::{Format, Global};
-use crate::emit::csv_bytes;
 use crate::contract::schema::{FolderKind, SheetKind};
-use crate::ingest::{self, InputFile, Disposition, Problem};
+use crate::emit::csv_bytes;
+use crate::ingest::{self, Disposition, InputFile, Problem};
 use crate::Outcome;
 
 /// The check stage's report.
@@ -32,9 +32,7 @@ pub struct CheckReport {
 impl CheckReport {
     /// True when anything would be rejected (notes and skipped files are not).
     pub fn has_rejections(&self) -> bool {
-        self.problems
-            .iter()
-            .any(|p| p.level.rejects())
+        self.problems.iter().any(|p| p.level.rejects())
     }
 }
 
@@ -122,7 +120,10 @@ fn check_path(target: &Path, limits: ingest::Limits, report: &mut CheckReport) -
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let ext = abs.extension().and_then(|e| e.to_str()).unwrap_or_default();
-        if name.starts_with("~$") || name.starts_with('.') || !crate::contract::schema::is_workbook_extension(ext) {
+        if name.starts_with("~$")
+            || name.starts_with('.')
+            || !crate::contract::schema::is_workbook_extension(ext)
+        {
             report.problems.push(Problem::of_file(
                 Disposition::Skipped,
                 rel,
@@ -178,7 +179,9 @@ fn flag_against_previous_year(db: &Path, report: &mut CheckReport) {
         return;
     };
     // The ×1,000 rule is the warehouse's own macro (70_anomalies.sql).
-    let mut moved = match conn.prepare("SELECT moved_thousandfold(CAST(? AS DECIMAL(38,6)), CAST(? AS DECIMAL(38,6)))") {
+    let mut moved = match conn
+        .prepare("SELECT moved_thousandfold(CAST(? AS DECIMAL(38,6)), CAST(? AS DECIMAL(38,6)))")
+    {
         Ok(stmt) => stmt,
         Err(e) => {
             tracing::warn!(error = %e, "the warehouse has no ×1000 rule (run `chamberstat run` first); no year-over-year flags");
@@ -333,11 +336,7 @@ fn write_table(out: &mut impl Write, report: &CheckReport) -> Result<()> {
             p.reason
         )?;
     }
-    let rejected = report
-        .problems
-        .iter()
-        .filter(|p| p.level.rejects())
-        .count();
+    let rejected = report.problems.iter().filter(|p| p.level.rejects()).count();
     writeln!(
         out,
         "{} file(s) checked, {} row(s) accepted, {} problem(s) that reject input, {} note(s)/skipped file(s).",
@@ -363,6 +362,10 @@ fn write_csv(out: &mut impl Write, problems: &[Problem]) -> Result<()> {
             ]
         })
         .collect();
-    out.write_all(&csv_bytes(&["level", "path", "sheet", "cell", "raw", "reason"], &rows, false))?;
+    out.write_all(&csv_bytes(
+        &["level", "path", "sheet", "cell", "raw", "reason"],
+        &rows,
+        false,
+    ))?;
     Ok(())
 }

@@ -57,7 +57,9 @@ impl Global {
     /// The warehouse: `--db`, else `warehouse.duckdb` in the outputs folder
     /// (so `--outputs /srv/x/outputs` from any folder keeps them together).
     pub fn db(&self) -> PathBuf {
-        self.db.clone().unwrap_or_else(|| self.outputs.join("warehouse.duckdb"))
+        self.db
+            .clone()
+            .unwrap_or_else(|| self.outputs.join("warehouse.duckdb"))
     }
 }
 

@@ -12,8 +12,8 @@ use serde::Serialize;
 
 use crate::aggregate;
 use crate::cli::{Format, Global};
-use crate::emit::csv_bytes;
 use crate::contract::metrics::{self, Kind, Metric};
+use crate::emit::csv_bytes;
 use crate::Outcome;
 
 #[derive(Debug, Clone, Serialize)]
@@ -80,7 +80,10 @@ pub fn lineage(conn: &Connection, metric: &metrics::Metric, year: i32) -> Result
 
 pub fn explain(g: &Global, metric: &'static Metric, year: Option<i32>, format: Format) -> Result<Outcome> {
     if !g.db().exists() {
-        bail!("no warehouse at {}: run `chamberstat run` first", g.db().display());
+        bail!(
+            "no warehouse at {}: run `chamberstat run` first",
+            g.db().display()
+        );
     }
     let config = Config::default().access_mode(AccessMode::ReadOnly)?;
     let conn = Connection::open_with_flags(g.db(), config)
@@ -118,7 +121,18 @@ pub fn explain(g: &Global, metric: &'static Metric, year: Option<i32>, format: F
             total[7] = e.unit.to_string();
             total[9] = e.total.clone();
             rows.push(total);
-            let header = ["role", "credit_code", "subject", "path", "sheet", "cell", "raw", "unit", "normalized", "value"];
+            let header = [
+                "role",
+                "credit_code",
+                "subject",
+                "path",
+                "sheet",
+                "cell",
+                "raw",
+                "unit",
+                "normalized",
+                "value",
+            ];
             out.write_all(&csv_bytes(&header, &rows, false))?;
         }
         Format::Table => {

@@ -15,8 +15,8 @@
 pub mod aggregate;
 pub mod annotate;
 pub mod check;
-pub mod contract;
 pub mod cli;
+pub mod contract;
 pub mod emit;
 pub mod explain;
 pub mod generate;
@@ -64,11 +64,9 @@ pub fn run(cli: cli::Cli) -> Result<Outcome> {
             staged: Some(ref dir),
             ..
         } => stage::run_staged(g, dir, year).map(|_| Outcome::Done),
-        cli::Command::Stage {
-            ref out,
-            shard,
-            year,
-        } => stage::stage(g, out, shard, year).map(|_| Outcome::Done),
+        cli::Command::Stage { ref out, shard, year } => {
+            stage::stage(g, out, shard, year).map(|_| Outcome::Done)
+        }
         cli::Command::Run {
             year,
             full,
@@ -77,7 +75,12 @@ pub fn run(cli: cli::Cli) -> Result<Outcome> {
         } => {
             pipeline::run(g, year, full, std::time::Duration::from_secs(lock_timeout)).map(|_| Outcome::Done)
         }
-        cli::Command::Check { status: true, year, format, .. } => status::status(g, year, format),
+        cli::Command::Check {
+            status: true,
+            year,
+            format,
+            ..
+        } => status::status(g, year, format),
         cli::Command::Check {
             ref paths,
             format,

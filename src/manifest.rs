@@ -14,8 +14,8 @@ use duckdb::Connection;
 use serde::{Deserialize, Serialize};
 
 use crate::aggregate::QueryFile;
-use crate::ingest::{sha256_hex, Discovery};
 use crate::contract::metrics::Headline;
+use crate::ingest::{sha256_hex, Discovery};
 
 pub const FILE_NAME: &str = "manifest.json";
 

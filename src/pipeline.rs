@@ -11,11 +11,11 @@ use serde::Serialize;
 
 use crate::aggregate::{self, AggregateReport, QueryFile};
 use crate::cli::Global;
+use crate::contract::metrics::Headline;
 use crate::emit;
 use crate::ingest::{self, Discovery, IngestReport};
 use crate::load::{self, LoadReport};
 use crate::manifest::{self, Manifest};
-use crate::contract::metrics::Headline;
 
 /// What one run did, stage by stage.
 #[derive(Debug, Clone, Serialize)]
@@ -196,7 +196,14 @@ pub fn run(
         let nothing_new = !full && load.files_parsed == 0 && load.files_dropped == 0;
         Ok(nothing_new && outputs_current(g, conn, discovery, &queries, year)?)
     };
-    let built = build(&mut conn, discovery, &queries, full, g.limits.limits(), Some(&current))?;
+    let built = build(
+        &mut conn,
+        discovery,
+        &queries,
+        full,
+        g.limits.limits(),
+        Some(&current),
+    )?;
     let up_to_date = built.up_to_date;
     if up_to_date {
         tracing::info!(

@@ -30,9 +30,9 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::cli::Global;
+use crate::contract::metrics::{Kind, METRICS};
 use crate::contract::schema::SheetKind;
 use crate::manifest::{self, FileHash};
-use crate::contract::metrics::{Kind, METRICS};
 
 /// A K-of-N share of the input files (`--shard 2/3`), 1 ≤ K ≤ N.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,7 +47,10 @@ impl std::str::FromStr for Shard {
     fn from_str(s: &str) -> Result<Self, String> {
         let err = || format!("expected K/N with 1 ≤ K ≤ N (e.g. 2/3), found '{s}'");
         let (k, n) = s.split_once('/').ok_or_else(err)?;
-        let (k, n): (u32, u32) = (k.trim().parse().map_err(|_| err())?, n.trim().parse().map_err(|_| err())?);
+        let (k, n): (u32, u32) = (
+            k.trim().parse().map_err(|_| err())?,
+            n.trim().parse().map_err(|_| err())?,
+        );
         if k == 0 || n == 0 || k > n {
             return Err(err());
         }
@@ -125,7 +128,9 @@ fn remove_own_files(out: &Path, shard: Shard, year: Option<i32>) -> Result<()> {
     }
     for table in staged_tables() {
         let dir = out.join(table);
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
         for entry in entries.flatten() {
             let part = entry.file_name().to_string_lossy().into_owned();
             let ours = match year {
@@ -155,7 +160,9 @@ fn write_part(conn: &Connection, out: &Path, table: &str, year: Option<i32>, sha
         Some(y) => format!("year = {y}"),
         None => "year IS NULL".to_string(),
     };
-    let n: i64 = conn.query_row(&format!("SELECT count(*) FROM {table} WHERE {filter}"), [], |r| r.get(0))?;
+    let n: i64 = conn.query_row(&format!("SELECT count(*) FROM {table} WHERE {filter}"), [], |r| {
+        r.get(0)
+    })?;
     if n == 0 {
         return Ok(0);
     }
@@ -187,7 +194,9 @@ pub fn stage(g: &Global, out: &Path, shard: Shard, year: Option<i32>) -> Result<
     }
     let in_year = |f: Option<i32>| year.is_none() || f.is_none() || f == year;
     discovery.files.retain(|f| shard.holds(&f.rel) && in_year(f.year));
-    discovery.skipped.retain(|(y, p)| shard.holds(&p.path) && in_year(*y));
+    discovery
+        .skipped
+        .retain(|(y, p)| shard.holds(&p.path) && in_year(*y));
     let mut conn = crate::load::open_in_memory(&g.limits.db_memory_limit)?;
     crate::pipeline::load_inputs(&mut conn, &discovery, true, g.limits.limits())?;
 
@@ -237,7 +246,10 @@ fn write_schema(conn: &Connection, out: &Path, table: &str) -> Result<()> {
     let dir = out.join("_schema");
     std::fs::create_dir_all(&dir)?;
     let path = dir.join(format!("{table}.parquet"));
-    conn.execute_batch(&format!("COPY (SELECT * FROM {table} LIMIT 0) TO {} (FORMAT PARQUET);", literal(&path)))?;
+    conn.execute_batch(&format!(
+        "COPY (SELECT * FROM {table} LIMIT 0) TO {} (FORMAT PARQUET);",
+        literal(&path)
+    ))?;
     Ok(())
 }
 
@@ -263,7 +275,10 @@ fn write_contract(out: &Path) -> Result<()> {
             },
         })
         .collect();
-    crate::emit::write_atomic(&out.join("_contract/metrics.json"), &serde_json::to_vec_pretty(&specs)?)
+    crate::emit::write_atomic(
+        &out.join("_contract/metrics.json"),
+        &serde_json::to_vec_pretty(&specs)?,
+    )
 }
 
 /// Every Parquet file under the staging folder with its hash (for
@@ -288,7 +303,11 @@ fn staged_files(dir: &Path) -> Result<Vec<FileHash>> {
 /// Load a staging folder into a fresh warehouse's tables.
 pub fn load_staged(conn: &Connection, dir: &Path) -> Result<()> {
     if !dir.join("_shards").is_dir() {
-        bail!("{} is not a staging folder (no _shards/): run `chamberstat stage --out {}` first", dir.display(), dir.display());
+        bail!(
+            "{} is not a staging folder (no _shards/): run `chamberstat stage --out {}` first",
+            dir.display(),
+            dir.display()
+        );
     }
     for table in staged_tables() {
         let folder = dir.join(table);
@@ -345,7 +364,9 @@ mod tests {
 
     #[test]
     fn every_path_falls_in_exactly_one_shard_and_the_same_on_every_machine() {
-        let paths: Vec<String> = (0..300).map(|i| format!("2024/companies/{i:05}_x.xlsx")).collect();
+        let paths: Vec<String> = (0..300)
+            .map(|i| format!("2024/companies/{i:05}_x.xlsx"))
+            .collect();
         for n in [1, 2, 3, 7] {
             for p in &paths {
                 let owners = (1..=n).filter(|k| Shard { k: *k, n }.holds(p)).count();
@@ -356,7 +377,9 @@ mod tests {
         // mod N, plus 1): machines of different versions must agree.
         assert_eq!(Shard::of("reference/会员名册.xlsx", 1000), 743);
         assert_eq!(Shard::of("2024/companies/00001_x.xlsx", 1000), 964);
-        let spread: Vec<usize> = (1..=3).map(|k| paths.iter().filter(|p| Shard { k, n: 3 }.holds(p)).count()).collect();
+        let spread: Vec<usize> = (1..=3)
+            .map(|k| paths.iter().filter(|p| Shard { k, n: 3 }.holds(p)).count())
+            .collect();
         assert!(spread.iter().all(|c| *c > 60), "{spread:?}");
     }
 }

@@ -23,13 +23,20 @@ fn pad(s: &str, width: usize) -> String {
 fn table(out: &mut impl Write, frame: &Frame, columns: &[usize], rows: &[&Vec<String>]) -> Result<()> {
     let names = frame.df.get_column_names();
     let header: Vec<String> = columns.iter().map(|c| names[*c].to_string()).collect();
-    let rows: Vec<Vec<String>> = rows.iter().map(|r| columns.iter().map(|c| r[*c].clone()).collect()).collect();
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| columns.iter().map(|c| r[*c].clone()).collect())
+        .collect();
     let widths: Vec<usize> = (0..header.len())
         .map(|c| {
             rows.iter()
                 .map(|r| &r[c])
                 .chain(std::iter::once(&header[c]))
-                .map(|s| s.chars().map(|ch| if ch.is_ascii() { 1 } else { 2 }).sum::<usize>())
+                .map(|s| {
+                    s.chars()
+                        .map(|ch| if ch.is_ascii() { 1 } else { 2 })
+                        .sum::<usize>()
+                })
                 .max()
                 .unwrap_or(0)
         })
@@ -53,7 +60,10 @@ fn table(out: &mut impl Write, frame: &Frame, columns: &[usize], rows: &[&Vec<St
 
 pub fn status(g: &Global, year: Option<i32>, format: Format) -> Result<Outcome> {
     if !g.db().exists() {
-        bail!("no warehouse at {}: run `chamberstat run` first", g.db().display());
+        bail!(
+            "no warehouse at {}: run `chamberstat run` first",
+            g.db().display()
+        );
     }
     let config = Config::default().access_mode(AccessMode::ReadOnly)?;
     let conn = Connection::open_with_flags(g.db(), config)
@@ -63,7 +73,12 @@ pub fn status(g: &Global, year: Option<i32>, format: Format) -> Result<Outcome> 
     let by_committee = frames::breakdown(&conn, "报送情况", year)?;
     let members = frames::breakdown(&conn, "报送明细", year)?;
     let total = by_committee.total.clone().unwrap_or_default();
-    let count = |i: usize| total.get(i).and_then(|t| t.parse::<Decimal>().ok()).unwrap_or_default();
+    let count = |i: usize| {
+        total
+            .get(i)
+            .and_then(|t| t.parse::<Decimal>().ok())
+            .unwrap_or_default()
+    };
     let rate = frames::rate_line(count(2), count(1));
     let missing: Vec<&Vec<String>> = members.text.iter().filter(|r| r[4] == "未报送").collect();
     let mut out = std::io::stdout().lock();
@@ -75,7 +90,11 @@ pub fn status(g: &Global, year: Option<i32>, format: Format) -> Result<Outcome> 
                 count(3),
                 count(4)
             )?;
-            let rows: Vec<&Vec<String>> = by_committee.text.iter().chain(by_committee.total.iter()).collect();
+            let rows: Vec<&Vec<String>> = by_committee
+                .text
+                .iter()
+                .chain(by_committee.total.iter())
+                .collect();
             table(&mut out, &by_committee, &[0, 1, 2, 3, 4], &rows)?;
             writeln!(out, "\n未报送的会员企业（{} 家）：", missing.len())?;
             // Code, name, tier, committee, rejected rows: the rest is empty
@@ -88,10 +107,17 @@ pub fn status(g: &Global, year: Option<i32>, format: Format) -> Result<Outcome> 
             out.write_all(&bytes[crate::emit::BOM.len()..])?;
         }
         Format::Json => {
-            let header = |f: &Frame| -> Vec<String> { f.df.get_column_names().iter().map(|n| n.to_string()).collect() };
+            let header = |f: &Frame| -> Vec<String> {
+                f.df.get_column_names().iter().map(|n| n.to_string()).collect()
+            };
             let rows = |f: &Frame, rows: &[Vec<String>]| -> Vec<serde_json::Map<String, serde_json::Value>> {
                 rows.iter()
-                    .map(|r| header(f).into_iter().zip(r.iter().map(|v| serde_json::Value::from(v.as_str()))).collect())
+                    .map(|r| {
+                        header(f)
+                            .into_iter()
+                            .zip(r.iter().map(|v| serde_json::Value::from(v.as_str())))
+                            .collect()
+                    })
                     .collect()
             };
             let v = serde_json::json!({

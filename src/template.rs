@@ -23,8 +23,8 @@ use rust_xlsxwriter::{
 use serde::Serialize;
 
 use crate::cli::Global;
-use crate::emit::book;
 use crate::contract::schema::{Column, FieldType, SheetKind};
+use crate::emit::book;
 use crate::ingest::SCHEMA_SHEET;
 
 /// Bumped with the input contract; written into every template.
@@ -99,7 +99,9 @@ fn sheet_unit(kind: SheetKind) -> &'static str {
 }
 
 fn has_money(kind: SheetKind) -> bool {
-    kind.columns().iter().any(|c| matches!(c.ty, FieldType::Money { .. }))
+    kind.columns()
+        .iter()
+        .any(|c| matches!(c.ty, FieldType::Money { .. }))
 }
 
 /// The 填报说明 row of a sheet.
@@ -151,7 +153,11 @@ fn list_of(ty: FieldType) -> Option<Vec<&'static str>> {
 }
 
 fn excel_date(d: NaiveDate) -> Result<ExcelDateTime> {
-    Ok(ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day() as u8)?)
+    Ok(ExcelDateTime::from_ymd(
+        d.year() as u16,
+        d.month() as u8,
+        d.day() as u8,
+    )?)
 }
 
 /// Excel's check for one column.
@@ -168,12 +174,14 @@ fn validation(c: &Column, kind: SheetKind, year: i32) -> Result<DataValidation> 
             v.allow_decimal_number(DataValidationRule::Between(-1e15, 1e15))
         }
         (FieldType::Whole, _) => v.allow_whole_number(DataValidationRule::GreaterThanOrEqualTo(0)),
-        (FieldType::DateInYear, _) => {
-            v.allow_date(DataValidationRule::Between(date(year, 1, 1)?, date(year, 12, 31)?))
-        }
-        (FieldType::Date | FieldType::YearEnd, _) => {
-            v.allow_date(DataValidationRule::Between(date(1949, 10, 1)?, date(2100, 12, 31)?))
-        }
+        (FieldType::DateInYear, _) => v.allow_date(DataValidationRule::Between(
+            date(year, 1, 1)?,
+            date(year, 12, 31)?,
+        )),
+        (FieldType::Date | FieldType::YearEnd, _) => v.allow_date(DataValidationRule::Between(
+            date(1949, 10, 1)?,
+            date(2100, 12, 31)?,
+        )),
         _ => v.allow_any_value(),
     };
     let title: String = c.label.chars().take(32).collect();
@@ -211,14 +219,27 @@ fn header_text(c: &Column) -> String {
     }
 }
 
-fn write_sheet(wb: &mut Workbook, form: Form, kind: SheetKind, year: i32, rows: &[Vec<Option<Fill>>]) -> Result<()> {
+fn write_sheet(
+    wb: &mut Workbook,
+    form: Form,
+    kind: SheetKind,
+    year: i32,
+    rows: &[Vec<Option<Fill>>],
+) -> Result<()> {
     let f = book::Formats::new();
     let ws = wb.add_worksheet();
     ws.set_name(kind.sheet_name())?;
     let columns = kind.columns();
     let last = columns.len() as u16 - 1;
     ws.merge_range(0, 0, 0, last, &form.title(kind, year), &f.title)?;
-    ws.merge_range(NOTE_ROW, 0, NOTE_ROW, last, &instructions(kind, year), &f.note.clone().set_text_wrap())?;
+    ws.merge_range(
+        NOTE_ROW,
+        0,
+        NOTE_ROW,
+        last,
+        &instructions(kind, year),
+        &f.note.clone().set_text_wrap(),
+    )?;
     ws.set_row_height(NOTE_ROW, 32)?;
     let data = HEADER_ROW + 1..=HEADER_ROW + DATA_ROWS;
     for (i, c) in columns.iter().enumerate() {
@@ -278,7 +299,10 @@ fn write_schema_sheet(wb: &mut Workbook, form: Form, year: i32) -> Result<()> {
     ws.set_name(SCHEMA_SHEET)?;
     let rows: [(&str, String); 4] = [
         ("template_version", TEMPLATE_VERSION.to_string()),
-        ("program", concat!("chamberstat ", env!("CARGO_PKG_VERSION")).to_string()),
+        (
+            "program",
+            concat!("chamberstat ", env!("CARGO_PKG_VERSION")).to_string(),
+        ),
         ("form", format!("{form:?}")),
         ("year", year.to_string()),
     ];
@@ -296,7 +320,8 @@ pub fn render(form: Form, year: i32, fills: &[Vec<Vec<Option<Fill>>>]) -> Result
     let mut wb = book::workbook(&form.file_name(year))?;
     for (i, kind) in form.sheets().iter().enumerate() {
         let rows = fills.get(i).map(Vec::as_slice).unwrap_or_default();
-        write_sheet(&mut wb, form, *kind, year, rows).with_context(|| format!("sheet {}", kind.sheet_name()))?;
+        write_sheet(&mut wb, form, *kind, year, rows)
+            .with_context(|| format!("sheet {}", kind.sheet_name()))?;
     }
     write_schema_sheet(&mut wb, form, year)?;
     Ok(wb.save_to_buffer()?)
@@ -312,7 +337,13 @@ pub struct TemplateReport {
 /// A file name safe on Windows and Unix from a company name.
 fn safe_name(s: &str) -> String {
     s.chars()
-        .map(|c| if "/\\:*?\"<>|".contains(c) || c.is_control() { '_' } else { c })
+        .map(|c| {
+            if "/\\:*?\"<>|".contains(c) || c.is_control() {
+                '_'
+            } else {
+                c
+            }
+        })
         .collect::<String>()
         .trim()
         .to_string()
@@ -320,7 +351,11 @@ fn safe_name(s: &str) -> String {
 
 /// Write the three blank forms into `out`; with `members`, also one
 /// prefilled company form each, under `out/<year>/`.
-pub fn write_templates(out: &Path, year: i32, members: Option<&[(String, String)]>) -> Result<TemplateReport> {
+pub fn write_templates(
+    out: &Path,
+    year: i32,
+    members: Option<&[(String, String)]>,
+) -> Result<TemplateReport> {
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     let mut files = Vec::new();
     for form in Form::ALL {
@@ -362,10 +397,12 @@ fn members_of(g: &Global, year: i32) -> Result<Vec<(String, String)>> {
     crate::pipeline::build(&mut conn, discovery, &queries, true, g.limits.limits(), None)?;
     // `years` holds only the year folders found; the registry answers for
     // any year asked.
-    conn.execute("INSERT INTO years SELECT ? WHERE ? NOT IN (SELECT year FROM years)", [year, year])?;
-    let mut stmt = conn.prepare(
-        "SELECT credit_code, name FROM member_years WHERE year = ? ORDER BY credit_code",
+    conn.execute(
+        "INSERT INTO years SELECT ? WHERE ? NOT IN (SELECT year FROM years)",
+        [year, year],
     )?;
+    let mut stmt =
+        conn.prepare("SELECT credit_code, name FROM member_years WHERE year = ? ORDER BY credit_code")?;
     let rows = stmt.query_map([year], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<duckdb::Result<Vec<_>>>()?)
 }

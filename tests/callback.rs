@@ -21,7 +21,16 @@ fn rows(path: &std::path::Path, sheet: &str) -> (Vec<String>, Vec<Vec<String>>) 
 fn tree() -> Workspace {
     let ws = Workspace::new();
     // Traps give rejected rows, superseded files, non-members and repeats.
-    ws.generate(&["--members", "120", "--years", "2023,2024", "--seed", "21", "--traps", "0.1"]);
+    ws.generate(&[
+        "--members",
+        "120",
+        "--years",
+        "2023,2024",
+        "--seed",
+        "21",
+        "--traps",
+        "0.1",
+    ]);
     ws.run_year(2024);
     ws
 }
@@ -33,7 +42,19 @@ fn call_back_list_names_the_sender_and_the_outcome_of_every_problem_in_chinese()
     let (header, problems) = rows(&dir.join("rejects.xlsx"), "问题清单");
     assert_eq!(
         header,
-        ["报送单位", "统一社会信用代码", "数据行", "文件", "工作表", "单元格", "原始内容", "问题", "处理结果", "级别", "reason (English)"]
+        [
+            "报送单位",
+            "统一社会信用代码",
+            "数据行",
+            "文件",
+            "工作表",
+            "单元格",
+            "原始内容",
+            "问题",
+            "处理结果",
+            "级别",
+            "reason (English)"
+        ]
     );
     assert!(!problems.is_empty());
     for p in &problems {
@@ -41,7 +62,10 @@ fn call_back_list_names_the_sender_and_the_outcome_of_every_problem_in_chinese()
         assert!(!p[8].is_empty(), "no outcome: {p:?}");
         // 问题 is Chinese only: the English half has its own column.
         assert!(!p[7].contains(" / "), "bilingual 问题: {p:?}");
-        assert!(!p[7].contains("expected") && !p[7].contains("cannot"), "English in 问题: {p:?}");
+        assert!(
+            !p[7].contains("expected") && !p[7].contains("cannot"),
+            "English in 问题: {p:?}"
+        );
     }
     // Grouped by sender: each sender's rows are together.
     let senders: Vec<&String> = problems.iter().map(|p| &p[0]).collect();
@@ -82,15 +106,27 @@ fn rows_set_aside_by_rule_each_get_a_sheet_matching_the_warehouse() {
     let ws = tree();
     let xlsx = ws.outputs().join("2024/rejects.xlsx");
     for (sheet, sql) in [
-        ("被替代的报送", "SELECT count(*) FROM superseded_submissions WHERE year = 2024"),
-        ("非会员数据", "SELECT count(*) FROM non_member_rows WHERE year = 2024"),
-        ("重复活动", "SELECT count(*) FROM event_duplicates WHERE year = 2024"),
+        (
+            "被替代的报送",
+            "SELECT count(*) FROM superseded_submissions WHERE year = 2024",
+        ),
+        (
+            "非会员数据",
+            "SELECT count(*) FROM non_member_rows WHERE year = 2024",
+        ),
+        (
+            "重复活动",
+            "SELECT count(*) FROM event_duplicates WHERE year = 2024",
+        ),
     ] {
         let (_, body) = rows(&xlsx, sheet);
         let want = ws.query_i64(sql);
         assert!(want > 0, "{sheet}: the traps should produce some");
         assert_eq!(body.len() as i64, want, "{sheet}");
-        assert!(body.iter().all(|r| !r.last().unwrap().is_empty()), "{sheet} 处理结果");
+        assert!(
+            body.iter().all(|r| !r.last().unwrap().is_empty()),
+            "{sheet} 处理结果"
+        );
     }
     // 数据质量 counts what these sheets list, in Chinese.
     let dq = std::fs::read(ws.outputs().join("2024/data_quality.csv")).unwrap();
@@ -104,10 +140,22 @@ fn rows_set_aside_by_rule_each_get_a_sheet_matching_the_warehouse() {
 #[test]
 fn many_non_member_rows_of_one_sheet_are_one_line_with_their_count() {
     let ws = Workspace::new();
-    ws.generate(&["--members", "5", "--years", "2024", "--traps", "0", "--group-rows", "30"]);
+    ws.generate(&[
+        "--members",
+        "5",
+        "--years",
+        "2024",
+        "--traps",
+        "0",
+        "--group-rows",
+        "30",
+    ]);
     ws.run_year(2024);
     let (_, body) = rows(&ws.outputs().join("2024/rejects.xlsx"), "非会员数据");
-    assert_eq!(ws.query_i64("SELECT count(*) FROM non_member_rows WHERE year = 2024"), 30);
+    assert_eq!(
+        ws.query_i64("SELECT count(*) FROM non_member_rows WHERE year = 2024"),
+        30
+    );
     assert_eq!(body.len(), 1, "{body:?}");
     assert!(body[0][0].contains("30 家非会员企业"), "{body:?}");
     assert!(body[0][5].contains('–'), "the rows as a range: {body:?}");

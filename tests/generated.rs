@@ -22,8 +22,7 @@ fn assert_run_matches_expected(members: usize, seed: u64, years: &str) {
     for year in years.split(',') {
         let year: i32 = year.parse().unwrap();
         let got = ws.run_year(year);
-        let want =
-            std::fs::read_to_string(ws.answer().join(format!("headline-{year}.csv"))).unwrap();
+        let want = std::fs::read_to_string(ws.answer().join(format!("headline-{year}.csv"))).unwrap();
         assert_eq!(got, want, "members={members} seed={seed} year={year}");
     }
 }

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use chamberstat::contract::schema::FolderKind;
-use chamberstat::ingest::{parse_file_collected, InputFile, Disposition, Limits};
+use chamberstat::ingest::{parse_file_collected, Disposition, InputFile, Limits};
 
 fn workbooks(dir: &Path, out: &mut Vec<PathBuf>) {
     for e in std::fs::read_dir(dir).unwrap() {
@@ -106,7 +106,10 @@ fn mutated_workbooks_are_read_or_rejected_never_crash_or_hang() {
             if !result.summary.accepted {
                 rejected += 1;
                 assert!(
-                    result.problems.iter().any(|p| p.level == Disposition::RejectedFile),
+                    result
+                        .problems
+                        .iter()
+                        .any(|p| p.level == Disposition::RejectedFile),
                     "{} variant {j}: rejected without a file-level reason",
                     file.display()
                 );

@@ -269,7 +269,10 @@ fn runs_from_any_folder_with_the_embedded_queries_and_records_which_were_used() 
         .iter()
         .map(|q| q["path"].as_str().unwrap())
         .collect();
-    assert!(names.contains(&"00_rules.sql") && names.contains(&"85_callback.sql"), "{names:?}");
+    assert!(
+        names.contains(&"00_rules.sql") && names.contains(&"85_callback.sql"),
+        "{names:?}"
+    );
     let embedded = std::fs::read(ws.outputs().join("2024/headline.csv")).unwrap();
 
     // The same queries from a folder: the same figures, the folder recorded.
@@ -280,7 +283,10 @@ fn runs_from_any_folder_with_the_embedded_queries_and_records_which_were_used() 
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(ws.outputs().join("2024/manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest["queries_source"], folder.to_str().unwrap());
-    assert_eq!(std::fs::read(ws.outputs().join("2024/headline.csv")).unwrap(), embedded);
+    assert_eq!(
+        std::fs::read(ws.outputs().join("2024/headline.csv")).unwrap(),
+        embedded
+    );
 
     // A folder that does not exist is an error naming it (exit 2).
     ws.cmd(&["run", "--queries", "/nonexistent/queries"])
@@ -295,7 +301,13 @@ fn runs_from_any_folder_with_the_embedded_queries_and_records_which_were_used() 
 fn in_json_mode_a_fatal_error_is_one_json_object_with_its_exit_code() {
     let tmp = tempfile::tempdir().unwrap();
     let out = common::bin()
-        .args(["--log-format", "json", "--inputs", "/nonexistent/inputs", "--outputs"])
+        .args([
+            "--log-format",
+            "json",
+            "--inputs",
+            "/nonexistent/inputs",
+            "--outputs",
+        ])
         .arg(tmp.path())
         .arg("run")
         .output()

@@ -14,12 +14,16 @@ use common::{command_for, files_of, walk, Workspace};
 
 fn stage(inputs: &Path, out: &Path, shard: &str) {
     let scratch = tempfile::tempdir().unwrap();
-    let status = command_for(inputs, &scratch.path().join("o"), &scratch.path().join("w.duckdb"))
-        .args(["-q", "stage", "--out"])
-        .arg(out)
-        .args(["--shard", shard])
-        .status()
-        .unwrap();
+    let status = command_for(
+        inputs,
+        &scratch.path().join("o"),
+        &scratch.path().join("w.duckdb"),
+    )
+    .args(["-q", "stage", "--out"])
+    .arg(out)
+    .args(["--shard", shard])
+    .status()
+    .unwrap();
     assert!(status.success(), "stage {shard}");
 }
 
@@ -36,7 +40,6 @@ fn parquet_files(dir: &Path) -> BTreeMap<String, (Vec<u8>, std::time::SystemTime
         .collect()
 }
 
-
 /// Rows of a staged table in one folder that the other lacks, both ways.
 fn table_difference(a: &Path, b: &Path, table: &str) -> (i64, i64, i64) {
     let conn = duckdb::Connection::open_in_memory().unwrap();
@@ -48,8 +51,16 @@ fn table_difference(a: &Path, b: &Path, table: &str) -> (i64, i64, i64) {
     };
     let q = |sql: String| conn.query_row(&sql, [], |r| r.get::<_, i64>(0)).unwrap();
     let count = q(format!("SELECT count(*) FROM {}", read(a)));
-    let only_a = q(format!("SELECT count(*) FROM (SELECT * FROM {} EXCEPT ALL SELECT * FROM {})", read(a), read(b)));
-    let only_b = q(format!("SELECT count(*) FROM (SELECT * FROM {} EXCEPT ALL SELECT * FROM {})", read(b), read(a)));
+    let only_a = q(format!(
+        "SELECT count(*) FROM (SELECT * FROM {} EXCEPT ALL SELECT * FROM {})",
+        read(a),
+        read(b)
+    ));
+    let only_b = q(format!(
+        "SELECT count(*) FROM (SELECT * FROM {} EXCEPT ALL SELECT * FROM {})",
+        read(b),
+        read(a)
+    ));
     (count, only_a, only_b)
 }
 
@@ -67,7 +78,16 @@ const TABLES: [&str; 8] = [
 #[test]
 fn three_shards_stage_the_same_rows_as_one_and_run_staged_equals_run() {
     let ws = Workspace::new();
-    ws.generate(&["--members", "60", "--years", "2023,2024", "--seed", "31", "--traps", "0.1"]);
+    ws.generate(&[
+        "--members",
+        "60",
+        "--years",
+        "2023,2024",
+        "--seed",
+        "31",
+        "--traps",
+        "0.1",
+    ]);
     let one = ws.outputs().join("staged-1");
     let three = ws.outputs().join("staged-3");
     stage(&ws.inputs(), &one, "1/1");
@@ -77,13 +97,23 @@ fn three_shards_stage_the_same_rows_as_one_and_run_staged_equals_run() {
     for table in TABLES.into_iter().chain(["input_files"]) {
         let (count, only_one, only_three) = table_difference(&one, &three, table);
         assert!(count > 0 || table == "bank_agreements", "{table} staged no rows");
-        assert_eq!((only_one, only_three), (0, 0), "{table}: rows differ between 1 and 3 shards");
+        assert_eq!(
+            (only_one, only_three),
+            (0, 0),
+            "{table}: rows differ between 1 and 3 shards"
+        );
     }
     // Each shard wrote its own files: every part file names one of the 3.
     let files = parquet_files(&three);
-    assert!(files.keys().filter(|f| !f.starts_with("_schema")).all(|f| f.contains("-of-3.parquet")));
+    assert!(files
+        .keys()
+        .filter(|f| !f.starts_with("_schema"))
+        .all(|f| f.contains("-of-3.parquet")));
     for k in 1..=3 {
-        assert!(files.keys().any(|f| f.contains(&format!("part-{k}-of-3"))), "shard {k} wrote nothing");
+        assert!(
+            files.keys().any(|f| f.contains(&format!("part-{k}-of-3"))),
+            "shard {k} wrote nothing"
+        );
     }
 
     // run --staged equals run, file for file; manifest.json names the
@@ -107,10 +137,11 @@ fn three_shards_stage_the_same_rows_as_one_and_run_staged_equals_run() {
             if name == "manifest.json" {
                 let m: serde_json::Value = serde_json::from_slice(b).unwrap();
                 assert!(m["command"].to_string().contains("--staged"));
-                assert!(m["inputs"].as_array().unwrap().iter().any(|f| f["path"]
-                    .as_str()
+                assert!(m["inputs"]
+                    .as_array()
                     .unwrap()
-                    .ends_with("part-2-of-3.parquet")));
+                    .iter()
+                    .any(|f| f["path"].as_str().unwrap().ends_with("part-2-of-3.parquet")));
             } else {
                 assert!(a == b, "{year}/{name} differs between run and run --staged");
             }
@@ -130,14 +161,20 @@ fn restaging_a_shard_replaces_exactly_its_own_files() {
     std::thread::sleep(std::time::Duration::from_millis(1100));
     stage(&ws.inputs(), &dir, "2/3");
     let after = parquet_files(&dir);
-    assert_eq!(before.keys().collect::<Vec<_>>(), after.keys().collect::<Vec<_>>());
+    assert_eq!(
+        before.keys().collect::<Vec<_>>(),
+        after.keys().collect::<Vec<_>>()
+    );
     for (name, (bytes, modified)) in &after {
         let (old_bytes, old_modified) = &before[name];
         assert!(bytes == old_bytes, "{name}: re-staging changed its bytes");
         if name.contains("part-2-of-3") {
             assert!(modified > old_modified, "{name} was not rewritten");
         } else if !name.starts_with("_schema") {
-            assert_eq!(modified, old_modified, "{name} belongs to another shard but was touched");
+            assert_eq!(
+                modified, old_modified,
+                "{name} belongs to another shard but was touched"
+            );
         }
     }
     // A file removed from the inputs leaves the shard that held it.
@@ -145,7 +182,11 @@ fn restaging_a_shard_replaces_exactly_its_own_files() {
         .into_iter()
         .find(|p| p.extension().is_some_and(|e| e == "xlsx"))
         .unwrap();
-    let rel = victim.strip_prefix(ws.inputs()).unwrap().to_string_lossy().into_owned();
+    let rel = victim
+        .strip_prefix(ws.inputs())
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
     std::fs::remove_file(&victim).unwrap();
     for k in 1..=3 {
         stage(&ws.inputs(), &dir, &format!("{k}/3"));
@@ -202,7 +243,9 @@ fn spark_local_gives_the_same_headline_as_duckdb_for_every_demo_year() {
         let duckdb = std::fs::read_to_string(outputs.join(year.to_string()).join("headline.csv")).unwrap();
         assert_eq!(spark, duckdb, "{year}: Spark and DuckDB disagree");
         // And both are the generator's known answer for the demo.
-        let known = std::fs::read_to_string(root.join(format!("tests/fixtures/demo-expected/headline-{year}.csv"))).unwrap();
+        let known =
+            std::fs::read_to_string(root.join(format!("tests/fixtures/demo-expected/headline-{year}.csv")))
+                .unwrap();
         assert_eq!(duckdb, known, "{year}");
     }
 }
@@ -216,11 +259,15 @@ fn staging_year_by_year_keeps_every_year() {
     let dir = ws.outputs().join("staged");
     for year in ["2023", "2024"] {
         let scratch = tempfile::tempdir().unwrap();
-        let status = command_for(&ws.inputs(), &scratch.path().join("o"), &scratch.path().join("w.duckdb"))
-            .args(["-q", "stage", "--year", year, "--out"])
-            .arg(&dir)
-            .status()
-            .unwrap();
+        let status = command_for(
+            &ws.inputs(),
+            &scratch.path().join("o"),
+            &scratch.path().join("w.duckdb"),
+        )
+        .args(["-q", "stage", "--year", year, "--out"])
+        .arg(&dir)
+        .status()
+        .unwrap();
         assert!(status.success());
     }
     for year in [2023, 2024] {

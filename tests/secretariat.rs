@@ -98,7 +98,10 @@ fn summary_workbook_holds_the_warehouse_figures_and_breakdowns_add_up() {
             assert_eq!(text(&row[4]), unit, "总览 折合单位 {id}");
         }
     }
-    let district = overview.iter().find(|r| text(&r[5]) == "district_partners").unwrap();
+    let district = overview
+        .iter()
+        .find(|r| text(&r[5]) == "district_partners")
+        .unwrap();
     assert_eq!(text(&district[2]), "个", "districts are counted in 个");
 
     // 分专委会: each row equals the breakdown view; totals equal the headline.
@@ -168,7 +171,10 @@ fn summary_workbook_holds_the_warehouse_figures_and_breakdowns_add_up() {
     let fin_total = fin_total.unwrap();
     assert!(close(num(&fin_total[3]), h["financing_facilitated"]));
     // 企业(家) is a distinct count: a company financed by two banks is one.
-    assert!(close(num(&fin_total[2]), h["financed_companies"]), "金融支持 合计 企业");
+    assert!(
+        close(num(&fin_total[2]), h["financed_companies"]),
+        "金融支持 合计 企业"
+    );
     let rows_total: f64 = fin_rows.iter().map(|r| num(&r[1])).sum();
     assert!(close(num(&fin_total[1]), rows_total), "金融支持 合计 笔数");
     let fin_rows_db = ws.query_i64("SELECT count(*) FROM financing_facilitated_rows WHERE year = 2024");
@@ -218,17 +224,34 @@ fn headline_md_is_paste_ready_text_first_then_a_section_for_checkers() {
     ws.run_year(2024);
     let h = headline(&ws, 2024);
     let md = std::fs::read_to_string(ws.outputs().join("2024/headline.md")).unwrap();
-    let (paste, checkers) = md.split_once("\n---\n").expect("a rule before the checkers' section");
+    let (paste, checkers) = md
+        .split_once("\n---\n")
+        .expect("a rule before the checkers' section");
     let yi = |id: &str| {
         let s = format!("{:.2}", h[id] / 1e8);
         s.strip_suffix(".00").map(str::to_string).unwrap_or(s)
     };
-    assert!(paste.contains(&format!("报送企业年利税{}亿元", yi("profit_tax_total"))), "{paste}");
-    assert!(paste.contains(&format!("年捐赠{}亿元", yi("donations_total"))), "{paste}");
-    assert!(paste.contains(&format!("全年举办活动{}场", h["events_total"])), "{paste}");
-    assert!(paste.contains(&format!("先后和{}家银行", h["bank_partners"])), "{paste}");
+    assert!(
+        paste.contains(&format!("报送企业年利税{}亿元", yi("profit_tax_total"))),
+        "{paste}"
+    );
+    assert!(
+        paste.contains(&format!("年捐赠{}亿元", yi("donations_total"))),
+        "{paste}"
+    );
+    assert!(
+        paste.contains(&format!("全年举办活动{}场", h["events_total"])),
+        "{paste}"
+    );
+    assert!(
+        paste.contains(&format!("先后和{}家银行", h["bank_partners"])),
+        "{paste}"
+    );
     for jargon in ["chamberstat", "headline.csv", "`", "|", "四舍五入"] {
-        assert!(!paste.contains(jargon), "{jargon} in the paste-ready text:\n{paste}");
+        assert!(
+            !paste.contains(jargon),
+            "{jargon} in the paste-ready text:\n{paste}"
+        );
     }
     assert!(checkers.contains("`party_org_coverage_vp_plus`"));
     assert!(checkers.contains("四舍五入"));

@@ -11,7 +11,11 @@ use std::path::Path;
 use common::command_for;
 
 fn demo() -> &'static Path {
-    Box::leak(Path::new(env!("CARGO_MANIFEST_DIR")).join("inputs").into_boxed_path())
+    Box::leak(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("inputs")
+            .into_boxed_path(),
+    )
 }
 
 fn stdout(mut c: std::process::Command) -> String {

@@ -12,7 +12,10 @@ fn read_csv(path: &std::path::Path) -> (Vec<String>, Vec<Vec<String>>) {
     assert!(bytes.starts_with(b"\xEF\xBB\xBF"), "{} has a BOM", path.display());
     let mut r = csv::Reader::from_reader(&bytes[3..]);
     let header = r.headers().unwrap().iter().map(str::to_string).collect();
-    let rows = r.records().map(|x| x.unwrap().iter().map(str::to_string).collect()).collect();
+    let rows = r
+        .records()
+        .map(|x| x.unwrap().iter().map(str::to_string).collect())
+        .collect();
     (header, rows)
 }
 
@@ -30,9 +33,21 @@ fn metric(ws: &Workspace, id: &str) -> usize {
 #[test]
 fn chase_list_covers_every_member_and_agrees_with_the_headline() {
     let ws = Workspace::new();
-    ws.generate(&["--members", "120", "--years", "2023,2024", "--seed", "21", "--traps", "0.1"]);
+    ws.generate(&[
+        "--members",
+        "120",
+        "--years",
+        "2023,2024",
+        "--seed",
+        "21",
+        "--traps",
+        "0.1",
+    ]);
     ws.run_year(2024);
-    let (members, reporting) = (metric(&ws, "member_companies"), metric(&ws, "reporting_companies"));
+    let (members, reporting) = (
+        metric(&ws, "member_companies"),
+        metric(&ws, "reporting_companies"),
+    );
     assert!(reporting < members, "some members have not submitted");
 
     let dir = ws.outputs().join("2024");
@@ -42,14 +57,19 @@ fn chase_list_covers_every_member_and_agrees_with_the_headline() {
     let status = header.iter().position(|h| h == "报送状态").unwrap();
     let submitted = rows.iter().filter(|r| r[status] == "已报送").count();
     assert_eq!(submitted, reporting);
-    assert!(rows.iter().all(|r| r[status] == "已报送" || r[status] == "未报送"));
+    assert!(rows
+        .iter()
+        .all(|r| r[status] == "已报送" || r[status] == "未报送"));
     // 未报送 first, so the chase starts at the top.
     let first_submitted = rows.iter().position(|r| r[status] == "已报送").unwrap();
     assert!(rows[first_submitted..].iter().all(|r| r[status] == "已报送"));
     // A submitted member names the file that counts and its 填报日期; one
     // whose earlier file was replaced lists it.
     let file = header.iter().position(|h| h == "采用的文件").unwrap();
-    assert!(rows.iter().filter(|r| r[status] == "已报送").all(|r| !r[file].is_empty()));
+    assert!(rows
+        .iter()
+        .filter(|r| r[status] == "已报送")
+        .all(|r| !r[file].is_empty()));
     let superseded = header.iter().position(|h| h == "被替代的文件").unwrap();
     let with_superseded = rows.iter().filter(|r| !r[superseded].is_empty()).count() as i64;
     assert_eq!(

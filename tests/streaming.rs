@@ -186,4 +186,3 @@ fn a_no_change_run_reads_no_file_and_a_touched_file_is_hashed_not_parsed() {
     let finished = log.lines().find(|l| l.contains("run finished")).unwrap();
     assert!(finished.contains("\"files_parsed\":1"), "{finished}");
 }
-

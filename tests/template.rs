@@ -4,8 +4,8 @@
 
 mod common;
 
-use chamberstat::contract::schema::{FieldType, COMMITTEES, EVENT_KINDS};
 use chamberstat::contract::schema::SheetKind;
+use chamberstat::contract::schema::{FieldType, COMMITTEES, EVENT_KINDS};
 use chamberstat::template::{render, Fill, Form};
 use chrono::NaiveDate;
 use common::{bin, Workspace};
@@ -42,17 +42,35 @@ fn filled(form: Form, rows: usize, year: i32) -> Vec<Vec<Vec<Option<Fill>>>> {
     form.sheets()
         .iter()
         .map(|kind| {
-            let n = if *kind == SheetKind::OpeningBalances { 1 } else { rows };
+            let n = if *kind == SheetKind::OpeningBalances {
+                1
+            } else {
+                rows
+            };
             (0..n)
-                .map(|i| kind.columns().iter().map(|c| valid(*kind, c.field, c.ty, i, year)).collect())
+                .map(|i| {
+                    kind.columns()
+                        .iter()
+                        .map(|c| valid(*kind, c.field, c.ty, i, year))
+                        .collect()
+                })
                 .collect()
         })
         .collect()
 }
 
 fn check_json(path: &std::path::Path) -> (i32, serde_json::Value) {
-    let out = bin().arg("check").arg(path).arg("--format").arg("json").output().unwrap();
-    (out.status.code().unwrap(), serde_json::from_slice(&out.stdout).unwrap())
+    let out = bin()
+        .arg("check")
+        .arg(path)
+        .arg("--format")
+        .arg("json")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap(),
+        serde_json::from_slice(&out.stdout).unwrap(),
+    )
 }
 
 #[test]
@@ -152,13 +170,25 @@ fn prefill_writes_one_form_per_member_of_the_year_with_code_and_name() {
         .parse()
         .unwrap();
     let out = ws.outputs().join("templates");
-    ws.cmd(&["template", "--year", "2024", "--prefill", "--out", out.to_str().unwrap()])
-        .assert()
-        .success();
-    let forms: Vec<_> = std::fs::read_dir(out.join("2024")).unwrap().map(|e| e.unwrap().path()).collect();
+    ws.cmd(&[
+        "template",
+        "--year",
+        "2024",
+        "--prefill",
+        "--out",
+        out.to_str().unwrap(),
+    ])
+    .assert()
+    .success();
+    let forms: Vec<_> = std::fs::read_dir(out.join("2024"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     assert_eq!(forms.len(), members);
     let code = ws.query_string("SELECT min(credit_code) FROM member_years WHERE year = 2024");
-    let name = ws.query_string(&format!("SELECT name FROM member_years WHERE year = 2024 AND credit_code = '{code}'"));
+    let name = ws.query_string(&format!(
+        "SELECT name FROM member_years WHERE year = 2024 AND credit_code = '{code}'"
+    ));
     let form = out.join("2024").join(format!("{code}_{name}.xlsx"));
     assert!(form.is_file(), "{}", form.display());
     let (exit, report) = check_json(&form);

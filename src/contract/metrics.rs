@@ -49,12 +49,27 @@ pub const METRICS: [Metric; 24] = [
     m("jobs_total", "人", Count, "就业岗位"),
     m("donations_total", "元", Money, "公益捐赠"),
     m("party_members_total", "人", Count, "党员人数"),
-    m("party_org_coverage_vp_plus", "%", Percent, "副会长以上单位党组织覆盖率"),
+    m(
+        "party_org_coverage_vp_plus",
+        "%",
+        Percent,
+        "副会长以上单位党组织覆盖率",
+    ),
     m("financing_facilitated", "元", Money, "经商会促成的金融支持"),
-    m("financing_facilitated_cumulative", "元", Money, "累计促成金融支持"),
+    m(
+        "financing_facilitated_cumulative",
+        "元",
+        Money,
+        "累计促成金融支持",
+    ),
     m("financed_companies", "家", Count, "获得金融支持的会员企业"),
     m("bank_partners", "家", Count, "签约银行"),
-    m("bank_credit_lines_cumulative", "元", Money, "银会合作综合授信累计"),
+    m(
+        "bank_credit_lines_cumulative",
+        "元",
+        Money,
+        "银会合作综合授信累计",
+    ),
     m("district_partners", "家", Count, "签约区和功能区"),
     m("investment_landed_cumulative", "元", Money, "累计落地投资"),
     m("committees_reporting", "个", Count, "开展活动的专委会"),
@@ -172,10 +187,19 @@ mod tests {
     #[test]
     fn display_scales_money_to_yi_and_drops_zero_decimals() {
         let m = |id| find(id).unwrap();
-        assert_eq!(m("bank_credit_lines_cumulative").display(d("806000000000")), ("8060".into(), "亿元"));
-        assert_eq!(m("revenue_total").display(d("97333732000")), ("973.34".into(), "亿元"));
+        assert_eq!(
+            m("bank_credit_lines_cumulative").display(d("806000000000")),
+            ("8060".into(), "亿元")
+        );
+        assert_eq!(
+            m("revenue_total").display(d("97333732000")),
+            ("973.34".into(), "亿元")
+        );
         assert_eq!(m("jobs_total").display(d("514365")), ("51.44".into(), "万个"));
-        assert_eq!(m("event_participants_total").display(d("26361")), ("2.64".into(), "万人次"));
+        assert_eq!(
+            m("event_participants_total").display(d("26361")),
+            ("2.64".into(), "万人次")
+        );
         assert_eq!(m("district_partners").display(d("13")), ("13".into(), "个"));
         assert_eq!(m("party_members_total").display(d("8524")), ("8524".into(), "人"));
     }

@@ -48,4 +48,3 @@ impl fmt::Display for MoneyUnit {
         f.write_str(self.label())
     }
 }
-

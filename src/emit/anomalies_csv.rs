@@ -120,7 +120,10 @@ pub struct AnomaliesCsv;
 
 impl Exporter for AnomaliesCsv {
     fn render(&self, cx: &Context) -> Result<Vec<(String, Vec<u8>)>> {
-        Ok(vec![(FILE_NAME.into(), render(&fetch(cx.conn, cx.headline.year)?))])
+        Ok(vec![(
+            FILE_NAME.into(),
+            render(&fetch(cx.conn, cx.headline.year)?),
+        )])
     }
 }
 

@@ -66,7 +66,11 @@ pub fn workbook(title: &str) -> Result<Workbook> {
     let mut wb = Workbook::new();
     wb.set_default_format(&format(), 20, 64)?;
     let fixed = ExcelDateTime::from_ymd(2000, 1, 1)?;
-    wb.set_properties(&DocProperties::new().set_creation_datetime(&fixed).set_title(title));
+    wb.set_properties(
+        &DocProperties::new()
+            .set_creation_datetime(&fixed)
+            .set_title(title),
+    );
     Ok(wb)
 }
 

@@ -7,8 +7,8 @@ use duckdb::Connection;
 use polars::prelude::{Column, DataFrame};
 use rust_decimal::Decimal;
 
-use crate::contract::schema::{COMMITTEES, TIERS};
 use crate::contract::metrics::{self, Headline, Kind};
+use crate::contract::schema::{COMMITTEES, TIERS};
 
 /// How one column is read and shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,7 +66,12 @@ impl Spec {
     /// parameter.
     fn sql(&self) -> String {
         let cols: Vec<&str> = self.columns.iter().map(|c| c.0).collect();
-        format!("SELECT {} FROM {} WHERE year = ? ORDER BY {}", cols.join(", "), self.view, self.order_by)
+        format!(
+            "SELECT {} FROM {} WHERE year = ? ORDER BY {}",
+            cols.join(", "),
+            self.view,
+            self.order_by
+        )
     }
 
     /// (header, kind) of each column, as a frame is built.
@@ -101,11 +106,23 @@ const BY_TIER: [Col; 7] = [
     ("donations", "公益捐赠(元)", Dec),
     ("party_org", "有党组织(家)", Int),
 ];
-const BY_INSTITUTION: [Col; 4] =
-    [("institution", "金融机构", Text), ("rows", "笔数", Int), ("companies", "企业(家)", Int), ("amount", "金额(元)", Dec)];
-const EVENTS: [Col; 4] =
-    [("committee", "专委会", Text), ("kind", "活动类型", Text), ("events", "活动(场)", Int), ("participants", "参与人次", Int)];
-const QUALITY: [Col; 3] = [("item", "项目", Text), ("count", "数量", Int), ("listed_in", "明细", Text)];
+const BY_INSTITUTION: [Col; 4] = [
+    ("institution", "金融机构", Text),
+    ("rows", "笔数", Int),
+    ("companies", "企业(家)", Int),
+    ("amount", "金额(元)", Dec),
+];
+const EVENTS: [Col; 4] = [
+    ("committee", "专委会", Text),
+    ("kind", "活动类型", Text),
+    ("events", "活动(场)", Int),
+    ("participants", "参与人次", Int),
+];
+const QUALITY: [Col; 3] = [
+    ("item", "项目", Text),
+    ("count", "数量", Int),
+    ("listed_in", "明细", Text),
+];
 const STATUS: [Col; 5] = [
     ("committee", "专委会", Text),
     ("members", "会员企业(家)", Int),
@@ -118,7 +135,11 @@ const STATUS_LIST: [Col; 9] = [
     ("name", "企业名称", Text),
     ("tier", "会员级别", Text),
     ("committee", "所属专委会", Text),
-    ("CASE WHEN submitted THEN '已报送' ELSE '未报送' END", "报送状态", Text),
+    (
+        "CASE WHEN submitted THEN '已报送' ELSE '未报送' END",
+        "报送状态",
+        Text,
+    ),
     ("winning_path", "采用的文件", Text),
     ("CAST(reported_on AS VARCHAR)", "填报日期", Text),
     ("superseded", "被替代的文件", Text),
@@ -299,7 +320,14 @@ pub fn breakdown(conn: &Connection, sheet: &str, year: i32) -> Result<Frame> {
         .find(|s| s.sheet == sheet)
         .with_context(|| format!("no breakdown named {sheet}"))?;
     let (cells, total) = query(conn, spec, year)?;
-    build(spec.sheet, spec.csv, format!("{} {}年", spec.title, year), &spec.headers(), cells, total)
+    build(
+        spec.sheet,
+        spec.csv,
+        format!("{} {}年", spec.title, year),
+        &spec.headers(),
+        cells,
+        total,
+    )
 }
 
 /// Every breakdown of `year`, in sheet order, plus 总览 and 同比 first.
@@ -438,21 +466,29 @@ fn year_over_year(years: &[Headline]) -> Result<Frame> {
                         _ => Cell::Dec(l - p),
                     };
                     // A percentage changes in points; its rate says nothing.
-                    let rate = if m.kind == Kind::Percent || p.is_zero() {
-                        Cell::Null
-                    } else {
-                        Cell::Dec(((l - p) * Decimal::ONE_HUNDRED / p).round_dp_with_strategy(
-                            2,
-                            rust_decimal::RoundingStrategy::MidpointAwayFromZero,
-                        ))
-                    };
+                    let rate =
+                        if m.kind == Kind::Percent || p.is_zero() {
+                            Cell::Null
+                        } else {
+                            Cell::Dec(((l - p) * Decimal::ONE_HUNDRED / p).round_dp_with_strategy(
+                                2,
+                                rust_decimal::RoundingStrategy::MidpointAwayFromZero,
+                            ))
+                        };
                     (change, rate)
                 }
                 _ => (Cell::Null, Cell::Null),
             };
             row.extend(vals);
             row.push(change);
-            row.push(Cell::Text(if m.kind == Kind::Percent { "个百分点" } else { unit }.into()));
+            row.push(Cell::Text(
+                if m.kind == Kind::Percent {
+                    "个百分点"
+                } else {
+                    unit
+                }
+                .into(),
+            ));
             row.push(rate);
             row.push(Cell::Text(m.id.into()));
             row

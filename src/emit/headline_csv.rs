@@ -1,8 +1,8 @@
 //! `headline.csv`: `metric,value,unit`, one row per metric in contract
 //! order, plain decimals, UTF-8, `\n` line ends.
 
-use crate::contract::metrics::Headline;
 use super::{csv_bytes, Context, Exporter};
+use crate::contract::metrics::Headline;
 
 pub const FILE_NAME: &str = "headline.csv";
 

@@ -86,7 +86,9 @@ pub fn render(h: &Headline) -> Vec<u8> {
         h.year,
         count(h, "member_companies"),
     ));
-    s.push_str("- 数值为 headline.csv 的精确合计；折合为亿元、万时四舍五入（远离零）保留两位小数，整数不写小数。\n");
+    s.push_str(
+        "- 数值为 headline.csv 的精确合计；折合为亿元、万时四舍五入（远离零）保留两位小数，整数不写小数。\n",
+    );
     s.push_str("- 每个数字的来源单元格：`chamberstat explain <指标代码> --year ");
     s.push_str(&format!("{}`。\n\n", h.year));
     s.push_str("| 指标 | 指标代码 | 精确值 | 单位 | 折合 |\n|---|---|---:|---|---:|\n");
@@ -125,8 +127,8 @@ impl super::Exporter for HeadlineMd {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rust_decimal::Decimal;
     use crate::contract::metrics::{Metric, METRICS};
+    use rust_decimal::Decimal;
     use std::str::FromStr;
 
     fn headline() -> Headline {

@@ -7,10 +7,10 @@
 //! inputs give byte-identical files.
 
 pub mod anomalies_csv;
+pub mod book;
 pub mod frames;
 pub mod headline_csv;
 pub mod headline_md;
-pub mod book;
 pub mod rejects;
 pub mod summary_xlsx;
 
@@ -185,7 +185,10 @@ mod tests {
 
     #[test]
     fn people_csv_starts_with_a_bom_and_neutralises_formulas_but_not_numbers() {
-        let bytes = people_csv(&["名称", "金额"], &[vec!["=1+1".to_string(), "-99.01".to_string()]]);
+        let bytes = people_csv(
+            &["名称", "金额"],
+            &[vec!["=1+1".to_string(), "-99.01".to_string()]],
+        );
         assert!(bytes.starts_with(BOM));
         let text = std::str::from_utf8(&bytes[3..]).unwrap();
         assert_eq!(text, "名称,金额\n'=1+1,-99.01\n");

@@ -56,7 +56,11 @@ pub fn split_reason(reason: &str) -> (&str, &str) {
     while let Some(i) = reason[from..].find("/ ") {
         let at = from + i;
         let rest = &reason[at + 2..];
-        if rest.chars().next().is_some_and(|c| c.is_ascii() && !c.is_ascii_whitespace()) {
+        if rest
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii() && !c.is_ascii_whitespace())
+        {
             return (reason[..at].trim_end(), rest);
         }
         from = at + 2;
@@ -87,7 +91,9 @@ fn level_zh(level: &str) -> &'static str {
 }
 
 fn strings(conn: &Connection, sql: &str, year: i32, width: usize) -> Result<Vec<Vec<String>>> {
-    let mut stmt = conn.prepare(sql).with_context(|| format!("call-back query failed: {sql}"))?;
+    let mut stmt = conn
+        .prepare(sql)
+        .with_context(|| format!("call-back query failed: {sql}"))?;
     let rows = stmt.query_map([year], |r| {
         (0..width)
             .map(|i| Ok(r.get::<_, Option<String>>(i)?.unwrap_or_default()))
@@ -220,21 +226,47 @@ pub fn xlsx(c: &Callback, year: i32) -> Result<Vec<u8>> {
         Sheet {
             name: "被替代的报送",
             title: format!("{year} 年度被较新报送替代的文件"),
-            header: &["报送单位", "统一社会信用代码", "被替代的文件", "填报日期", "采用的文件", "采用文件的填报日期", "处理结果"],
+            header: &[
+                "报送单位",
+                "统一社会信用代码",
+                "被替代的文件",
+                "填报日期",
+                "采用的文件",
+                "采用文件的填报日期",
+                "处理结果",
+            ],
             rows: &c.superseded,
             numeric: &[],
         },
         Sheet {
             name: "非会员数据",
             title: format!("{year} 年度非会员企业报送的数据行"),
-            header: &["报送单位", "统一社会信用代码", "表格", "文件", "工作表", "行", "处理结果"],
+            header: &[
+                "报送单位",
+                "统一社会信用代码",
+                "表格",
+                "文件",
+                "工作表",
+                "行",
+                "处理结果",
+            ],
             rows: &c.non_members,
             numeric: &[5],
         },
         Sheet {
             name: "重复活动",
             title: format!("{year} 年度重复报送的活动"),
-            header: &["专委会", "活动名称", "活动日期", "文件", "工作表", "行", "首次出现的文件", "首次出现的行", "处理结果"],
+            header: &[
+                "专委会",
+                "活动名称",
+                "活动日期",
+                "文件",
+                "工作表",
+                "行",
+                "首次出现的文件",
+                "首次出现的行",
+                "处理结果",
+            ],
             rows: &c.duplicate_events,
             numeric: &[5, 7],
         },
@@ -264,7 +296,9 @@ mod tests {
 
     #[test]
     fn bilingual_reason_splits_at_the_slash_before_the_english_half() {
-        let (zh, en) = split_reason("纳税总额: 金额不能为负数，实际为 -51.39 / expected an amount of 0 or more, found -51.39");
+        let (zh, en) = split_reason(
+            "纳税总额: 金额不能为负数，实际为 -51.39 / expected an amount of 0 or more, found -51.39",
+        );
         assert_eq!(zh, "纳税总额: 金额不能为负数，实际为 -51.39");
         assert_eq!(en, "expected an amount of 0 or more, found -51.39");
         let (zh, en) = split_reason("文件为空（0 字节）/ the file is empty (0 bytes)");
@@ -281,7 +315,10 @@ mod tests {
 
     #[test]
     fn subject_prefix_is_dropped_from_the_problem_text() {
-        assert_eq!(problem_text("华源集团: 纳税总额: 负数", "华源集团"), "纳税总额: 负数");
+        assert_eq!(
+            problem_text("华源集团: 纳税总额: 负数", "华源集团"),
+            "纳税总额: 负数"
+        );
         assert_eq!(problem_text("纳税总额: 负数", "华源集团"), "纳税总额: 负数");
     }
 
@@ -289,6 +326,8 @@ mod tests {
     fn csv_carries_a_bom_and_chinese_headers() {
         let bytes = csv(&Callback::default());
         assert!(bytes.starts_with(super::super::BOM));
-        assert!(std::str::from_utf8(&bytes[3..]).unwrap().starts_with("报送单位,统一社会信用代码"));
+        assert!(std::str::from_utf8(&bytes[3..])
+            .unwrap()
+            .starts_with("报送单位,统一社会信用代码"));
     }
 }

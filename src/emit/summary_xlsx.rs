@@ -118,7 +118,11 @@ fn column_width(frame: &Frame, col: usize) -> f64 {
 const CHARTS: [(&str, &str, &[&str]); 3] = [
     ("报送企业利税与纳税", "亿元", &["profit_tax_total", "tax_total"]),
     ("经商会促成的金融支持", "亿元", &["financing_facilitated"]),
-    ("会员企业与报送企业", "家", &["member_companies", "reporting_companies"]),
+    (
+        "会员企业与报送企业",
+        "家",
+        &["member_companies", "reporting_companies"],
+    ),
 ];
 
 /// The charts of 同比, stacked below the table and no wider than it, so the
@@ -133,12 +137,17 @@ fn add_trend_charts(ws: &mut Worksheet, frame: &Frame) -> Result<()> {
     let mut font = ChartFont::new();
     font.set_name(book::FONT);
     // Excel's column width unit is about 7 pixels at this font size.
-    let table_px: f64 = (0..frame.kinds.len()).map(|c| column_width(frame, c).min(60.0) * 7.0 + 5.0).sum();
+    let table_px: f64 = (0..frame.kinds.len())
+        .map(|c| column_width(frame, c).min(60.0) * 7.0 + 5.0)
+        .sum();
     let width = table_px.clamp(360.0, 900.0) as u32;
     let mut row = HEADER_ROW + 1 + frame.text.len() as u32 + frame.notes.len() as u32 + 1;
     for (title, unit, ids) in CHARTS {
         let mut chart = Chart::new(ChartType::Column);
-        chart.title().set_name(&format!("{title}（{unit}）")).set_font(&font);
+        chart
+            .title()
+            .set_name(&format!("{title}（{unit}）"))
+            .set_font(&font);
         for id in ids {
             let Some(r) = frame.text.iter().position(|t| t[id_col] == *id) else {
                 continue;
@@ -150,9 +159,15 @@ fn add_trend_charts(ws: &mut Worksheet, frame: &Frame) -> Result<()> {
                 .set_categories(("同比", HEADER_ROW, 2, HEADER_ROW, 1 + years))
                 .set_values(("同比", r, 2, r, 1 + years));
         }
-        chart.x_axis().set_name("年度").set_name_font(&font).set_font(&font);
+        chart
+            .x_axis()
+            .set_name("年度")
+            .set_name_font(&font)
+            .set_font(&font);
         chart.y_axis().set_name(unit).set_name_font(&font).set_font(&font);
-        chart.y_axis().set_num_format(if unit == "亿元" { "#,##0.00" } else { "#,##0" });
+        chart
+            .y_axis()
+            .set_num_format(if unit == "亿元" { "#,##0.00" } else { "#,##0" });
         chart.legend().set_font(&font);
         chart.set_width(width).set_height(260);
         ws.insert_chart(row, 0, &chart)?;

@@ -26,8 +26,8 @@ use rust_xlsxwriter::Workbook;
 use serde::Serialize;
 
 use crate::cli::GenerateArgs;
-use crate::emit::{headline_csv, write_atomic};
 use crate::contract::schema::{SheetKind, COMMITTEES};
+use crate::emit::{headline_csv, write_atomic};
 use crate::normalize::MoneyUnit;
 use rng::Rng;
 use truth::YearTruth;
@@ -106,7 +106,11 @@ pub fn generate(args: &GenerateArgs) -> Result<GenerateReport> {
     let out = args.out.as_path();
     let answer = answer_dir(args);
     if answer.starts_with(out) {
-        bail!("--answer {} must be outside --out {}: the inputs tree holds only submissions", answer.display(), out.display());
+        bail!(
+            "--answer {} must be outside --out {}: the inputs tree holds only submissions",
+            answer.display(),
+            out.display()
+        );
     }
     let companies = world::companies(&p);
     let (banks, districts) = world::agreements(&p);

@@ -3,8 +3,8 @@
 //! 活动类型, committees). Sheet-level concerns (header, notes, rows) stay in
 //! `sheet`.
 
-use crate::contract::schema::{Column, FieldType, COMMITTEES, EVENT_KINDS};
 use super::Value;
+use crate::contract::schema::{Column, FieldType, COMMITTEES, EVENT_KINDS};
 use crate::normalize::{
     self, parse_credit_code, parse_date, parse_money, parse_whole, parse_yes_no, CellError, MoneyUnit, Raw,
     UnitSource,
@@ -31,7 +31,10 @@ pub fn normalize_cell(
         if list.contains(&compact.as_str()) {
             Ok(Some((Value::Text(compact), None)))
         } else {
-            Err(CellError::NotInList { expected: expected(), found: t })
+            Err(CellError::NotInList {
+                expected: expected(),
+                found: t,
+            })
         }
     };
     Ok(match spec.ty {
@@ -43,7 +46,12 @@ pub fn normalize_cell(
         FieldType::Whole => plain(parse_whole(raw)?.map(Value::Int)),
         FieldType::YesNo => plain(parse_yes_no(raw)?.map(Value::Bool)),
         FieldType::Date => plain(parse_date(raw)?.map(Value::Date)),
-        FieldType::DateInYear => plain(parse_date(raw)?.map(|d| in_year(d, year)).transpose()?.map(Value::Date)),
+        FieldType::DateInYear => plain(
+            parse_date(raw)?
+                .map(|d| in_year(d, year))
+                .transpose()?
+                .map(Value::Date),
+        ),
         FieldType::YearEnd => plain(parse_date(raw)?.map(year_end).transpose()?.map(Value::Date)),
         FieldType::Metric(list) => metric(raw, list)?,
         FieldType::OneOf(list) => one_of(list, &|| list.join(" "))?,
@@ -78,7 +86,9 @@ fn year_end(d: chrono::NaiveDate) -> Result<chrono::NaiveDate, CellError> {
     if (d.month(), d.day()) == (12, 31) {
         Ok(d)
     } else {
-        Err(CellError::NotYearEnd { found: d.format("%Y-%m-%d").to_string() })
+        Err(CellError::NotYearEnd {
+            found: d.format("%Y-%m-%d").to_string(),
+        })
     }
 }
 
@@ -86,10 +96,17 @@ fn year_end(d: chrono::NaiveDate) -> Result<chrono::NaiveDate, CellError> {
 fn metric(raw: &Raw, list: &[(&str, &str)]) -> Result<Option<Normalized>, CellError> {
     let Some(t) = text_value(raw) else { return Ok(None) };
     let compact = normalize::compact(&t);
-    match list.iter().find(|(id, label)| *id == compact || *label == compact) {
+    match list
+        .iter()
+        .find(|(id, label)| *id == compact || *label == compact)
+    {
         Some((id, _)) => Ok(Some((Value::Text(id.to_string()), None))),
         None => Err(CellError::NotInList {
-            expected: list.iter().map(|(id, label)| format!("{label}（{id}）")).collect::<Vec<_>>().join(" "),
+            expected: list
+                .iter()
+                .map(|(id, label)| format!("{label}（{id}）"))
+                .collect::<Vec<_>>()
+                .join(" "),
             found: t,
         }),
     }

@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
+use super::{Disposition, InputFile, Problem};
 use crate::contract::schema::{self, FolderKind};
-use super::{InputFile, Disposition, Problem};
 
 /// What discovery found: workbooks to read and files skipped outright.
 #[derive(Debug, Default)]
@@ -185,7 +185,6 @@ pub fn discover(inputs: &Path) -> Result<Discovery> {
     out.years.sort_unstable();
     Ok(out)
 }
-
 
 #[cfg(test)]
 mod tests {

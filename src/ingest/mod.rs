@@ -21,10 +21,10 @@ use chrono::NaiveDate;
 use rayon::prelude::*;
 use serde::Serialize;
 
+use crate::contract::schema::{FolderKind, SheetKind};
 use crate::normalize::{Money, MoneyUnit, Raw, UnitSource};
 pub use discover::{discover, walk_tree, Discovery, Found};
 pub use rows::Limits;
-use crate::contract::schema::{FolderKind, SheetKind};
 pub use sheet::Output;
 pub use workbook::{parse_file, sha256_hex, visit_sheets, SheetVisitor, SCHEMA_SHEET};
 

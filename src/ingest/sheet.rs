@@ -7,8 +7,8 @@ use std::collections::HashMap;
 
 use super::cell::normalize_cell;
 use super::rows::{a1, ReadError, RowSource, SparseRow};
-use crate::contract::schema::{Column, SheetKind, COMMITTEES};
 use super::{raw_unless_same, Disposition, Problem, Record, SourceCell, Value};
+use crate::contract::schema::{Column, SheetKind, COMMITTEES};
 use crate::normalize::{committee_from_note, header_label, unit_note, CellError, MoneyUnit, Raw, UnitSource};
 
 /// The header must be within the first rows of the sheet.
@@ -93,7 +93,11 @@ impl Parser<'_, '_> {
     /// A read error: a crossed limit rejects the file, a reader failure the
     /// sheet.
     fn read_failed(&mut self, e: ReadError) {
-        let level = if e.is_limit() { Disposition::RejectedFile } else { Disposition::RejectedSheet };
+        let level = if e.is_limit() {
+            Disposition::RejectedFile
+        } else {
+            Disposition::RejectedSheet
+        };
         self.problem(level, e.cell().to_string(), String::new(), e.to_string());
         self.outcome.rejected = true;
         self.outcome.file_rejected |= e.is_limit();
@@ -574,9 +578,17 @@ mod tests {
         let p = parse(SheetKind::CompanyAnnual, r);
         assert_eq!(p.records.len(), 1);
         assert_eq!(p.records[0].values[5], None);
-        let cell = p.problems.iter().find(|p| p.level == Disposition::RejectedCell).unwrap();
+        let cell = p
+            .problems
+            .iter()
+            .find(|p| p.level == Disposition::RejectedCell)
+            .unwrap();
         assert_eq!((cell.cell.as_str(), cell.raw.as_str()), ("C2", "-5"));
-        let row = p.problems.iter().find(|p| p.level == Disposition::RejectedRow).unwrap();
+        let row = p
+            .problems
+            .iter()
+            .find(|p| p.level == Disposition::RejectedRow)
+            .unwrap();
         assert_eq!(row.cell, "A3");
         assert!(row.reason.contains("check character"));
     }

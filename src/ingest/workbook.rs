@@ -17,9 +17,9 @@ use sha2::{Digest, Sha256};
 
 use super::extent;
 use super::rows::{data_ref_to_raw, Budget, CellRows, GridRows, Limits, ReadError, RowSource};
-use crate::contract::schema::SheetKind;
 use super::sheet::{parse_sheet, SheetContext, SheetOutcome};
-use super::{FileOutput, FileSummary, InputFile, Disposition, Problem, SheetSummary};
+use super::{Disposition, FileOutput, FileSummary, InputFile, Problem, SheetSummary};
+use crate::contract::schema::SheetKind;
 
 /// Read and parse one input file, sending its accepted rows and problems
 /// to `out` as they are read. Never fails: every failure becomes a
@@ -86,7 +86,11 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 fn reject(file: &InputFile, out: &mut dyn FileOutput, reason: String) {
-    out.problem(Problem::of_file(Disposition::RejectedFile, file.rel.clone(), reason));
+    out.problem(Problem::of_file(
+        Disposition::RejectedFile,
+        file.rel.clone(),
+        reason,
+    ));
 }
 
 /// The hidden sheet `chamberstat template` writes with the schema version;
@@ -114,7 +118,11 @@ fn read_workbook(
     let rejected = run.no_sheet || run.file_rejected();
     // A blank template sent back untouched: accepted, and said so once.
     if !rejected && run.sheets.iter().all(|s| s.data_rows == 0 && !s.rejected) {
-        run.out.problem(Problem::of_file(Disposition::Note, file.rel.clone(), "文件中没有数据行 / no data rows"));
+        run.out.problem(Problem::of_file(
+            Disposition::Note,
+            file.rel.clone(),
+            "文件中没有数据行 / no data rows",
+        ));
     }
     Ok(rejected)
 }
@@ -314,8 +322,9 @@ impl Run<'_, '_> {
             }
         }
         chosen.sort_unstable();
-        let problem =
-            |level, sheet: String, raw: String, reason: String| Problem::in_sheet(level, self.file.rel.clone(), sheet, raw, reason);
+        let problem = |level, sheet: String, raw: String, reason: String| {
+            Problem::in_sheet(level, self.file.rel.clone(), sheet, raw, reason)
+        };
         if chosen.is_empty() {
             let expected: Vec<&str> = kinds.iter().map(|k| k.sheet_name()).collect();
             self.out.problem(problem(

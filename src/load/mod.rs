@@ -26,9 +26,7 @@ use serde::Serialize;
 
 use crate::contract::schema::SheetKind;
 
-use crate::ingest::{
-    self, Discovery, Event, FileSummary, IngestReport, InputFile, Limits, Record, Value,
-};
+use crate::ingest::{self, Discovery, Event, FileSummary, IngestReport, InputFile, Limits, Record, Value};
 
 /// The load stage's report.
 #[derive(Debug, Default, Clone, Serialize)]

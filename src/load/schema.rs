@@ -106,7 +106,9 @@ pub(super) fn unit_label_sql(expr: &str) -> String {
 pub(super) fn display_sql(c: &Column, expr: &str) -> String {
     match c.ty {
         FieldType::Money { .. } => format!("rtrim(rtrim(CAST({expr} AS VARCHAR), '0'), '.')"),
-        FieldType::Whole | FieldType::Date | FieldType::DateInYear | FieldType::YearEnd => format!("CAST({expr} AS VARCHAR)"),
+        FieldType::Whole | FieldType::Date | FieldType::DateInYear | FieldType::YearEnd => {
+            format!("CAST({expr} AS VARCHAR)")
+        }
         FieldType::YesNo => format!("CASE WHEN {expr} THEN 'yes' ELSE 'no' END"),
         _ => expr.to_string(),
     }
