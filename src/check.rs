@@ -164,69 +164,60 @@ fn flag_against_previous_year(db: &Path, report: &mut CheckReport) {
     if report.annual.is_empty() || !db.exists() {
         return;
     }
-    let conn = duckdb::Config::default()
-        .access_mode(duckdb::AccessMode::ReadOnly)
-        .and_then(|c| duckdb::Connection::open_with_flags(db, c));
-    let Ok(conn) = conn else {
-        tracing::warn!(db = %db.display(), "warehouse busy or unreadable; no year-over-year flags");
-        return;
-    };
-    // One query per previous year (the view is costly; a query per company
-    // took seconds per thousand files).
-    let Ok(mut stmt) =
-        conn.prepare("SELECT credit_code, field, CAST(value AS VARCHAR) FROM company_values WHERE year = ?")
-    else {
-        return;
-    };
-    // The ×1,000 rule is the warehouse's own macro (70_anomalies.sql).
-    let mut moved = match conn
-        .prepare("SELECT moved_thousandfold(CAST(? AS DECIMAL(38,6)), CAST(? AS DECIMAL(38,6)))")
-    {
-        Ok(stmt) => stmt,
-        Err(e) => {
-            tracing::warn!(error = %e, "the warehouse has no ×1000 rule (run `chamberstat run` first); no year-over-year flags");
-            return;
-        }
-    };
-    type Key = (String, String);
-    let mut by_year: std::collections::HashMap<i32, std::collections::HashMap<Key, String>> =
-        std::collections::HashMap::new();
+    match previous_year_flags(db, &report.annual) {
+        Ok(flags) => report.problems.extend(flags),
+        Err(e) => tracing::warn!(db = %db.display(), error = %format!("{e:#}"), "no year-over-year flags"),
+    }
+}
+
+/// The checked 年度数据 values against the warehouse's previous year, by the
+/// warehouse's own ×1,000 rule (`moved_thousandfold`, 70_anomalies.sql): the
+/// values go into a temporary table and one query flags them all.
+fn previous_year_flags(db: &Path, annual: &[(String, Option<i32>, ingest::Record)]) -> Result<Vec<Problem>> {
+    let conn = crate::load::open_read_only(db)?;
+    conn.execute_batch(
+        "CREATE TEMP TABLE checked (rec BIGINT, col INTEGER, year INTEGER, credit_code VARCHAR,
+                                    field VARCHAR, value DECIMAL(38,6));",
+    )?;
     let fields = SheetKind::CompanyAnnual.columns();
-    let mut flags = Vec::new();
-    for (path, year, rec) in &report.annual {
-        let (Some(year), Some(ingest::Value::Text(code))) = (year, &rec.values[0]) else {
-            continue;
-        };
-        let previous = by_year.entry(year - 1).or_insert_with(|| {
-            stmt.query_map([year - 1], |r| Ok(((r.get(0)?, r.get(1)?), r.get(2)?)))
-                .map(|rows| rows.flatten().collect())
-                .unwrap_or_default()
-        });
-        for (i, col) in fields.iter().enumerate() {
-            let current = match &rec.values[i] {
-                Some(ingest::Value::Money(m)) => m.yuan,
-                Some(ingest::Value::Int(n)) => rust_decimal::Decimal::from(*n),
-                _ => continue,
-            };
-            let Some(prev) = previous
-                .get(&(code.clone(), col.field.to_string()))
-                .and_then(|v| v.parse::<rust_decimal::Decimal>().ok())
-            else {
+    {
+        let mut insert = conn.appender_to_catalog_and_db("checked", "temp", "main")?;
+        for (r, (_, year, rec)) in annual.iter().enumerate() {
+            let (Some(year), Some(ingest::Value::Text(code))) = (year, &rec.values[0]) else {
                 continue;
             };
-            let flagged: bool = match moved.query_row(duckdb::params![current, prev], |r| r.get(0)) {
-                Ok(f) => f,
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot apply the ×1000 rule from the warehouse");
-                    false
-                }
-            };
-            if !flagged {
-                continue;
+            for (i, col) in fields.iter().enumerate() {
+                let value = match &rec.values[i] {
+                    Some(ingest::Value::Money(m)) => m.yuan,
+                    Some(ingest::Value::Int(n)) => rust_decimal::Decimal::from(*n),
+                    _ => continue,
+                };
+                insert.append_row(duckdb::params![r as i64, i as i32, year, code, col.field, value])?;
             }
+        }
+        insert.flush()?;
+    }
+    let mut stmt = conn.prepare(
+        "SELECT c.rec, c.col, CAST(c.value AS VARCHAR), CAST(p.value AS VARCHAR)
+         FROM checked c
+         JOIN company_values p
+           ON p.year = c.year - 1 AND p.credit_code = c.credit_code AND p.field = c.field
+         WHERE moved_thousandfold(c.value, p.value)
+         ORDER BY c.rec, c.col",
+    )?;
+    let hits = stmt
+        .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i32>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?)))?
+        .collect::<duckdb::Result<Vec<_>>>()?;
+    let decimal = |s: &str| s.parse::<rust_decimal::Decimal>().unwrap_or_default().normalize();
+    Ok(hits
+        .into_iter()
+        .map(|(r, i, current, prev)| {
+            let (path, year, rec) = &annual[r as usize];
+            let (col, i) = (&fields[i as usize], i as usize);
             let cell = rec.cells.iter().find(|c| c.field == col.field);
             let value = rec.values[i].as_ref();
-            flags.push(Problem {
+            let prev = decimal(&prev);
+            Problem {
                 level: Disposition::Flag,
                 path: path.clone(),
                 sheet: rec.sheet.clone(),
@@ -237,16 +228,15 @@ fn flag_against_previous_year(db: &Path, report: &mut CheckReport) {
                 reason: format!(
                     "{}：{} 元，上年 {} 元，变化超过 1000 倍（元/万元填错？）/ moved ×1000 or more against {} ({prev})",
                     col.label,
-                    current.normalize(),
-                    prev.normalize(),
-                    year - 1
+                    decimal(&current),
+                    prev,
+                    year.unwrap_or_default() - 1
                 ),
                 code: String::new(),
                 subject: String::new(),
-            });
-        }
-    }
-    report.problems.extend(flags);
+            }
+        })
+        .collect())
 }
 
 fn looks_like_inputs_root(dir: &Path) -> bool {
@@ -254,7 +244,7 @@ fn looks_like_inputs_root(dir: &Path) -> bool {
         || std::fs::read_dir(dir).is_ok_and(|entries| {
             entries.flatten().any(|e| {
                 let n = e.file_name().to_string_lossy().into_owned();
-                n.len() == 4 && n.chars().all(|c| c.is_ascii_digit()) && e.path().is_dir()
+                crate::contract::schema::year_folder(&n).is_some() && e.path().is_dir()
             })
         })
 }

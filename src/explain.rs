@@ -5,8 +5,8 @@
 
 use std::io::Write;
 
-use anyhow::{bail, Context, Result};
-use duckdb::{AccessMode, Config, Connection};
+use anyhow::Result;
+use duckdb::Connection;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
@@ -79,15 +79,7 @@ pub fn lineage(conn: &Connection, metric: &metrics::Metric, year: i32) -> Result
 }
 
 pub fn explain(g: &Global, metric: &'static Metric, year: Option<i32>, format: Format) -> Result<Outcome> {
-    if !g.db().exists() {
-        bail!(
-            "no warehouse at {}: run `chamberstat run` first",
-            g.db().display()
-        );
-    }
-    let config = Config::default().access_mode(AccessMode::ReadOnly)?;
-    let conn = Connection::open_with_flags(g.db(), config)
-        .with_context(|| format!("cannot open the warehouse {}", g.db().display()))?;
+    let conn = crate::load::open_read_only(&g.db())?;
     let years = aggregate::years(&conn)?;
     let year = crate::cli::pick_year(year, &years)?;
     let e = lineage(&conn, metric, year)?;

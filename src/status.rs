@@ -5,8 +5,7 @@
 
 use std::io::Write;
 
-use anyhow::{bail, Context, Result};
-use duckdb::{AccessMode, Config, Connection};
+use anyhow::Result;
 use rust_decimal::Decimal;
 
 use crate::cli::{Format, Global};
@@ -59,15 +58,7 @@ fn table(out: &mut impl Write, frame: &Frame, columns: &[usize], rows: &[&Vec<St
 }
 
 pub fn status(g: &Global, year: Option<i32>, format: Format) -> Result<Outcome> {
-    if !g.db().exists() {
-        bail!(
-            "no warehouse at {}: run `chamberstat run` first",
-            g.db().display()
-        );
-    }
-    let config = Config::default().access_mode(AccessMode::ReadOnly)?;
-    let conn = Connection::open_with_flags(g.db(), config)
-        .with_context(|| format!("cannot open the warehouse {}", g.db().display()))?;
+    let conn = crate::load::open_read_only(&g.db())?;
     let years = crate::aggregate::years(&conn)?;
     let year = crate::cli::pick_year(year, &years)?;
     let by_committee = frames::breakdown(&conn, "报送情况", year)?;

@@ -92,6 +92,16 @@ pub fn open(db: &Path, memory_limit: &str) -> Result<Connection> {
 
 /// A throw-away warehouse (for `verify` and tests), spilling to a private
 /// folder under the system's temporary directory.
+/// Open an existing warehouse read-only (explain, status, check): an
+/// error that says to run first when there is none.
+pub fn open_read_only(db: &Path) -> Result<Connection> {
+    if !db.exists() {
+        anyhow::bail!("no warehouse at {}: run `chamberstat run` first", db.display());
+    }
+    let config = duckdb::Config::default().access_mode(duckdb::AccessMode::ReadOnly)?;
+    Connection::open_with_flags(db, config).with_context(|| format!("cannot open the warehouse {}", db.display()))
+}
+
 pub fn open_in_memory(memory_limit: &str) -> Result<Connection> {
     let conn = Connection::open_in_memory().context("cannot open an in-memory warehouse")?;
     let temp = std::env::temp_dir().join(format!("chamberstat-{}.tmp", std::process::id()));
