@@ -155,17 +155,11 @@ fn years_file(year: i32, shard: Shard) -> String {
 
 /// Write one table's rows of one year as a Parquet file (without the year
 /// column, which is the folder's).
-fn write_part(conn: &Connection, out: &Path, table: &str, year: Option<i32>, shard: Shard) -> Result<u64> {
+fn write_part(conn: &Connection, out: &Path, table: &str, year: Option<i32>, shard: Shard) -> Result<()> {
     let filter = match year {
         Some(y) => format!("year = {y}"),
         None => "year IS NULL".to_string(),
     };
-    let n: i64 = conn.query_row(&format!("SELECT count(*) FROM {table} WHERE {filter}"), [], |r| {
-        r.get(0)
-    })?;
-    if n == 0 {
-        return Ok(0);
-    }
     let dir = out.join(table).join(partition(year));
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let path = dir.join(format!("{}.parquet", shard.file_name()));
@@ -180,7 +174,7 @@ fn write_part(conn: &Connection, out: &Path, table: &str, year: Option<i32>, sha
         literal(&path)
     ))
     .with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(n as u64)
+    Ok(())
 }
 
 /// `stage --out DIR [--shard K/N] [--year Y]`.
@@ -204,16 +198,16 @@ pub fn stage(g: &Global, out: &Path, shard: Shard, year: Option<i32>) -> Result<
     remove_own_files(out, shard, year)?;
     let mut rows = Vec::new();
     for table in staged_tables() {
-        let years: Vec<Option<i32>> = {
-            let mut stmt = conn.prepare(&format!("SELECT DISTINCT year FROM {table} ORDER BY year"))?;
-            let v = stmt.query_map([], |r| r.get::<_, Option<i32>>(0))?;
-            v.collect::<duckdb::Result<_>>()?
+        let years: Vec<(Option<i32>, i64)> = {
+            let mut stmt =
+                conn.prepare(&format!("SELECT year, count(*) FROM {table} GROUP BY year ORDER BY year"))?;
+            let v = stmt.query_map([], |r| Ok((r.get::<_, Option<i32>>(0)?, r.get::<_, i64>(1)?)))?;
+            v.collect::<duckdb::Result<Vec<_>>>()?
         };
-        let mut n = 0;
-        for y in years {
-            n += write_part(&conn, out, table, y, shard)?;
+        for (y, _) in &years {
+            write_part(&conn, out, table, *y, shard)?;
         }
-        rows.push((table.to_string(), n));
+        rows.push((table.to_string(), years.iter().map(|(_, n)| *n as u64).sum()));
         write_schema(&conn, out, table)?;
     }
     // The reporting years found (folder names), a file each, so staging one

@@ -12,10 +12,15 @@ use crate::cli::{Format, Global};
 use crate::emit::frames::{self, Frame};
 use crate::Outcome;
 
-/// Column widths for a plain-text table: CJK characters count double.
-fn pad(s: &str, width: usize) -> String {
-    let w: usize = s.chars().map(|c| if c.is_ascii() { 1 } else { 2 }).sum();
-    format!("{s}{}", " ".repeat(width.saturating_sub(w)))
+/// Display width as a terminal shows it: CJK characters count double (the
+/// same measure the workbooks size their columns by).
+fn width(s: &str) -> usize {
+    crate::emit::book::text_width(s) as usize
+}
+
+/// `s` padded with spaces to `to` display columns.
+fn pad(s: &str, to: usize) -> String {
+    format!("{s}{}", " ".repeat(to.saturating_sub(width(s))))
 }
 
 /// A text table of `columns` of the frame's header and `rows`.
@@ -31,11 +36,7 @@ fn table(out: &mut impl Write, frame: &Frame, columns: &[usize], rows: &[&Vec<St
             rows.iter()
                 .map(|r| &r[c])
                 .chain(std::iter::once(&header[c]))
-                .map(|s| {
-                    s.chars()
-                        .map(|ch| if ch.is_ascii() { 1 } else { 2 })
-                        .sum::<usize>()
-                })
+                .map(|s| width(s))
                 .max()
                 .unwrap_or(0)
         })
