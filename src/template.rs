@@ -253,10 +253,9 @@ fn write_sheet(
             _ => 10.0,
         }) + 2.0;
         ws.set_column_width(col, width)?;
-        let fmt = cell_format(c);
-        for r in data.clone() {
-            ws.write_blank(r, col, &fmt)?;
-        }
+        // The whole column's format (unlocked, number or date format): the
+        // header cells above carry their own, locked one.
+        ws.set_column_format(col, &cell_format(c))?;
         ws.add_data_validation(*data.start(), col, *data.end(), col, &validation(c, kind, year)?)?;
     }
     for (r, row) in rows.iter().enumerate() {
@@ -364,14 +363,19 @@ pub fn write_templates(
         files.push(path);
     }
     if let Some(members) = members {
+        use rayon::prelude::*;
         let dir = out.join(year.to_string());
-        for (code, name) in members {
-            let row = vec![Some(Fill::Text(code.clone())), Some(Fill::Text(name.clone()))];
-            let bytes = render(Form::Company, year, &[vec![row]])?;
-            let path = dir.join(format!("{}_{}.xlsx", code, safe_name(name)));
-            crate::emit::write_atomic(&path, &bytes)?;
-            files.push(path);
-        }
+        let written = members
+            .par_iter()
+            .map(|(code, name)| {
+                let row = vec![Some(Fill::Text(code.clone())), Some(Fill::Text(name.clone()))];
+                let bytes = render(Form::Company, year, &[vec![row]])?;
+                let path = dir.join(format!("{}_{}.xlsx", code, safe_name(name)));
+                crate::emit::write_atomic(&path, &bytes)?;
+                Ok(path)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        files.extend(written);
     }
     Ok(TemplateReport { year, files })
 }
@@ -389,9 +393,12 @@ fn default_year() -> i32 {
 
 /// Members of `year` (code, name) by the registry in the inputs, through the
 /// warehouse's own membership rule (`member_years` in 00_rules.sql), in a
-/// temporary in-memory warehouse.
+/// temporary in-memory warehouse holding the reference workbooks only.
 fn members_of(g: &Global, year: i32) -> Result<Vec<(String, String)>> {
-    let discovery = crate::pipeline::discover(&g.inputs)?;
+    // The registry is all it takes: only the reference workbooks are read.
+    let mut discovery = crate::pipeline::discover(&g.inputs)?;
+    discovery.files.retain(|f| f.folder == crate::contract::schema::FolderKind::Reference);
+    discovery.skipped.clear();
     let queries = crate::aggregate::load_queries(g.queries.as_deref())?;
     let mut conn = crate::load::open_in_memory(&g.limits.db_memory_limit)?;
     crate::pipeline::build(&mut conn, discovery, &queries, true, g.limits.limits(), None)?;
