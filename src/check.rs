@@ -206,7 +206,14 @@ fn previous_year_flags(db: &Path, annual: &[(String, Option<i32>, ingest::Record
          ORDER BY c.rec, c.col",
     )?;
     let hits = stmt
-        .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i32>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?)))?
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, i32>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+            ))
+        })?
         .collect::<duckdb::Result<Vec<_>>>()?;
     let decimal = |s: &str| s.parse::<rust_decimal::Decimal>().unwrap_or_default().normalize();
     Ok(hits

@@ -199,8 +199,9 @@ pub fn stage(g: &Global, out: &Path, shard: Shard, year: Option<i32>) -> Result<
     let mut rows = Vec::new();
     for table in staged_tables() {
         let years: Vec<(Option<i32>, i64)> = {
-            let mut stmt =
-                conn.prepare(&format!("SELECT year, count(*) FROM {table} GROUP BY year ORDER BY year"))?;
+            let mut stmt = conn.prepare(&format!(
+                "SELECT year, count(*) FROM {table} GROUP BY year ORDER BY year"
+            ))?;
             let v = stmt.query_map([], |r| Ok((r.get::<_, Option<i32>>(0)?, r.get::<_, i64>(1)?)))?;
             v.collect::<duckdb::Result<Vec<_>>>()?
         };

@@ -397,7 +397,9 @@ fn default_year() -> i32 {
 fn members_of(g: &Global, year: i32) -> Result<Vec<(String, String)>> {
     // The registry is all it takes: only the reference workbooks are read.
     let mut discovery = crate::pipeline::discover(&g.inputs)?;
-    discovery.files.retain(|f| f.folder == crate::contract::schema::FolderKind::Reference);
+    discovery
+        .files
+        .retain(|f| f.folder == crate::contract::schema::FolderKind::Reference);
     discovery.skipped.clear();
     let queries = crate::aggregate::load_queries(g.queries.as_deref())?;
     let mut conn = crate::load::open_in_memory(&g.limits.db_memory_limit)?;

@@ -18,26 +18,9 @@ fn rows(path: &std::path::Path, sheet: &str) -> (Vec<String>, Vec<Vec<String>>) 
     (header, body)
 }
 
-fn tree() -> Workspace {
-    let ws = Workspace::new();
-    // Traps give rejected rows, superseded files, non-members and repeats.
-    ws.generate(&[
-        "--members",
-        "120",
-        "--years",
-        "2023,2024",
-        "--seed",
-        "21",
-        "--traps",
-        "0.1",
-    ]);
-    ws.run_year(2024);
-    ws
-}
-
 #[test]
 fn call_back_list_names_the_sender_and_the_outcome_of_every_problem_in_chinese() {
-    let ws = tree();
+    let ws = common::traps_tree();
     let dir = ws.outputs().join("2024");
     let (header, problems) = rows(&dir.join("rejects.xlsx"), "问题清单");
     assert_eq!(
@@ -103,7 +86,7 @@ fn call_back_list_names_the_sender_and_the_outcome_of_every_problem_in_chinese()
 
 #[test]
 fn rows_set_aside_by_rule_each_get_a_sheet_matching_the_warehouse() {
-    let ws = tree();
+    let ws = common::traps_tree();
     let xlsx = ws.outputs().join("2024/rejects.xlsx");
     for (sheet, sql) in [
         (

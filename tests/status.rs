@@ -32,18 +32,7 @@ fn metric(ws: &Workspace, id: &str) -> usize {
 
 #[test]
 fn chase_list_covers_every_member_and_agrees_with_the_headline() {
-    let ws = Workspace::new();
-    ws.generate(&[
-        "--members",
-        "120",
-        "--years",
-        "2023,2024",
-        "--seed",
-        "21",
-        "--traps",
-        "0.1",
-    ]);
-    ws.run_year(2024);
+    let ws = common::traps_tree();
     let (members, reporting) = (
         metric(&ws, "member_companies"),
         metric(&ws, "reporting_companies"),

@@ -99,7 +99,8 @@ pub fn open_read_only(db: &Path) -> Result<Connection> {
         anyhow::bail!("no warehouse at {}: run `chamberstat run` first", db.display());
     }
     let config = duckdb::Config::default().access_mode(duckdb::AccessMode::ReadOnly)?;
-    Connection::open_with_flags(db, config).with_context(|| format!("cannot open the warehouse {}", db.display()))
+    Connection::open_with_flags(db, config)
+        .with_context(|| format!("cannot open the warehouse {}", db.display()))
 }
 
 pub fn open_in_memory(memory_limit: &str) -> Result<Connection> {

@@ -257,3 +257,21 @@ pub fn walk(dir: &Path) -> Vec<PathBuf> {
     out.sort();
     out
 }
+
+/// 120 members over 2023–2024 with traps (rejected rows, superseded files,
+/// non-members, repeated events), run for 2024.
+pub fn traps_tree() -> Workspace {
+    let ws = Workspace::new();
+    ws.generate(&[
+        "--members",
+        "120",
+        "--years",
+        "2023,2024",
+        "--seed",
+        "21",
+        "--traps",
+        "0.1",
+    ]);
+    ws.run_year(2024);
+    ws
+}
