@@ -35,7 +35,8 @@ const fn m(id: &'static str, unit: &'static str, kind: Kind, label: &'static str
 
 use Kind::{Count, Money, Percent};
 
-/// All 24 metrics in contract order.
+/// All 24 metrics in contract order (one line each, as a table).
+#[rustfmt::skip]
 pub const METRICS: [Metric; 24] = [
     m("member_companies", "家", Count, "会员企业"),
     m("reporting_companies", "家", Count, "报送数据的会员企业"),
@@ -49,27 +50,12 @@ pub const METRICS: [Metric; 24] = [
     m("jobs_total", "人", Count, "就业岗位"),
     m("donations_total", "元", Money, "公益捐赠"),
     m("party_members_total", "人", Count, "党员人数"),
-    m(
-        "party_org_coverage_vp_plus",
-        "%",
-        Percent,
-        "副会长以上单位党组织覆盖率",
-    ),
+    m("party_org_coverage_vp_plus", "%", Percent, "副会长以上单位党组织覆盖率"),
     m("financing_facilitated", "元", Money, "经商会促成的金融支持"),
-    m(
-        "financing_facilitated_cumulative",
-        "元",
-        Money,
-        "累计促成金融支持",
-    ),
+    m("financing_facilitated_cumulative", "元", Money, "累计促成金融支持"),
     m("financed_companies", "家", Count, "获得金融支持的会员企业"),
     m("bank_partners", "家", Count, "签约银行"),
-    m(
-        "bank_credit_lines_cumulative",
-        "元",
-        Money,
-        "银会合作综合授信累计",
-    ),
+    m("bank_credit_lines_cumulative", "元", Money, "银会合作综合授信累计"),
     m("district_partners", "家", Count, "签约区和功能区"),
     m("investment_landed_cumulative", "元", Money, "累计落地投资"),
     m("committees_reporting", "个", Count, "开展活动的专委会"),
