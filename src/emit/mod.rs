@@ -34,7 +34,7 @@ pub struct Context<'a> {
 
 /// One output format: fetches what it needs from the warehouse and renders
 /// its files (name, bytes) for the year. One module per format.
-pub trait Exporter {
+pub trait Exporter: Send + Sync {
     fn render(&self, cx: &Context) -> Result<Vec<(String, Vec<u8>)>>;
 }
 
@@ -47,6 +47,47 @@ fn exporters() -> [(&'static str, Box<dyn Exporter>); 5] {
         ("anomalies", Box::new(anomalies_csv::AnomaliesCsv)),
         ("summary", Box::new(summary_xlsx::Summary)),
     ]
+}
+
+/// Render every exporter at once, each on its own thread with its own
+/// connection to the warehouse (a DuckDB connection serves one thread at a
+/// time; the warehouse is committed and only read here). The exporters
+/// only read, so the order they finish in changes nothing; the results
+/// come back in [`exporters`] order.
+fn render_all(cx: &Context) -> Result<Vec<Vec<(String, Vec<u8>)>>> {
+    let exporters = exporters();
+    let conns = exporters
+        .iter()
+        .map(|_| {
+            cx.conn
+                .try_clone()
+                .context("cannot open a second warehouse connection")
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let (headline, history) = (cx.headline, cx.history);
+    let parent = tracing::Span::current();
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = exporters
+            .iter()
+            .zip(conns)
+            .map(|((name, exporter), conn)| {
+                let parent = &parent;
+                scope.spawn(move || {
+                    let _s = tracing::debug_span!(parent: parent, "export", format = *name).entered();
+                    let cx = Context {
+                        conn: &conn,
+                        headline,
+                        history,
+                    };
+                    exporter.render(&cx)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    })
 }
 
 /// What the emit stage wrote.
@@ -66,11 +107,7 @@ pub fn emit(
     remove_stale_temp_files(dir);
     let mut report = EmitReport::default();
     let mut hashes = Vec::new();
-    for (name, exporter) in exporters() {
-        let files = {
-            let _s = tracing::debug_span!("export", format = name).entered();
-            exporter.render(cx)?
-        };
+    for files in render_all(cx)? {
         for (file, bytes) in files {
             let path = dir.join(&file);
             write_atomic(&path, &bytes)?;

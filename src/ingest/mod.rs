@@ -345,8 +345,15 @@ pub enum Event {
     },
     /// Rows sent earlier from this sheet (all sheets: `None`) are void.
     Withdraw { file: usize, sheet: Option<String> },
-    /// The file is read; nothing more comes from it.
-    Done { file: usize, summary: FileSummary },
+    /// The file is read: its last rows and problems (most files have no
+    /// others, so a file usually costs the loader one wake-up), then its
+    /// summary; nothing more comes from it.
+    Done {
+        file: usize,
+        records: Vec<Record>,
+        problems: Vec<Problem>,
+        summary: FileSummary,
+    },
 }
 
 /// Rows and problems travel in batches of about this many, so a reader's
@@ -363,6 +370,9 @@ struct Sender<'t> {
     file: usize,
     records: Vec<Record>,
     problems: Vec<Problem>,
+    /// Whether any record of this file has gone to the loader: a withdrawal
+    /// before that is settled here and costs the loader nothing.
+    sent_records: bool,
 }
 
 impl Sender<'_> {
@@ -370,6 +380,7 @@ impl Sender<'_> {
         if self.records.is_empty() && self.problems.is_empty() {
             return;
         }
+        self.sent_records |= !self.records.is_empty();
         // The receiver only goes away when the loader failed; the error is
         // reported from there.
         let _ = self.tx.send(Event::Rows {
@@ -401,6 +412,9 @@ impl FileOutput for Sender<'_> {
     fn withdraw(&mut self, sheet: Option<&str>) {
         // Rows not yet sent are dropped here; the loader drops the rest.
         self.records.retain(|r| sheet.is_some_and(|s| s != r.sheet));
+        if !self.sent_records {
+            return;
+        }
         self.flush();
         let _ = self.tx.send(Event::Withdraw {
             file: self.file,
@@ -437,10 +451,15 @@ where
                     file: i,
                     records: Vec::new(),
                     problems: Vec::new(),
+                    sent_records: false,
                 };
                 let summary = parse_file(file, limits, &mut out);
-                out.flush();
-                let _ = tx.send(Event::Done { file: i, summary });
+                let _ = tx.send(Event::Done {
+                    file: i,
+                    records: std::mem::take(&mut out.records),
+                    problems: std::mem::take(&mut out.problems),
+                    summary,
+                });
             });
         });
         for event in rx {

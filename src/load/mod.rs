@@ -201,18 +201,17 @@ pub fn load(
                     file,
                     records,
                     problems,
-                } => {
-                    let f = &files[file];
-                    for p in &problems {
-                        sink.append_problem(f.year, p)?;
-                        report.problems_recorded += 1;
-                    }
-                    sink.append_records(f, &records, &mut report)
-                }
+                } => sink.append_parsed(&files[file], &records, &problems, &mut report),
                 Event::Withdraw { file, sheet } => sink.withdraw(&tx, &files[file].rel, sheet.as_deref()),
-                Event::Done { file, summary } => {
+                Event::Done {
+                    file,
+                    records,
+                    problems,
+                    summary,
+                } => {
                     on_file(&summary);
-                    sink.append_file(&summary, to_parse[file].1)
+                    sink.append_parsed(&files[file], &records, &problems, &mut report)
+                        .and_then(|()| sink.append_file(&summary, to_parse[file].1))
                 }
             };
             busy += started.elapsed();
@@ -223,6 +222,12 @@ pub fn load(
     }
     let _commit = tracing::debug_span!("commit").entered();
     tx.commit().context("cannot commit the warehouse transaction")?;
+    // Write the loaded rows to the warehouse file now rather than when the
+    // connection closes: checkpointed blocks are DuckDB's to evict and
+    // re-read, so the aggregation that follows works within memory_limit
+    // instead of beside a copy of every row held in memory.
+    conn.execute_batch("CHECKPOINT;")
+        .context("cannot write the loaded rows to the warehouse file")?;
     Ok((ingest_report, report))
 }
 
@@ -264,6 +269,21 @@ impl<'c> Sink<'c> {
             p.subject
         ])?;
         Ok(())
+    }
+
+    /// A file's rows and problems as they arrive.
+    fn append_parsed(
+        &mut self,
+        f: &InputFile,
+        records: &[Record],
+        problems: &[ingest::Problem],
+        report: &mut LoadReport,
+    ) -> Result<()> {
+        for p in problems {
+            self.append_problem(f.year, p)?;
+            report.problems_recorded += 1;
+        }
+        self.append_records(f, records, report)
     }
 
     fn append_file(&mut self, file: &FileSummary, st: Option<Stat>) -> Result<()> {
