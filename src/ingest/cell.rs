@@ -117,7 +117,15 @@ fn text_value(raw: &Raw) -> Option<String> {
     if raw.is_missing() {
         return None;
     }
-    let s = raw.display();
+    // Text is trimmed in place; only other cells are printed first.
+    let printed;
+    let s = match raw {
+        Raw::Text(s) => s.as_str(),
+        other => {
+            printed = other.display();
+            printed.as_str()
+        }
+    };
     let t = s.trim();
     (!normalize::is_missing_marker(t)).then(|| t.to_string())
 }

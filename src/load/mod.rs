@@ -20,6 +20,11 @@ use anyhow::{Context, Result};
 use duckdb::{Appender, Connection};
 
 use batch::{TableBatch, BATCH_ROWS};
+
+/// Rows an appender holds before they are handed to their table: DuckDB
+/// would wait for 204,800 and then write them all at once, after the
+/// readers are done.
+const FLUSH_ROWS: usize = 8 * BATCH_ROWS;
 use plan::{plan, Plan, Stat};
 use schema::{ensure_schema, is_money, per_file_tables, unit_code};
 use serde::Serialize;
@@ -237,15 +242,16 @@ struct Sink<'c> {
     sheet_summaries: Appender<'c>,
     problems: Appender<'c>,
     years: Appender<'c>,
-    /// Per sheet table: its appender and the rows gathered for it.
-    sheets: Vec<(SheetKind, Appender<'c>, TableBatch)>,
+    /// Per sheet table: its appender, the rows gathered for it, and how
+    /// many rows the appender holds unflushed.
+    sheets: Vec<(SheetKind, Appender<'c>, TableBatch, usize)>,
 }
 
 impl<'c> Sink<'c> {
     fn new(conn: &'c Connection) -> Result<Self> {
         let mut sheets = Vec::new();
         for kind in SheetKind::ALL {
-            sheets.push((kind, conn.appender(kind.table())?, TableBatch::new(kind)));
+            sheets.push((kind, conn.appender(kind.table())?, TableBatch::new(kind), 0));
         }
         Ok(Sink {
             files: conn.appender("input_files")?,
@@ -350,16 +356,25 @@ impl<'c> Sink<'c> {
                 note_cell = note_cell.or(cell.and_then(|s| s.note_cell.as_deref()));
             }
             row.push(note_cell.map_or(SqlCell::Null, SqlCell::Text));
-            let (_, app, batch) = self
+            let (kind, app, batch, pending) = self
                 .sheets
                 .iter_mut()
-                .find(|(k, _, _)| *k == rec.kind)
+                .find(|(k, ..)| *k == rec.kind)
                 .expect("every sheet kind has an appender");
             batch
                 .push(&row)
                 .with_context(|| format!("cannot load {} {} row {}", f.rel, rec.sheet, rec.row))?;
             if batch.rows() >= BATCH_ROWS {
                 append_batch(app, batch)?;
+                *pending += BATCH_ROWS;
+                if *pending >= FLUSH_ROWS {
+                    // Hand the rows to the table now, while the readers go
+                    // on, not all at the end; it also bounds what the
+                    // appender buffers.
+                    app.flush()
+                        .with_context(|| format!("cannot write table {}", kind.table()))?;
+                    *pending = 0;
+                }
             }
             report.rows_loaded += 1;
             report.cells_loaded += rec.cells.len() as u64;
@@ -370,9 +385,10 @@ impl<'c> Sink<'c> {
     /// Drop rows already appended from a sheet (or file) rejected after
     /// they were read. Rare: a reader error or limit part-way through.
     fn withdraw(&mut self, conn: &Connection, path: &str, sheet: Option<&str>) -> Result<()> {
-        for (kind, app, batch) in &mut self.sheets {
+        for (kind, app, batch, pending) in &mut self.sheets {
             append_batch(app, batch)?;
             app.flush()?;
+            *pending = 0;
             conn.execute(
                 &format!(
                     "DELETE FROM {} WHERE path = ? AND (? IS NULL OR sheet = ?)",
@@ -388,7 +404,7 @@ impl<'c> Sink<'c> {
         self.sheet_summaries.flush()?;
         self.problems.flush()?;
         self.years.flush()?;
-        for (kind, app, batch) in &mut self.sheets {
+        for (kind, app, batch, _) in &mut self.sheets {
             append_batch(app, batch)?;
             app.flush()
                 .with_context(|| format!("cannot write table {}", kind.table()))?;

@@ -118,4 +118,16 @@ proptest! {
         prop_assert_eq!(parse_credit_code(&Raw::Text(code.to_lowercase())).unwrap(), want.clone());
         prop_assert_eq!(parse_credit_code(&Raw::Text(full_width(&code))).unwrap(), want);
     }
+
+    #[test]
+    fn a_canonical_code_is_judged_as_its_spaced_form_is(code in "[0-9A-HJ-NPQRTUWXY]{18}") {
+        // The bare code takes the in-place check; with a space it takes
+        // the general path. Both must accept and refuse the same codes.
+        let bare = parse_credit_code(&Raw::Text(code.clone()));
+        let spaced = parse_credit_code(&Raw::Text(format!(" {code}")));
+        prop_assert_eq!(bare.is_ok(), spaced.is_ok());
+        if let (Ok(a), Ok(b)) = (bare, spaced) {
+            prop_assert_eq!(a, b);
+        }
+    }
 }

@@ -95,6 +95,18 @@ pub fn float_to_decimal(f: f64) -> Result<Decimal, CellError> {
             found: shortest_decimal(f),
         });
     }
+    // Printed into a buffer on the stack: this runs for every number cell.
+    let mut buf = [0u8; 40];
+    let mut w = std::io::Cursor::new(&mut buf[..]);
+    if f != 0.0 && std::io::Write::write_fmt(&mut w, format_args!("{f}")).is_ok() {
+        let n = w.position() as usize;
+        if let Some(d) = std::str::from_utf8(&buf[..n])
+            .ok()
+            .and_then(|s| s.parse::<Decimal>().ok())
+        {
+            return Ok(d);
+        }
+    }
     let s = shortest_decimal(f);
     s.parse::<Decimal>().map_err(|_| CellError::TooLarge { found: s })
 }

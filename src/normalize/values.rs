@@ -116,6 +116,14 @@ const CODE_WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8,
 /// 统一社会信用代码: upper-cased, all white space removed, 18 characters from
 /// the GB 32100-2015 set, and the 18th the check character of the first 17.
 pub fn parse_credit_code(raw: &Raw) -> Result<Option<String>, CellError> {
+    // Nearly every code arrives already in its canonical form: check it in
+    // place. Anything else (spaces, full width, lower case, a wrong check
+    // character) takes the general path below, which explains the problem.
+    if let Raw::Text(s) = raw {
+        if is_canonical_code(s.as_bytes()) {
+            return Ok(Some(s.clone()));
+        }
+    }
     let text = match raw {
         Raw::Empty => return Ok(None),
         Raw::Text(s) => s.clone(),
@@ -163,6 +171,23 @@ pub fn parse_credit_code(raw: &Raw) -> Result<Option<String>, CellError> {
         ));
     }
     Ok(Some(code))
+}
+
+/// 18 characters of the GB 32100-2015 set whose last is the check
+/// character of the first 17.
+fn is_canonical_code(b: &[u8]) -> bool {
+    let value = |c: u8| CODE_CHARS.bytes().position(|x| x == c);
+    if b.len() != 18 {
+        return false;
+    }
+    let mut sum = 0;
+    for (c, w) in b[..17].iter().zip(CODE_WEIGHTS) {
+        match value(*c) {
+            Some(v) => sum += v as u32 * w,
+            None => return false,
+        }
+    }
+    value(b[17]).is_some() && CODE_CHARS.as_bytes()[((31 - sum % 31) % 31) as usize] == b[17]
 }
 
 /// The committee named by a `填报单位：<name>` cell above a committee
