@@ -35,8 +35,11 @@ pub struct Context<'a> {
 /// One output format: fetches what it needs from the warehouse and renders
 /// its files (name, bytes) for the year. One module per format.
 pub trait Exporter: Send + Sync {
-    fn render(&self, cx: &Context) -> Result<Vec<(String, Vec<u8>)>>;
+    fn render(&self, cx: &Context) -> Result<Rendered>;
 }
+
+/// An exporter's files: name and bytes.
+pub type Rendered = Vec<(String, Vec<u8>)>;
 
 /// The exporters, in the order their files are listed in manifest.json.
 fn exporters() -> [(&'static str, Box<dyn Exporter>); 5] {
@@ -54,7 +57,7 @@ fn exporters() -> [(&'static str, Box<dyn Exporter>); 5] {
 /// time; the warehouse is committed and only read here). The exporters
 /// only read, so the order they finish in changes nothing; the results
 /// come back in [`exporters`] order.
-fn render_all(cx: &Context) -> Result<Vec<Vec<(String, Vec<u8>)>>> {
+fn render_all(cx: &Context) -> Result<Vec<Rendered>> {
     let exporters = exporters();
     let conns = exporters
         .iter()
