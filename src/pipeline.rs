@@ -143,6 +143,7 @@ fn outputs_current(
     queries: &[QueryFile],
     year: i32,
 ) -> Result<bool> {
+    let _s = tracing::debug_span!("outputs_current").entered();
     let dir = g.outputs.join(year.to_string());
     let Ok(m) = manifest::read(&dir.join(manifest::FILE_NAME)) else {
         return Ok(false);
