@@ -20,11 +20,6 @@ use anyhow::{Context, Result};
 use duckdb::{Appender, Connection};
 
 use batch::{TableBatch, BATCH_ROWS};
-
-/// Rows an appender holds before they are handed to their table: DuckDB
-/// would wait for 204,800 and then write them all at once, after the
-/// readers are done.
-const FLUSH_ROWS: usize = 8 * BATCH_ROWS;
 use plan::{plan, Plan, Stat};
 use schema::{ensure_schema, is_money, per_file_tables, unit_code};
 use serde::Serialize;
@@ -242,16 +237,70 @@ struct Sink<'c> {
     sheet_summaries: Appender<'c>,
     problems: Appender<'c>,
     years: Appender<'c>,
-    /// Per sheet table: its appender, the rows gathered for it, and how
-    /// many rows the appender holds unflushed.
-    sheets: Vec<(SheetKind, Appender<'c>, TableBatch, usize)>,
+    sheets: Vec<TableSink<'c>>,
+}
+
+/// Rows an appender holds before they are handed to their table: DuckDB
+/// would wait for 204,800 and then write them all at once, after the
+/// readers are done.
+const FLUSH_ROWS: usize = 8 * BATCH_ROWS;
+
+/// One sheet table: its appender, the rows gathered for it, and how many
+/// rows the appender holds unflushed.
+struct TableSink<'c> {
+    kind: SheetKind,
+    app: Appender<'c>,
+    batch: TableBatch,
+    unflushed: usize,
+}
+
+impl TableSink<'_> {
+    /// Add one row (in the table's column order); a full batch goes to the
+    /// appender, and every FLUSH_ROWS rows to the table, while the readers
+    /// go on.
+    fn push(&mut self, row: &[SqlCell<'_>]) -> Result<()> {
+        self.batch.push(row)?;
+        if self.batch.rows() >= BATCH_ROWS {
+            self.append()?;
+            if self.unflushed >= FLUSH_ROWS {
+                self.flush()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Hand the gathered rows to the appender.
+    fn append(&mut self) -> Result<()> {
+        if let Some(rb) = self.batch.take()? {
+            self.unflushed += rb.num_rows();
+            self.app
+                .append_record_batch(rb)
+                .context("cannot append a batch of rows")?;
+        }
+        Ok(())
+    }
+
+    /// Everything gathered into the table.
+    fn flush(&mut self) -> Result<()> {
+        self.append()?;
+        self.app
+            .flush()
+            .with_context(|| format!("cannot write table {}", self.kind.table()))?;
+        self.unflushed = 0;
+        Ok(())
+    }
 }
 
 impl<'c> Sink<'c> {
     fn new(conn: &'c Connection) -> Result<Self> {
         let mut sheets = Vec::new();
         for kind in SheetKind::ALL {
-            sheets.push((kind, conn.appender(kind.table())?, TableBatch::new(kind), 0));
+            sheets.push(TableSink {
+                kind,
+                app: conn.appender(kind.table())?,
+                batch: TableBatch::new(kind),
+                unflushed: 0,
+            });
         }
         Ok(Sink {
             files: conn.appender("input_files")?,
@@ -356,26 +405,14 @@ impl<'c> Sink<'c> {
                 note_cell = note_cell.or(cell.and_then(|s| s.note_cell.as_deref()));
             }
             row.push(note_cell.map_or(SqlCell::Null, SqlCell::Text));
-            let (kind, app, batch, pending) = self
+            let table = self
                 .sheets
                 .iter_mut()
-                .find(|(k, ..)| *k == rec.kind)
+                .find(|t| t.kind == rec.kind)
                 .expect("every sheet kind has an appender");
-            batch
+            table
                 .push(&row)
                 .with_context(|| format!("cannot load {} {} row {}", f.rel, rec.sheet, rec.row))?;
-            if batch.rows() >= BATCH_ROWS {
-                append_batch(app, batch)?;
-                *pending += BATCH_ROWS;
-                if *pending >= FLUSH_ROWS {
-                    // Hand the rows to the table now, while the readers go
-                    // on, not all at the end; it also bounds what the
-                    // appender buffers.
-                    app.flush()
-                        .with_context(|| format!("cannot write table {}", kind.table()))?;
-                    *pending = 0;
-                }
-            }
             report.rows_loaded += 1;
             report.cells_loaded += rec.cells.len() as u64;
         }
@@ -385,14 +422,12 @@ impl<'c> Sink<'c> {
     /// Drop rows already appended from a sheet (or file) rejected after
     /// they were read. Rare: a reader error or limit part-way through.
     fn withdraw(&mut self, conn: &Connection, path: &str, sheet: Option<&str>) -> Result<()> {
-        for (kind, app, batch, pending) in &mut self.sheets {
-            append_batch(app, batch)?;
-            app.flush()?;
-            *pending = 0;
+        for table in &mut self.sheets {
+            table.flush()?;
             conn.execute(
                 &format!(
                     "DELETE FROM {} WHERE path = ? AND (? IS NULL OR sheet = ?)",
-                    kind.table()
+                    table.kind.table()
                 ),
                 duckdb::params![path, sheet, sheet],
             )?;
@@ -404,22 +439,11 @@ impl<'c> Sink<'c> {
         self.sheet_summaries.flush()?;
         self.problems.flush()?;
         self.years.flush()?;
-        for (kind, app, batch, _) in &mut self.sheets {
-            append_batch(app, batch)?;
-            app.flush()
-                .with_context(|| format!("cannot write table {}", kind.table()))?;
+        for table in &mut self.sheets {
+            table.flush()?;
         }
         Ok(())
     }
-}
-
-/// Hand the rows gathered in `batch` to the appender.
-fn append_batch(app: &mut Appender<'_>, batch: &mut TableBatch) -> Result<()> {
-    if let Some(rb) = batch.take()? {
-        app.append_record_batch(rb)
-            .context("cannot append a batch of rows")?;
-    }
-    Ok(())
 }
 
 /// One value of an appended row, without boxing: borrowed text, numbers,

@@ -81,10 +81,24 @@ impl Raw {
 /// to the same double, which is exactly the contract's "a float cell from
 /// Excel is taken at its shortest round-trip decimal".
 pub fn shortest_decimal(f: f64) -> String {
+    with_shortest_decimal(f, str::to_string)
+}
+
+/// `k` of [`shortest_decimal`]'s text, printed on the stack when it fits:
+/// this runs for every number cell.
+fn with_shortest_decimal<R>(f: f64, k: impl FnOnce(&str) -> R) -> R {
     if f == 0.0 {
-        return "0".to_string();
+        return k("0");
     }
-    format!("{f}")
+    let mut buf = [0u8; 40];
+    let mut w = std::io::Cursor::new(&mut buf[..]);
+    if std::io::Write::write_fmt(&mut w, format_args!("{f}")).is_ok() {
+        let n = w.position() as usize;
+        if let Ok(s) = std::str::from_utf8(&buf[..n]) {
+            return k(s);
+        }
+    }
+    k(&format!("{f}"))
 }
 
 /// Convert a numeric cell to an exact decimal via its shortest round-trip
@@ -95,20 +109,10 @@ pub fn float_to_decimal(f: f64) -> Result<Decimal, CellError> {
             found: shortest_decimal(f),
         });
     }
-    // Printed into a buffer on the stack: this runs for every number cell.
-    let mut buf = [0u8; 40];
-    let mut w = std::io::Cursor::new(&mut buf[..]);
-    if f != 0.0 && std::io::Write::write_fmt(&mut w, format_args!("{f}")).is_ok() {
-        let n = w.position() as usize;
-        if let Some(d) = std::str::from_utf8(&buf[..n])
-            .ok()
-            .and_then(|s| s.parse::<Decimal>().ok())
-        {
-            return Ok(d);
-        }
-    }
-    let s = shortest_decimal(f);
-    s.parse::<Decimal>().map_err(|_| CellError::TooLarge { found: s })
+    with_shortest_decimal(f, |s| {
+        s.parse::<Decimal>()
+            .map_err(|_| CellError::TooLarge { found: s.to_string() })
+    })
 }
 
 /// Why one cell was not accepted. Messages are written for a secretariat

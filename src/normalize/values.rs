@@ -148,8 +148,8 @@ pub fn parse_credit_code(raw: &Raw) -> Result<Option<String>, CellError> {
     }
     let mut values = Vec::with_capacity(18);
     for c in &chars {
-        match CODE_CHARS.find(*c) {
-            Some(v) => values.push(v as u32),
+        match code_value(*c) {
+            Some(v) => values.push(v),
             None => {
                 return Err(bad(
                     format!("含有不允许的字符 '{c}'"),
@@ -158,9 +158,7 @@ pub fn parse_credit_code(raw: &Raw) -> Result<Option<String>, CellError> {
             }
         }
     }
-    let sum: u32 = values[..17].iter().zip(CODE_WEIGHTS).map(|(v, w)| v * w).sum();
-    let check = (31 - sum % 31) % 31;
-    let expected = CODE_CHARS.as_bytes()[check as usize] as char;
+    let expected = check_character(&values[..17]) as char;
     if chars[17] != expected {
         return Err(bad(
             format!("校验码错误：应为 '{expected}'，实为 '{}'，请核对", chars[17]),
@@ -173,21 +171,31 @@ pub fn parse_credit_code(raw: &Raw) -> Result<Option<String>, CellError> {
     Ok(Some(code))
 }
 
+/// The value of a character of the GB 32100-2015 set (its position).
+fn code_value(c: char) -> Option<u32> {
+    CODE_CHARS.find(c).map(|v| v as u32)
+}
+
+/// The check character (GB 32100-2015) of the first 17 values.
+fn check_character(body: &[u32]) -> u8 {
+    let sum: u32 = body.iter().zip(CODE_WEIGHTS).map(|(v, w)| v * w).sum();
+    CODE_CHARS.as_bytes()[((31 - sum % 31) % 31) as usize]
+}
+
 /// 18 characters of the GB 32100-2015 set whose last is the check
 /// character of the first 17.
 fn is_canonical_code(b: &[u8]) -> bool {
-    let value = |c: u8| CODE_CHARS.bytes().position(|x| x == c);
     if b.len() != 18 {
         return false;
     }
-    let mut sum = 0;
-    for (c, w) in b[..17].iter().zip(CODE_WEIGHTS) {
-        match value(*c) {
-            Some(v) => sum += v as u32 * w,
+    let mut values = [0u32; 18];
+    for (v, c) in values.iter_mut().zip(b) {
+        match code_value(char::from(*c)) {
+            Some(x) => *v = x,
             None => return false,
         }
     }
-    value(b[17]).is_some() && CODE_CHARS.as_bytes()[((31 - sum % 31) % 31) as usize] == b[17]
+    check_character(&values[..17]) == b[17]
 }
 
 /// The committee named by a `填报单位：<name>` cell above a committee
