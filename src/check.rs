@@ -137,6 +137,7 @@ fn check_path(target: &Path, limits: ingest::Limits, report: &mut CheckReport) -
             rel,
             folder,
             year,
+            stat: ingest::stat(&abs),
         };
         add(report, ingest::parse_file_collected(&file, limits));
     }

@@ -30,6 +30,7 @@ pub mod pipeline;
 pub mod stage;
 pub mod status;
 pub mod template;
+pub mod uptodate;
 pub mod verify;
 
 use anyhow::Result;

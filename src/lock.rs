@@ -34,9 +34,7 @@ pub struct RunLock {
 
 /// The lock file that guards `db`.
 pub fn lock_path(db: &Path) -> PathBuf {
-    let mut name = db.file_name().map(|n| n.to_os_string()).unwrap_or_default();
-    name.push(".lock");
-    db.with_file_name(name)
+    crate::load::beside(db, ".lock")
 }
 
 /// Take the lock, waiting up to `timeout`.

@@ -93,6 +93,7 @@ fn mutated_workbooks_are_read_or_rejected_never_crash_or_hang() {
                 rel: format!("2024/companies/{i}_{j}.{ext}"),
                 folder: FolderKind::Companies,
                 year: Some(2024),
+                stat: None,
             };
             let started = Instant::now();
             let result = parse_file_collected(&input, Limits::default());

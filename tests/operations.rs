@@ -241,6 +241,60 @@ fn a_run_with_nothing_new_keeps_the_outputs_and_rewrites_a_tampered_one() {
     assert_eq!(outputs(&ws, 2024), before);
 }
 
+/// With nothing new, a run stops after the walk and a stat per file: the
+/// warehouse is not even opened. Whatever changed an input, the warehouse
+/// or an output, and `--full`, take the long way, which says why.
+#[test]
+fn a_run_with_nothing_new_stops_after_the_walk_and_any_change_takes_the_long_way() {
+    use std::os::unix::fs::MetadataExt;
+    let ws = Workspace::new();
+    ws.generate(&["--members", "20", "--years", "2024", "--seed", "2"]);
+    common::age_tree(&ws.inputs());
+    // The totals of the summary line, which a run with nothing new repeats.
+    let totals = |log: &str| {
+        let line = log.lines().find(|l| l.contains("run finished")).unwrap().to_string();
+        let cut = |from: &str, to: &str| line[line.find(from).unwrap()..line.find(to).unwrap()].to_string();
+        (cut("files_read=", "files_parsed="), cut("rows_accepted=", "duration_ms="))
+    };
+    let cold = totals(&ws.stderr(&["-v", "run"]));
+    let before = outputs(&ws, 2024);
+    let warehouse = || {
+        let m = std::fs::metadata(ws.db()).unwrap();
+        (m.len(), m.mtime(), m.mtime_nsec(), m.ino())
+    };
+    let untouched = warehouse();
+    let long_way = |log: &str| log.contains("load{");
+    let log = ws.stderr(&["-vv", "run"]);
+    assert!(log.contains("outputs are current") && !long_way(&log), "{log}");
+    assert_eq!(warehouse(), untouched);
+    assert_eq!(totals(&log), cold);
+
+    std::fs::write(ws.outputs().join("2024/headline.csv"), "edited by hand\n").unwrap();
+    let log = ws.stderr(&["-vv", "run"]);
+    assert!(log.contains("changed since the last run: an output file") && long_way(&log), "{log}");
+    assert_eq!(outputs(&ws, 2024), before);
+    assert!(!long_way(&ws.stderr(&["-v", "run"])));
+
+    common::set_age(&ws.db(), 10);
+    let log = ws.stderr(&["-vv", "run"]);
+    assert!(log.contains("changed since the last run: the warehouse file") && long_way(&log), "{log}");
+
+    let one = common::walk(&ws.inputs().join("2024/companies")).remove(0);
+    common::set_age(&one, 30);
+    let log = ws.stderr(&["-vv", "run"]);
+    assert!(log.contains("changed since the last run: an input") && long_way(&log), "{log}");
+    assert!(!long_way(&ws.stderr(&["-v", "run"])));
+    assert!(long_way(&ws.stderr(&["-v", "run", "--full"])));
+    assert_eq!(outputs(&ws, 2024), before);
+
+    // A file written just now has no trusted time: no record is left, so
+    // the next run cannot take its stat for its content.
+    std::fs::copy(&one, ws.inputs().join("2024/companies/new.xlsx")).unwrap();
+    ws.run_year(2024);
+    assert!(!ws.db().with_file_name("warehouse.duckdb.current.json").exists());
+    assert!(long_way(&ws.stderr(&["-v", "run"])));
+}
+
 /// cron and an installed binary start in some other folder: the queries
 /// compiled into the binary are used and manifest.json says so; a
 /// `--queries` folder overrides them and is recorded instead.

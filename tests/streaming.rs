@@ -144,17 +144,7 @@ fn each_limit_rejects_a_file_naming_the_limit_and_the_run_goes_on() {
 fn a_no_change_run_reads_no_file_and_a_touched_file_is_hashed_not_parsed() {
     let ws = small_tree();
     ws.run_year(2024);
-    // Files written less than two seconds before a run are hashed again the
-    // next time (their time could hide a change); age them.
-    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
-    for entry in walk(&ws.inputs()) {
-        std::fs::File::options()
-            .write(true)
-            .open(&entry)
-            .unwrap()
-            .set_modified(old)
-            .unwrap();
-    }
+    common::age_tree(&ws.inputs());
     ws.cmd(&["run", "--full"]).assert().success();
     let log = ws.stderr(&["-v", "--log-format", "json", "run"]);
     let finished = log
@@ -168,12 +158,7 @@ fn a_no_change_run_reads_no_file_and_a_touched_file_is_hashed_not_parsed() {
 
     // Same content, new time: hashed, found unchanged, not parsed.
     let one = walk(&ws.inputs().join("2024/companies")).remove(0);
-    std::fs::File::options()
-        .write(true)
-        .open(&one)
-        .unwrap()
-        .set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(30))
-        .unwrap();
+    common::set_age(&one, 30);
     let log = ws.stderr(&["-v", "--log-format", "json", "run"]);
     let finished = log.lines().find(|l| l.contains("run finished")).unwrap();
     assert!(finished.contains("\"files_parsed\":0"), "{finished}");

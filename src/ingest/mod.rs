@@ -11,6 +11,7 @@ mod discover;
 mod extent;
 pub mod rows;
 mod sheet;
+mod stat;
 mod workbook;
 
 use std::path::PathBuf;
@@ -26,6 +27,7 @@ use crate::normalize::{Money, MoneyUnit, Raw, UnitSource};
 pub use discover::{discover, walk_tree, Discovery, Found};
 pub use rows::Limits;
 pub use sheet::Output;
+pub use stat::{identity, lstat, stat, Stat};
 pub use workbook::{parse_file, sha256_hex, visit_sheets, SheetVisitor, SCHEMA_SHEET};
 
 /// A normalised value of one cell.
@@ -221,6 +223,9 @@ pub struct InputFile {
     pub folder: FolderKind,
     /// The reporting year of the folder; `None` for reference files.
     pub year: Option<i32>,
+    /// Size, time and inode when discovered (`None` when it could not be
+    /// read): the stat cache's key, and what the warehouse records.
+    pub stat: Option<Stat>,
 }
 
 /// How the rows of one sheet were accounted for: every non-empty row below

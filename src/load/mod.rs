@@ -14,15 +14,15 @@ mod batch;
 mod plan;
 mod schema;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use duckdb::{Appender, Connection};
 
 use batch::{TableBatch, BATCH_ROWS};
-use plan::{plan, Plan, Stat};
+use plan::{plan, Plan};
 use schema::{ensure_schema, is_money, per_file_tables, unit_code};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::contract::schema::SheetKind;
 
@@ -44,7 +44,7 @@ pub struct LoadReport {
 
 /// What the warehouse holds after a load, however it got there: the
 /// numbers of the run's summary line.
-#[derive(Debug, Default, Clone, Serialize)]
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
 pub struct Totals {
     pub files_read: i64,
     pub files_rejected: i64,
@@ -83,11 +83,17 @@ pub fn open(db: &Path, memory_limit: &str) -> Result<Connection> {
             .with_context(|| format!("cannot create the folder for the warehouse {}", db.display()))?;
     }
     let conn = Connection::open(db).with_context(|| format!("cannot open the warehouse {}", db.display()))?;
-    let mut temp = db.as_os_str().to_owned();
-    temp.push(".tmp");
-    limit_memory(&conn, memory_limit, Path::new(&temp))?;
+    limit_memory(&conn, memory_limit, &beside(db, ".tmp"))?;
     ensure_schema(&conn)?;
     Ok(conn)
+}
+
+/// A file or folder beside the warehouse: its name with `suffix` added
+/// (`.lock`, `.tmp`, `.wal`, …).
+pub fn beside(db: &Path, suffix: &str) -> PathBuf {
+    let mut name = db.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    name.push(suffix);
+    db.with_file_name(name)
 }
 
 /// A throw-away warehouse (for `verify` and tests), spilling to a private
@@ -192,7 +198,7 @@ pub fn load(
             sink.append_problem(*year, problem)?;
             report.problems_recorded += 1;
         }
-        let files: Vec<InputFile> = to_parse.iter().map(|(f, _)| f.clone()).collect();
+        let files = to_parse;
         let mut busy = std::time::Duration::ZERO;
         ingest_report = ingest::ingest(&files, limits, |event| {
             let started = std::time::Instant::now();
@@ -211,7 +217,7 @@ pub fn load(
                 } => {
                     on_file(&summary);
                     sink.append_parsed(&files[file], &records, &problems, &mut report)
-                        .and_then(|()| sink.append_file(&summary, to_parse[file].1))
+                        .and_then(|()| sink.append_file(&summary))
                 }
             };
             busy += started.elapsed();
@@ -341,8 +347,9 @@ impl<'c> Sink<'c> {
         self.append_records(f, records, report)
     }
 
-    fn append_file(&mut self, file: &FileSummary, st: Option<Stat>) -> Result<()> {
+    fn append_file(&mut self, file: &FileSummary) -> Result<()> {
         let f = &file.file;
+        let st = f.stat;
         self.files
             .append_row(duckdb::params![
                 f.rel,

@@ -1,48 +1,15 @@
 //! Which files a load must parse: git's stat cache (size, modification
-//! time, inode) says "unchanged" without reading a file; a changed stat is
-//! checked against the content hash; everything else is new, changed or
-//! gone.
+//! time, inode, taken at discovery) says "unchanged" without reading a
+//! file; a changed stat is checked against the content hash; everything
+//! else is new, changed or gone.
 
 use std::collections::{HashMap, HashSet};
-use std::path::Path;
 
 use anyhow::Result;
 use duckdb::Connection;
 use rayon::prelude::*;
 
-use crate::ingest::{self, Discovery, InputFile};
-
-/// The stat cache entry of one file: what says "unchanged" without reading it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct Stat {
-    pub(super) bytes: i64,
-    /// `None` when the file was modified too recently to trust its time.
-    pub(super) mtime_ns: Option<i64>,
-    pub(super) inode: i64,
-}
-
-/// A file modified less than this before it is read may be modified again
-/// within the file system's time resolution without its time changing
-/// (git's "racily clean" entries): its time is not recorded.
-pub(super) const RACY_NS: i64 = 2_000_000_000;
-
-pub(super) fn stat(path: &Path) -> Option<Stat> {
-    use std::os::unix::fs::MetadataExt;
-    let m = std::fs::metadata(path).ok()?;
-    let mtime_ns = m
-        .mtime()
-        .checked_mul(1_000_000_000)?
-        .checked_add(m.mtime_nsec())?;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos() as i64)
-        .unwrap_or(i64::MAX);
-    Some(Stat {
-        bytes: m.size() as i64,
-        mtime_ns: (now.saturating_sub(mtime_ns) > RACY_NS).then_some(mtime_ns),
-        inode: m.ino() as i64,
-    })
-}
+use crate::ingest::{self, Discovery, InputFile, Stat};
 
 /// What the last run recorded for one path.
 pub(super) struct Previous {
@@ -70,8 +37,8 @@ pub(super) fn previous_files(conn: &Connection) -> Result<HashMap<String, Previo
 
 /// What a load does with each discovered file.
 pub(super) struct Plan {
-    /// New and changed files, with their stat when read.
-    pub(super) parse: Vec<(InputFile, Option<Stat>)>,
+    /// New and changed files.
+    pub(super) parse: Vec<InputFile>,
     /// Unchanged files: their rows stay.
     pub(super) kept: HashSet<String>,
     /// Unchanged files whose stat changed (touched, copied back): the new stat.
@@ -90,37 +57,36 @@ pub(super) fn plan(conn: &Connection, discovery: &Discovery, full: bool) -> Resu
     } else {
         previous_files(conn)?
     };
-    let decided: Vec<(Option<Stat>, bool, bool)> = discovery
+    let decided: Vec<(bool, bool)> = discovery
         .files
         .par_iter()
         .map(|f| {
-            let now = stat(&f.abs);
             let Some(prev) = previous.get(&f.rel) else {
-                return (now, false, false);
+                return (false, false);
             };
-            match now {
-                Some(st) if prev.stat.mtime_ns.is_some() && st == prev.stat => (now, true, false),
+            match f.stat {
+                Some(st) if prev.stat.mtime_ns.is_some() && st == prev.stat => (true, false),
                 Some(_) => {
                     // Unreadable files hash to "" and are parsed, which
                     // reports why they cannot be read.
                     let same = std::fs::read(&f.abs).is_ok_and(|b| ingest::sha256_hex(&b) == prev.sha256);
-                    (now, same, same)
+                    (same, same)
                 }
-                None => (now, false, false),
+                None => (false, false),
             }
         })
         .collect();
     let mut to_parse = Vec::new();
     let mut kept = HashSet::new();
     let mut restat = Vec::new();
-    for (file, (st, keep, hashed)) in discovery.files.iter().zip(decided) {
+    for (file, (keep, hashed)) in discovery.files.iter().zip(decided) {
         if keep {
             kept.insert(file.rel.clone());
-            if let (true, Some(st)) = (hashed, st) {
+            if let (true, Some(st)) = (hashed, file.stat) {
                 restat.push((file.rel.clone(), st));
             }
         } else {
-            to_parse.push((file.clone(), st));
+            to_parse.push(file.clone());
         }
     }
     let stale = previous.into_keys().filter(|p| !kept.contains(p)).collect();
