@@ -60,7 +60,10 @@ pub fn digest(g: &Global, year: i32, queries: &[QueryFile], discovery: &Discover
     let mut h = Sha256::new();
     let exe = trusted(std::env::current_exe().ok().and_then(|p| ingest::stat(&p)))?;
     h.update(format!("chamberstat {} {exe:?}\n", env!("CARGO_PKG_VERSION")));
-    h.update(format!("year {year}\ninputs {:?}\noutputs {:?}\n", g.inputs, g.outputs));
+    h.update(format!(
+        "year {year}\ninputs {:?}\noutputs {:?}\n",
+        g.inputs, g.outputs
+    ));
     for q in queries {
         h.update(format!("query {:?} {}\n", q.name, q.sha256));
     }

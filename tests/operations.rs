@@ -252,9 +252,16 @@ fn a_run_with_nothing_new_stops_after_the_walk_and_any_change_takes_the_long_way
     common::age_tree(&ws.inputs());
     // The totals of the summary line, which a run with nothing new repeats.
     let totals = |log: &str| {
-        let line = log.lines().find(|l| l.contains("run finished")).unwrap().to_string();
+        let line = log
+            .lines()
+            .find(|l| l.contains("run finished"))
+            .unwrap()
+            .to_string();
         let cut = |from: &str, to: &str| line[line.find(from).unwrap()..line.find(to).unwrap()].to_string();
-        (cut("files_read=", "files_parsed="), cut("rows_accepted=", "duration_ms="))
+        (
+            cut("files_read=", "files_parsed="),
+            cut("rows_accepted=", "duration_ms="),
+        )
     };
     let cold = totals(&ws.stderr(&["-v", "run"]));
     let before = outputs(&ws, 2024);
@@ -271,18 +278,27 @@ fn a_run_with_nothing_new_stops_after_the_walk_and_any_change_takes_the_long_way
 
     std::fs::write(ws.outputs().join("2024/headline.csv"), "edited by hand\n").unwrap();
     let log = ws.stderr(&["-vv", "run"]);
-    assert!(log.contains("changed since the last run: an output file") && long_way(&log), "{log}");
+    assert!(
+        log.contains("changed since the last run: an output file") && long_way(&log),
+        "{log}"
+    );
     assert_eq!(outputs(&ws, 2024), before);
     assert!(!long_way(&ws.stderr(&["-v", "run"])));
 
     common::set_age(&ws.db(), 10);
     let log = ws.stderr(&["-vv", "run"]);
-    assert!(log.contains("changed since the last run: the warehouse file") && long_way(&log), "{log}");
+    assert!(
+        log.contains("changed since the last run: the warehouse file") && long_way(&log),
+        "{log}"
+    );
 
     let one = common::walk(&ws.inputs().join("2024/companies")).remove(0);
     common::set_age(&one, 30);
     let log = ws.stderr(&["-vv", "run"]);
-    assert!(log.contains("changed since the last run: an input") && long_way(&log), "{log}");
+    assert!(
+        log.contains("changed since the last run: an input") && long_way(&log),
+        "{log}"
+    );
     assert!(!long_way(&ws.stderr(&["-v", "run"])));
     assert!(long_way(&ws.stderr(&["-v", "run", "--full"])));
     assert_eq!(outputs(&ws, 2024), before);

@@ -165,7 +165,9 @@ pub fn discover(inputs: &Path) -> Result<Discovery> {
     // A stat per workbook, taken once for the whole run; in parallel,
     // because on a large tree the stats cost more than the walk.
     let _s = tracing::debug_span!("stat").entered();
-    out.files.par_iter_mut().for_each(|f| f.stat = super::stat(&f.abs));
+    out.files
+        .par_iter_mut()
+        .for_each(|f| f.stat = super::stat(&f.abs));
     Ok(out)
 }
 
