@@ -198,50 +198,74 @@ pub fn run(
         Some(digest) if !full => uptodate::current(g, year, digest),
         _ => None,
     };
-    if let Some(record) = unchanged {
-        tracing::info!(
-            year,
-            "no input, query or output changed since the last run; outputs are current"
-        );
-        let report = RunReport {
-            year,
-            ingest: IngestReport::default(),
-            load: LoadReport {
-                files_reused: discovery.files.len(),
-                ..LoadReport::default()
-            },
-            totals: record.totals,
-            aggregate: AggregateReport::default(),
-            rules: record.rules,
-            outputs: Vec::new(),
-        };
-        log_finished(&report, started);
-        return Ok(report);
-    }
-    uptodate::forget(&g.db())?;
+    let report = match unchanged {
+        Some(record) => {
+            log_nothing_new(year);
+            RunReport {
+                year,
+                ingest: IngestReport::default(),
+                load: LoadReport {
+                    files_reused: discovery.files.len(),
+                    ..LoadReport::default()
+                },
+                totals: record.totals,
+                aggregate: AggregateReport::default(),
+                rules: record.rules,
+                outputs: Vec::new(),
+            }
+        }
+        None => {
+            uptodate::forget(&g.db())?;
+            let report = run_stages(g, year, discovery, &queries, full)?;
+            if let Some(digest) = digest {
+                let remembered =
+                    uptodate::remember(g, year, digest, report.totals.clone(), report.rules.clone());
+                if let Err(e) = remembered {
+                    tracing::warn!("the next run will check the warehouse for changes: {e:#}");
+                }
+            }
+            report
+        }
+    };
+    log_finished(&report, started);
+    Ok(report)
+}
+
+fn log_nothing_new(year: i32) {
+    tracing::info!(
+        year,
+        "no input, query or output changed since the last run; outputs are current"
+    );
+}
+
+/// The long way: load, aggregate (unless the outputs are current) and
+/// emit. The warehouse is closed on return, so its stat is final.
+fn run_stages(
+    g: &Global,
+    year: i32,
+    discovery: Discovery,
+    queries: &[QueryFile],
+    full: bool,
+) -> Result<RunReport> {
     let mut conn = load::open(&g.db(), &g.limits.db_memory_limit)?;
     let current = |conn: &Connection, load: &LoadReport, discovery: &Discovery| -> Result<bool> {
         let nothing_new = !full && load.files_parsed == 0 && load.files_dropped == 0;
-        Ok(nothing_new && outputs_current(g, conn, discovery, &queries, year)?)
+        Ok(nothing_new && outputs_current(g, conn, discovery, queries, year)?)
     };
     let built = build(
         &mut conn,
         discovery,
-        &queries,
+        queries,
         full,
         g.limits.limits(),
         Some(&current),
     )?;
-    let up_to_date = built.up_to_date;
-    if up_to_date {
-        tracing::info!(
-            year,
-            "no input, query or output changed since the last run; outputs are current"
-        );
+    if built.up_to_date {
+        log_nothing_new(year);
     }
     let totals = load::totals(&conn)?;
     let rules = rule_counts(&conn, year)?;
-    let outputs = if up_to_date {
+    let outputs = if built.up_to_date {
         Vec::new()
     } else {
         let headline = aggregate::headline(&conn, year)?;
@@ -251,10 +275,9 @@ pub fn run(
             files: manifest::input_hashes(&conn, &g.inputs, &built.discovery)?,
             command: vec!["run".into(), "--year".into(), year.to_string()],
         };
-        emit_year(g, &conn, &sources, &queries, &headline)?
+        emit_year(g, &conn, &sources, queries, &headline)?
     };
-
-    let report = RunReport {
+    Ok(RunReport {
         year,
         ingest: built.ingest,
         load: built.load,
@@ -262,16 +285,7 @@ pub fn run(
         aggregate: built.aggregate,
         rules,
         outputs,
-    };
-    // The warehouse is closed before its stat is recorded.
-    drop(conn);
-    if let Some(digest) = digest {
-        if let Err(e) = uptodate::remember(g, year, digest, report.totals.clone(), report.rules.clone()) {
-            tracing::warn!("the next run will check the warehouse for changes: {e:#}");
-        }
-    }
-    log_finished(&report, started);
-    Ok(report)
+    })
 }
 
 /// The operator's summary line.
