@@ -188,14 +188,21 @@ pub fn run(
     let started = Instant::now();
     // Every log line of the run carries its id (logs only, never outputs).
     let _run = tracing::info_span!("run", run_id = %run_id()).entered();
+    let _lock = crate::lock::acquire(&g.db(), lock_timeout)?;
+    // What the last run left is read (and the outputs hashed) while the
+    // inputs are walked: the walk alone leaves a core idle.
+    let (discovery, previous) = std::thread::scope(|s| {
+        let previous = s.spawn(|| (!full).then(|| uptodate::previous(g)).flatten());
+        let discovery = discover(&g.inputs);
+        (discovery, previous.join().ok().flatten())
+    });
     // Fail fast, before the long load, on a missing folder, year or query.
-    let discovery = discover(&g.inputs)?;
+    let discovery = discovery?;
     let year = crate::cli::pick_year(requested_year, &discovery.years)?;
     let queries = aggregate::load_queries(g.queries.as_deref())?;
-    let _lock = crate::lock::acquire(&g.db(), lock_timeout)?;
     let digest = uptodate::digest(g, year, &queries, &discovery);
-    let unchanged = match &digest {
-        Some(digest) if !full => uptodate::current(g, year, digest),
+    let unchanged = match (&digest, previous) {
+        (Some(digest), Some(previous)) => uptodate::current(g, year, digest, previous),
         _ => None,
     };
     let report = match unchanged {

@@ -38,6 +38,7 @@ use crate::pipeline::RuleCounts;
 /// What a completed run leaves for the next one.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Record {
+    pub year: i32,
     pub digest: String,
     pub warehouse: Stat,
     pub outputs: Vec<FileHash>,
@@ -67,16 +68,19 @@ pub fn digest(g: &Global, year: i32, queries: &[QueryFile], discovery: &Discover
     for q in queries {
         h.update(format!("query {:?} {}\n", q.name, q.sha256));
     }
-    // Per file, the path and the stat's numbers as bytes: formatting them
-    // would cost as much as the stats on a large tree.
+    // Per file, the path and the stat's numbers as bytes, gathered and
+    // hashed at once: formatting them, or hashing piece by piece, cost as
+    // much as the stats on a large tree.
+    let mut files = Vec::with_capacity(discovery.files.len() * 96);
     for f in &discovery.files {
         let st = trusted(f.stat)?;
-        h.update(f.rel.as_bytes());
-        h.update([0]);
+        files.extend_from_slice(f.rel.as_bytes());
+        files.push(0);
         for n in [st.bytes, st.mtime_ns.unwrap_or_default(), st.inode] {
-            h.update(n.to_le_bytes());
+            files.extend_from_slice(&n.to_le_bytes());
         }
     }
+    h.update(&files);
     for (_, p) in &discovery.skipped {
         let st = trusted(ingest::lstat(&g.inputs.join(&p.path)))?;
         h.update(format!("skipped {:?} {:?} {st:?}\n", p.path, p.reason));
@@ -84,21 +88,35 @@ pub fn digest(g: &Global, year: i32, queries: &[QueryFile], discovery: &Discover
     Some(format!("{:x}", h.finalize()))
 }
 
-/// The recorded totals when the last run saw exactly this digest and left
-/// the warehouse and the year's outputs as they are now.
-pub fn current(g: &Global, year: i32, digest: &str) -> Option<Record> {
-    let _s = tracing::debug_span!("up_to_date").entered();
-    let db = g.db();
-    let record: Record = std::fs::read(record_path(&db))
+/// What the last completed run left, with the year's outputs as they are
+/// now: read while the inputs are walked (`None` without a record).
+pub struct Previous {
+    record: Record,
+    outputs_now: Result<Vec<FileHash>>,
+}
+
+/// Read the record and hash the outputs it names.
+pub fn previous(g: &Global) -> Option<Previous> {
+    let record: Record = std::fs::read(record_path(&g.db()))
         .ok()
         .and_then(|b| serde_json::from_slice(&b).ok())?;
-    let changed = if record.digest != digest {
-        "an input, query, folder or the program"
+    let outputs_now = output_hashes(&g.outputs.join(record.year.to_string()));
+    Some(Previous { record, outputs_now })
+}
+
+/// The recorded totals when the last run was for this year, saw exactly
+/// this digest and left the warehouse and the year's outputs as they are.
+pub fn current(g: &Global, year: i32, digest: &str, previous: Previous) -> Option<Record> {
+    let _s = tracing::debug_span!("up_to_date").entered();
+    let db = g.db();
+    let Previous { record, outputs_now } = previous;
+    let changed = if record.digest != digest || record.year != year {
+        "an input, query, folder, the year or the program"
     } else if load::beside(&db, ".wal").exists() {
         "the warehouse (it has a write-ahead log)"
     } else if ingest::identity(&db) != Some(record.warehouse) {
         "the warehouse file"
-    } else if !output_hashes(&g.outputs.join(year.to_string())).is_ok_and(|o| o == record.outputs) {
+    } else if !outputs_now.is_ok_and(|o| o == record.outputs) {
         "an output file"
     } else {
         return Some(record);
@@ -126,6 +144,7 @@ pub fn remember(g: &Global, year: i32, digest: String, totals: Totals, rules: Ru
         return Ok(());
     };
     let record = Record {
+        year,
         digest,
         warehouse,
         outputs: output_hashes(&g.outputs.join(year.to_string()))?,
