@@ -61,11 +61,7 @@ fn render_all(cx: &Context) -> Result<Vec<Rendered>> {
     let exporters = exporters();
     let conns = exporters
         .iter()
-        .map(|_| {
-            cx.conn
-                .try_clone()
-                .context("cannot open a second warehouse connection")
-        })
+        .map(|_| crate::load::another_connection(cx.conn))
         .collect::<Result<Vec<_>>>()?;
     let (headline, history) = (cx.headline, cx.history);
     let parent = tracing::Span::current();
