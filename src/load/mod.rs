@@ -103,16 +103,6 @@ pub fn open(db: &Path, memory_limit: &str) -> Result<Connection> {
     Ok(conn)
 }
 
-/// Another connection to the database `conn` uses, for another thread.
-pub fn another_connection(conn: &Connection) -> Result<Connection> {
-    let db: String = conn.query_row("SELECT current_database()", [], |r| r.get(0))?;
-    let other = conn
-        .try_clone()
-        .context("cannot open a second warehouse connection")?;
-    other.execute_batch(&format!("USE \"{}\";", db.replace('"', "\"\"")))?;
-    Ok(other)
-}
-
 /// A setting or path as an SQL string literal: settings are values, not
 /// input data, and DuckDB's SET and ATTACH take no parameters.
 fn sql_string(s: &str) -> String {
