@@ -92,8 +92,7 @@ pub fn open(db: &Path, memory_limit: &str) -> Result<Connection> {
     }
     // The file is attached to an in-memory instance, because the row group
     // size is an option of ATTACH; USE makes it every statement's default.
-    let conn = Connection::open_in_memory().context("cannot start DuckDB")?;
-    limit_memory(&conn, memory_limit, &beside(db, ".tmp"))?;
+    let conn = start(memory_limit, &beside(db, ".tmp"))?;
     conn.execute_batch(&format!(
         "ATTACH {} AS warehouse (ROW_GROUP_SIZE {ROW_GROUP_ROWS}); USE warehouse;",
         sql_string(&db.to_string_lossy())
@@ -117,8 +116,6 @@ pub fn beside(db: &Path, suffix: &str) -> PathBuf {
     db.with_file_name(name)
 }
 
-/// A throw-away warehouse (for `verify` and tests), spilling to a private
-/// folder under the system's temporary directory.
 /// Open an existing warehouse read-only (explain, status, check): an
 /// error that says to run first when there is none.
 pub fn open_read_only(db: &Path) -> Result<Connection> {
@@ -130,11 +127,19 @@ pub fn open_read_only(db: &Path) -> Result<Connection> {
         .with_context(|| format!("cannot open the warehouse {}", db.display()))
 }
 
+/// A throw-away warehouse (for `verify` and tests), spilling to a private
+/// folder under the system's temporary directory.
 pub fn open_in_memory(memory_limit: &str) -> Result<Connection> {
-    let conn = Connection::open_in_memory().context("cannot open an in-memory warehouse")?;
     let temp = std::env::temp_dir().join(format!("chamberstat-{}.tmp", std::process::id()));
-    limit_memory(&conn, memory_limit, &temp)?;
+    let conn = start(memory_limit, &temp)?;
     ensure_schema(&conn)?;
+    Ok(conn)
+}
+
+/// An in-memory DuckDB that keeps within `memory_limit` and spills to `temp`.
+fn start(memory_limit: &str, temp: &Path) -> Result<Connection> {
+    let conn = Connection::open_in_memory().context("cannot start DuckDB")?;
+    limit_memory(&conn, memory_limit, temp)?;
     Ok(conn)
 }
 
