@@ -25,15 +25,29 @@ FROM (
 -- the run summary all read it; the lineage behind c.cell/c.raw is a view
 -- over every typed table and costs to join). `anomalies` is the view over it.
 CREATE OR REPLACE TABLE anomaly_flags AS
-WITH flagged AS MATERIALIZED (
-    SELECT cur.year, cur.credit_code, cur.name, cur.field,
-           prev.value AS previous_value, cur.value AS current_value,
-           abs(CAST(cur.value AS DOUBLE)) / abs(CAST(prev.value AS DOUBLE)) AS factor,
-           cur.path, cur.sheet, cur.row_no, prev.path AS previous_path
-    FROM company_values cur
-    JOIN company_values prev
-      ON prev.credit_code = cur.credit_code AND prev.year = cur.year - 1 AND prev.field = cur.field
-    WHERE moved_thousandfold(cur.value, prev.value)
+WITH pairs AS (
+    SELECT cur.year, cur.credit_code, cur.name, cur.path, cur.sheet, cur.row_no,
+           prev.path AS previous_path,
+           cur.revenue AS c_revenue, prev.revenue AS p_revenue,
+           cur.profit AS c_profit, prev.profit AS p_profit,
+           cur.tax AS c_tax, prev.tax AS p_tax,
+           cur.profit_tax AS c_profit_tax, prev.profit_tax AS p_profit_tax,
+           cur.donations AS c_donations, prev.donations AS p_donations,
+           CAST(cur.jobs AS DECIMAL(38,6)) AS c_jobs, CAST(prev.jobs AS DECIMAL(38,6)) AS p_jobs,
+           CAST(cur.party_members AS DECIMAL(38,6)) AS c_party_members,
+           CAST(prev.party_members AS DECIMAL(38,6)) AS p_party_members
+    FROM company_current cur
+    JOIN company_current prev ON prev.credit_code = cur.credit_code AND prev.year = cur.year - 1
+), flagged AS MATERIALIZED (
+    SELECT year, credit_code, name, field, previous_value, current_value,
+           abs(CAST(current_value AS DOUBLE)) / abs(CAST(previous_value AS DOUBLE)) AS factor,
+           path, sheet, row_no, previous_path
+    FROM pairs
+    UNPIVOT ((current_value, previous_value) FOR field IN (
+        (c_revenue, p_revenue) AS 'revenue', (c_profit, p_profit) AS 'profit', (c_tax, p_tax) AS 'tax',
+        (c_profit_tax, p_profit_tax) AS 'profit_tax', (c_donations, p_donations) AS 'donations',
+        (c_jobs, p_jobs) AS 'jobs', (c_party_members, p_party_members) AS 'party_members'))
+    WHERE moved_thousandfold(current_value, previous_value)
 )
 -- The flagged cells' A1 and raw text, looked up only in the flagged files.
 SELECT f.year, f.credit_code, f.name, f.field, f.previous_value, f.current_value, f.factor,

@@ -5,28 +5,40 @@
 -- many of the member's rows were rejected (attributed as the call-back list
 -- attributes them: the row's code, the file's company, or the row's name).
 -- A table, computed once per aggregation: three lists read it.
+--
+-- The facts per (year, credit code) are gathered into one aggregation and
+-- joined to the members once: four joins, each holding its own hash table
+-- until the last probe, took 250+ MB at 30,000 members against ~220 MB.
 CREATE OR REPLACE TABLE submission_status AS
-WITH reported AS (
-    SELECT DISTINCT year, credit_code FROM reporting_members
+WITH facts AS (
+    SELECT year, credit_code, path AS winning_path, reported_on,
+           FALSE AS submitted, FALSE AS rejected
+    FROM submissions WHERE winner
+    UNION ALL
+    SELECT DISTINCT year, credit_code, NULL, NULL, TRUE, FALSE FROM reporting_members
+    UNION ALL
+    SELECT year, credit_code, NULL, NULL, FALSE, TRUE FROM callback_list WHERE level = 'row'
+), per_member AS (
+    SELECT year, credit_code,
+           any_value(winning_path) AS winning_path,
+           any_value(reported_on) AS reported_on,
+           bool_or(submitted) AS submitted,
+           count(*) FILTER (WHERE rejected) AS rows_rejected
+    FROM facts GROUP BY year, credit_code
 ), replaced AS (
     SELECT year, credit_code, string_agg(path, '；' ORDER BY path) AS superseded
-    FROM superseded_submissions GROUP BY ALL
-), rejected AS (
-    SELECT year, credit_code, count(*) AS rows_rejected
-    FROM callback_list WHERE level = 'row' GROUP BY ALL
+    FROM submissions WHERE NOT winner GROUP BY ALL
 )
 SELECT m.year, m.credit_code, m.name, m.tier,
        coalesce(m.committee, '（未分专委会）') AS committee,
-       r.credit_code IS NOT NULL AS submitted,
-       w.path AS winning_path,
-       w.reported_on,
+       coalesce(p.submitted, FALSE) AS submitted,
+       p.winning_path,
+       p.reported_on,
        s.superseded,
-       coalesce(x.rows_rejected, 0) AS rows_rejected
+       coalesce(p.rows_rejected, 0) AS rows_rejected
 FROM member_years m
-LEFT JOIN submissions w ON w.year = m.year AND w.credit_code = m.credit_code AND w.winner
-LEFT JOIN reported r ON r.year = m.year AND r.credit_code = m.credit_code
-LEFT JOIN replaced s ON s.year = m.year AND s.credit_code = m.credit_code
-LEFT JOIN rejected x ON x.year = m.year AND x.credit_code = m.credit_code;
+LEFT JOIN per_member p ON p.year = m.year AND p.credit_code = m.credit_code
+LEFT JOIN replaced s ON s.year = m.year AND s.credit_code = m.credit_code;
 
 -- Per committee (the registry's 所属专委会): members, submitted, missing,
 -- rejected rows.

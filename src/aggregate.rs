@@ -190,4 +190,41 @@ mod tests {
         };
         assert_eq!(names(&embedded), names(&folder));
     }
+
+    /// 00_rules.sql names the columns its views keep (the values without
+    /// the lineage columns, to hold less in memory); a contract column
+    /// added later must not go missing from them.
+    #[test]
+    fn rule_views_keep_every_contract_column_and_no_lineage_column() {
+        use crate::contract::schema::SheetKind;
+        let mut conn = crate::load::open_in_memory("256MB").unwrap();
+        aggregate(&mut conn, &embedded_queries()).unwrap();
+        let views = [
+            ("member_registry", SheetKind::Members),
+            ("company_current", SheetKind::CompanyAnnual),
+            ("reporting_members", SheetKind::CompanyAnnual),
+            ("financing_current", SheetKind::Financing),
+            ("events_distinct", SheetKind::Events),
+        ];
+        for (view, kind) in views {
+            let mut stmt = conn.prepare(&format!("SELECT * FROM {view} LIMIT 0")).unwrap();
+            stmt.execute([]).unwrap();
+            let columns = stmt.column_names();
+            let provenance = ["path", "sheet", "row_no", "year"];
+            for field in provenance
+                .iter()
+                .copied()
+                .chain(kind.columns().iter().map(|c| c.field))
+            {
+                assert!(columns.iter().any(|c| c == field), "{view} lacks {field}");
+            }
+            let lineage =
+                |c: &&String| c.starts_with("col_") || c.starts_with("raw_") || c.starts_with("unit_");
+            assert_eq!(
+                columns.iter().find(lineage),
+                None,
+                "{view} carries a lineage column"
+            );
+        }
+    }
 }

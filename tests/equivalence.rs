@@ -29,7 +29,10 @@
 //! manifest.json again). Then 非会员数据 in rejects.xlsx began to give a
 //! sheet with many non-member rows one line (only rejects.xlsx, whose
 //! 处理结果 wording moved with it, and manifest.json; `problems`, which now
-//! names a row only when it has a problem, was unchanged).
+//! names a row only when it has a problem, was unchanged). And when the
+//! views under the figures left out the lineage columns and anomaly_flags
+//! and submission_status were rewritten to hold less in memory (only
+//! manifest.json).
 //! To record with a given binary:
 //!
 //!   CHAMBERSTAT_RECORD_EQUIVALENCE=/path/to/chamberstat \
