@@ -24,6 +24,10 @@ FROM (
 -- Computed once per aggregation into a table (the outputs, data_quality and
 -- the run summary all read it; the lineage behind c.cell/c.raw is a view
 -- over every typed table and costs to join). `anomalies` is the view over it.
+-- A company's row is paired with its previous year's row first, then the
+-- pairs are unpivoted into one line per field: joining company_values to
+-- itself held seven times the rows in its hash table (330 MB against 140 MB
+-- at 30,000 members).
 CREATE OR REPLACE TABLE anomaly_flags AS
 WITH pairs AS (
     SELECT cur.year, cur.credit_code, cur.name, cur.path, cur.sheet, cur.row_no,
