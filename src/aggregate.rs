@@ -115,6 +115,7 @@ pub struct AggregateReport {
 /// Recompute `metric_values` for every year from the queries, in one
 /// transaction.
 pub fn aggregate(conn: &mut Connection, queries: &[QueryFile]) -> Result<AggregateReport> {
+    return_freed_blocks();
     let tx = conn
         .transaction()
         .context("cannot start the aggregation transaction")?;
@@ -130,6 +131,23 @@ pub fn aggregate(conn: &mut Connection, queries: &[QueryFile]) -> Result<Aggrega
         tx.query_row("SELECT count(*) FROM metric_values", [], |r| r.get::<_, i64>(0))? as u64;
     tx.commit().context("cannot commit the aggregation")?;
     Ok(report)
+}
+
+/// From here on, every allocation of 256 KiB or more (each DuckDB block)
+/// is its own mapping, which goes back to the system when it is freed.
+/// glibc would otherwise raise that threshold as large blocks are freed
+/// and serve them from its heaps, which keep the memory of every statement
+/// before: measured at 30,000 members, the run's peak fell from 268–281
+/// to 251–254 MiB, and at 3,000 from 118–121 to 101–104 MiB, in the same
+/// time. Set after the load, not before: a 200,000-row workbook's load,
+/// which frees and allocates such blocks all the time, was 20% slower.
+fn return_freed_blocks() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets a parameter of glibc's allocator; it may
+    // be called at any time from any thread.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 256 * 1024);
+    }
 }
 
 /// Read one year's headline from `metric_values`. A metric with no row is 0

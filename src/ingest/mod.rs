@@ -444,7 +444,7 @@ pub struct IngestReport {
 /// calling thread, in bounded batches, as it is read. Events of different
 /// files interleave; each file's events arrive in its reading order, ending
 /// with [`Event::Done`].
-pub fn ingest<F>(files: &[InputFile], limits: Limits, mut sink: F) -> Result<IngestReport>
+pub fn ingest<F>(files: &[&InputFile], limits: Limits, mut sink: F) -> Result<IngestReport>
 where
     F: FnMut(Event) -> Result<()>,
 {

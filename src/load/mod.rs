@@ -232,7 +232,7 @@ pub fn load(
                     file,
                     records,
                     problems,
-                } => sink.append_parsed(&files[file], &records, &problems, &mut report),
+                } => sink.append_parsed(files[file], &records, &problems, &mut report),
                 Event::Withdraw { file, sheet } => sink.withdraw(&tx, &files[file].rel, sheet.as_deref()),
                 Event::Done {
                     file,
@@ -241,7 +241,7 @@ pub fn load(
                     summary,
                 } => {
                     on_file(&summary);
-                    sink.append_parsed(&files[file], &records, &problems, &mut report)
+                    sink.append_parsed(files[file], &records, &problems, &mut report)
                         .and_then(|()| sink.append_file(&summary))
                 }
             };
