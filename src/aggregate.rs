@@ -237,7 +237,7 @@ mod tests {
                 assert!(columns.iter().any(|c| c == field), "{view} lacks {field}");
             }
             let lineage =
-                |c: &&String| c.starts_with("col_") || c.starts_with("raw_") || c.starts_with("unit_");
+                |c: &&String| ["col_", "raw_", "unit_"].iter().any(|p| c.starts_with(p)) || *c == "note_cell";
             assert_eq!(
                 columns.iter().find(lineage),
                 None,
