@@ -224,7 +224,8 @@ pub struct InputFile {
     /// The reporting year of the folder; `None` for reference files.
     pub year: Option<i32>,
     /// Size, time and inode when discovered (`None` when it could not be
-    /// read): the stat cache's key, and what the warehouse records.
+    /// read, and in `check`, which loads nothing): the stat cache's key,
+    /// and what the warehouse records.
     pub stat: Option<Stat>,
 }
 

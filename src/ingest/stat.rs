@@ -19,7 +19,7 @@ pub struct Stat {
 /// A file modified less than this before it is read may be modified again
 /// within the file system's time resolution without its time changing
 /// (git's "racily clean" entries): its time is not recorded.
-pub const RACY_NS: i64 = 2_000_000_000;
+const RACY_NS: i64 = 2_000_000_000;
 
 /// The stat of a file (following a link); `None` when it cannot be read.
 pub fn stat(path: &Path) -> Option<Stat> {
