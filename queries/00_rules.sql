@@ -38,7 +38,15 @@ JOIN member_registry m
 -- company file holding an accepted row for that code on any sheet is a
 -- candidate. The latest 填报日期 wins (a file without one is older than any
 -- dated file); on a tie the path that sorts last (byte order) wins.
-CREATE OR REPLACE VIEW submissions AS
+--
+-- Ranked once per aggregation into a table: the current rows, the superseded
+-- list, 报送情况, 数据质量 and the call-back list all read it, and as a view
+-- each of them grouped and ranked every company file again. A cold run on
+-- one 200,000-row workbook took 2.7 s instead of 3.4 s, on 3,000 members
+-- 1.78 s instead of 1.90 s; on 30,000 members the time is the same and the
+-- peak ~10 MiB higher (the table stays in the warehouse's memory).
+-- `submissions` stays the name every reader and auditor uses.
+CREATE OR REPLACE TABLE submission_ranking AS
 WITH candidates AS (
     SELECT credit_code, year, path, reported_on FROM company_reports
     UNION ALL
@@ -52,6 +60,8 @@ SELECT *,
        row_number() OVER (PARTITION BY credit_code, year
                           ORDER BY reported_on DESC NULLS LAST, path DESC) = 1 AS winner
 FROM per_file;
+
+CREATE OR REPLACE VIEW submissions AS SELECT * FROM submission_ranking;
 
 -- The losers: kept in the warehouse, listed in the run report.
 CREATE OR REPLACE VIEW superseded_submissions AS

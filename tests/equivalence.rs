@@ -32,6 +32,8 @@
 //! names a row only when it has a problem, was unchanged). And when the
 //! views under the figures left out the lineage columns and anomaly_flags
 //! and submission_status were rewritten to hold less in memory (only
+//! manifest.json). And when resubmissions were ranked once per
+//! aggregation into a table behind the `submissions` view (only
 //! manifest.json).
 //! To record with a given binary:
 //!
