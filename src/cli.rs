@@ -83,6 +83,7 @@ pub struct LimitArgs {
     #[arg(long, global = true, value_name = "N", default_value_t = 4_000_000)]
     pub max_grid_cells: u64,
     /// Memory the warehouse may hold before spilling to <warehouse>.tmp/ (DuckDB's memory_limit).
+    /// While rows are loaded it keeps to 64 MiB and 1 KiB per input file, when that is less.
     #[arg(
         long,
         global = true,

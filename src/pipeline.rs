@@ -71,6 +71,7 @@ pub fn load_inputs(
     discovery: &Discovery,
     full: bool,
     limits: ingest::Limits,
+    memory_limit: Option<&str>,
 ) -> Result<(IngestReport, LoadReport)> {
     let _s = tracing::info_span!("load", files = discovery.files.len()).entered();
     let bar = progress_bar(discovery.files.len() as u64);
@@ -85,7 +86,7 @@ pub fn load_inputs(
             bar.inc(1);
         }
     };
-    let loaded = load::load(conn, discovery, full, limits, &mut tick)?;
+    let loaded = load::load(conn, discovery, full, limits, memory_limit, &mut tick)?;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
@@ -105,16 +106,18 @@ pub type Current<'a> = dyn Fn(&Connection, &LoadReport, &Discovery) -> Result<bo
 /// Ingest, load and aggregate the discovered inputs into `conn`. The
 /// aggregation is skipped when `current` says, after the load, that the
 /// figures in the warehouse still hold (`run` with nothing new); `None`
-/// always aggregates.
+/// always aggregates. `memory_limit` is given for a warehouse file (see
+/// [`load::load`]).
 pub fn build(
     conn: &mut Connection,
     discovery: Discovery,
     queries: &[QueryFile],
     full: bool,
     limits: ingest::Limits,
+    memory_limit: Option<&str>,
     current: Option<&Current>,
 ) -> Result<Build> {
-    let (ingest_report, load_report) = load_inputs(conn, &discovery, full, limits)?;
+    let (ingest_report, load_report) = load_inputs(conn, &discovery, full, limits, memory_limit)?;
     let up_to_date = match current {
         Some(current) => current(conn, &load_report, &discovery)?,
         None => false,
@@ -265,6 +268,7 @@ fn run_stages(
         queries,
         full,
         g.limits.limits(),
+        Some(&g.limits.db_memory_limit),
         Some(&current),
     )?;
     if built.up_to_date {

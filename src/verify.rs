@@ -83,7 +83,15 @@ pub fn verify(g: &Global, manifest_path: &Path) -> Result<Outcome> {
     let discovery = pipeline::discover(&inputs)?;
     let queries = aggregate::load_queries(g.queries.as_deref())?;
     let mut conn = load::open_in_memory(&g.limits.db_memory_limit)?;
-    let built = pipeline::build(&mut conn, discovery, &queries, true, g.limits.limits(), None)?;
+    let built = pipeline::build(
+        &mut conn,
+        discovery,
+        &queries,
+        true,
+        g.limits.limits(),
+        None,
+        None,
+    )?;
     let headline = aggregate::headline(&conn, m.year)?;
 
     let mut out = std::io::stdout().lock();

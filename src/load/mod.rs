@@ -11,6 +11,7 @@
 //! this run's, and two runs on the same inputs leave identical content.
 
 mod batch;
+mod memory;
 mod plan;
 mod schema;
 
@@ -144,12 +145,12 @@ fn start(memory_limit: &str, temp: &Path) -> Result<Connection> {
 }
 
 fn limit_memory(conn: &Connection, memory_limit: &str, temp: &Path) -> Result<()> {
+    memory::set_limit(conn, memory_limit)?;
     conn.execute_batch(&format!(
-        "SET memory_limit = {}; SET temp_directory = {};",
-        sql_string(memory_limit),
+        "SET temp_directory = {};",
         sql_string(&temp.to_string_lossy())
     ))
-    .with_context(|| format!("cannot set the warehouse memory limit to {memory_limit}"))
+    .with_context(|| format!("cannot spill the warehouse to {}", temp.display()))
 }
 
 /// Ingest and load the discovered inputs in one transaction.
@@ -159,8 +160,30 @@ fn limit_memory(conn: &Connection, memory_limit: &str, temp: &Path) -> Result<()
 /// parallel and their rows stream into DuckDB appenders in bounded batches;
 /// rows of changed and removed files are dropped. The result is the same as
 /// a cold load (`full`), which empties every table first. `on_file` sees
-/// each parsed file (progress).
+/// each parsed file (progress). `memory_limit` is the warehouse's limit
+/// when it is a file: the load then keeps to a cap of its own
+/// ([`memory::load_cap`]) and gives the limit back when it ends. (An
+/// in-memory warehouse holds its rows in that memory and keeps its limit.)
 pub fn load(
+    conn: &mut Connection,
+    discovery: &Discovery,
+    full: bool,
+    limits: Limits,
+    memory_limit: Option<&str>,
+    on_file: &mut dyn FnMut(&FileSummary),
+) -> Result<(IngestReport, LoadReport)> {
+    let capped = memory_limit.and_then(|l| Some((l, memory::load_cap(l, discovery.files.len())?)));
+    if let Some((_, cap)) = &capped {
+        memory::set_limit(conn, cap)?;
+    }
+    let loaded = load_rows(conn, discovery, full, limits, on_file);
+    if let Some((limit, _)) = capped {
+        memory::set_limit(conn, limit)?;
+    }
+    loaded
+}
+
+fn load_rows(
     conn: &mut Connection,
     discovery: &Discovery,
     full: bool,
