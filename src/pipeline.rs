@@ -136,6 +136,18 @@ pub fn build(
     })
 }
 
+/// A throw-away warehouse in memory with `discovery` loaded and aggregated
+/// within the run's limits (`verify`, the registry behind `template`).
+pub fn build_in_memory(
+    g: &Global,
+    discovery: Discovery,
+    queries: &[QueryFile],
+) -> Result<(Connection, Build)> {
+    let mut conn = load::open_in_memory(&g.limits.db_memory_limit)?;
+    let built = build(&mut conn, discovery, queries, true, g.limits.limits(), None, None)?;
+    Ok((conn, built))
+}
+
 /// True when the year's outputs were written by this program version from
 /// exactly these input and query files and are untouched since: the
 /// manifest says so, file by file. Then a run with nothing new has nothing

@@ -402,16 +402,7 @@ fn members_of(g: &Global, year: i32) -> Result<Vec<(String, String)>> {
         .retain(|f| f.folder == crate::contract::schema::FolderKind::Reference);
     discovery.skipped.clear();
     let queries = crate::aggregate::load_queries(g.queries.as_deref())?;
-    let mut conn = crate::load::open_in_memory(&g.limits.db_memory_limit)?;
-    crate::pipeline::build(
-        &mut conn,
-        discovery,
-        &queries,
-        true,
-        g.limits.limits(),
-        None,
-        None,
-    )?;
+    let (conn, _) = crate::pipeline::build_in_memory(g, discovery, &queries)?;
     // `years` holds only the year folders found; the registry answers for
     // any year asked.
     conn.execute(

@@ -15,7 +15,6 @@ use rust_decimal::Decimal;
 
 use crate::aggregate;
 use crate::cli::Global;
-use crate::load;
 use crate::manifest::{self, FileHash};
 use crate::pipeline;
 use crate::Outcome;
@@ -82,16 +81,7 @@ pub fn verify(g: &Global, manifest_path: &Path) -> Result<Outcome> {
     let inputs = PathBuf::from(&m.inputs_dir);
     let discovery = pipeline::discover(&inputs)?;
     let queries = aggregate::load_queries(g.queries.as_deref())?;
-    let mut conn = load::open_in_memory(&g.limits.db_memory_limit)?;
-    let built = pipeline::build(
-        &mut conn,
-        discovery,
-        &queries,
-        true,
-        g.limits.limits(),
-        None,
-        None,
-    )?;
+    let (conn, built) = pipeline::build_in_memory(g, discovery, &queries)?;
     let headline = aggregate::headline(&conn, m.year)?;
 
     let mut out = std::io::stdout().lock();
