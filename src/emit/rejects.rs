@@ -104,33 +104,37 @@ fn strings(conn: &Connection, sql: &str, year: i32, width: usize) -> Result<Vec<
 
 /// Read the call-back lists of `year` from the warehouse.
 pub fn fetch(conn: &Connection, year: i32) -> Result<Callback> {
-    let raw = strings(
-        conn,
+    // Each row is turned into its printed columns as it is read: a file
+    // with a bad cell on each of 140,000 rows held the list twice.
+    let mut stmt = conn.prepare(
         "SELECT sender, credit_code, subject, path, sheet, cell, raw, reason, outcome, level
          FROM callback_list WHERE year = ?
          ORDER BY sender, credit_code, path, sheet, cell_row, length(cell_col), cell_col, level, reason, raw",
-        year,
-        10,
     )?;
-    let problems = raw
-        .into_iter()
-        .map(|r| {
-            let (zh, en) = split_reason(&r[7]);
-            vec![
-                r[0].clone(),
-                r[1].clone(),
-                r[2].clone(),
-                r[3].clone(),
-                r[4].clone(),
-                r[5].clone(),
-                r[6].clone(),
-                problem_text(zh, &r[2]).to_string(),
-                r[8].clone(),
-                level_zh(&r[9]).to_string(),
+    let problems = stmt
+        .query_map([year], |r| {
+            let text = |i: usize| -> duckdb::Result<String> {
+                Ok(r.get::<_, Option<String>>(i)?.unwrap_or_default())
+            };
+            let (subject, reason) = (text(2)?, text(7)?);
+            let (zh, en) = split_reason(&reason);
+            let problem = problem_text(zh, &subject).to_string();
+            Ok(vec![
+                text(0)?,
+                text(1)?,
+                subject,
+                text(3)?,
+                text(4)?,
+                text(5)?,
+                text(6)?,
+                problem,
+                text(8)?,
+                level_zh(&text(9)?).to_string(),
                 en.to_string(),
-            ]
-        })
-        .collect();
+            ])
+        })?
+        .collect::<duckdb::Result<Vec<_>>>()
+        .context("call-back query failed")?;
     let superseded = strings(
         conn,
         "SELECT sender, credit_code, path, CAST(reported_on AS VARCHAR), superseded_by,
@@ -178,10 +182,15 @@ struct Sheet<'a> {
     numeric: &'a [usize],
 }
 
+/// Rows go to the sheet in order and on to a temporary file (rust_xlsxwriter's
+/// low-memory mode; strings still shared): a list of 140,000 problems held
+/// as cells and then as XML took ~300 MB.
 fn write_sheet(wb: &mut rust_xlsxwriter::Workbook, f: &Formats, s: &Sheet) -> Result<()> {
-    let ws = wb.add_worksheet();
+    let ws = wb.add_worksheet_with_low_memory();
     ws.set_name(s.name)?;
     ws.write_string_with_format(0, 0, &s.title, &f.title)?;
+    // A row's height is set while it is the row being written.
+    ws.set_row_height(1, 30)?;
     let mut widths: Vec<f64> = s.header.iter().map(|h| book::text_width(h)).collect();
     for (c, h) in s.header.iter().enumerate() {
         ws.write_string_with_format(1, c as u16, *h, &f.header)?;
@@ -205,7 +214,6 @@ fn write_sheet(wb: &mut rust_xlsxwriter::Workbook, f: &Formats, s: &Sheet) -> Re
     for (c, w) in widths.iter().enumerate() {
         ws.set_column_width(c as u16, (w + 2.0).min(60.0))?;
     }
-    ws.set_row_height(1, 30)?;
     ws.set_freeze_panes(2, 0)?;
     book::print_setup(ws, 1)?;
     Ok(())
