@@ -119,7 +119,7 @@ struct Copy<'p> {
 
 impl<'p> Copy<'p> {
     fn new(problems: Vec<&'p Problem>) -> Result<Self> {
-        let mut out = Workbook::new();
+        let mut out = crate::emit::book::new_workbook()?;
         let fixed = ExcelDateTime::from_ymd(2000, 1, 1)?;
         out.set_properties(&DocProperties::new().set_creation_datetime(&fixed));
         Ok(Copy {

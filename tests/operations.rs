@@ -89,6 +89,23 @@ fn a_second_run_fails_at_once_with_exit_2_naming_the_holder_pid() {
     ws.cmd(&["run"]).assert().success();
 }
 
+/// The workbooks are written through temporary files (rust_xlsxwriter's
+/// low-memory mode), which the library cannot fail to create without
+/// panicking: a run whose TMPDIR is unusable stops with exit 2 naming it.
+#[test]
+fn a_run_without_a_usable_tmpdir_exits_2_naming_it() {
+    let ws = Workspace::new();
+    ws.generate(&["--members", "10", "--years", "2024"]);
+    let missing = ws.outputs().join("no-such-tmp");
+    ws.cmd(&["run"]).env("TMPDIR", &missing).assert().code(2).stderr(
+        predicates::prelude::PredicateBooleanExt::and(
+            contains("TMPDIR"),
+            contains(missing.to_str().unwrap()),
+        ),
+    );
+    ws.cmd(&["run"]).assert().success();
+}
+
 #[test]
 fn a_killed_run_leaves_outputs_that_a_rerun_makes_identical_to_an_uninterrupted_one() {
     let ws = Workspace::new();

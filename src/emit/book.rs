@@ -8,7 +8,7 @@
 //! font Chinese Excel itself defaults to; every format here names it, and
 //! so does the workbook's default format (cells written without one).
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, FormatAlign, FormatBorder, Workbook, Worksheet};
 
 /// The CJK font of every cell.
@@ -60,10 +60,23 @@ impl Default for Formats {
     }
 }
 
+/// An empty workbook, once a temporary file can be made: rust_xlsxwriter
+/// gives every worksheet one (its low-memory mode, which rejects.xlsx
+/// uses) and panics when it cannot, so the folder is tried first and named.
+pub fn new_workbook() -> Result<Workbook> {
+    tempfile::tempfile().with_context(|| {
+        format!(
+            "cannot create a temporary file in {} (TMPDIR), which workbooks are written through",
+            std::env::temp_dir().display()
+        )
+    })?;
+    Ok(Workbook::new())
+}
+
 /// A new workbook in the CJK font, with fixed metadata so the same content
 /// gives byte-identical files.
 pub fn workbook(title: &str) -> Result<Workbook> {
-    let mut wb = Workbook::new();
+    let mut wb = new_workbook()?;
     wb.set_default_format(&format(), 20, 64)?;
     let fixed = ExcelDateTime::from_ymd(2000, 1, 1)?;
     wb.set_properties(
