@@ -38,7 +38,11 @@
 //! by row through a temporary file (rust_xlsxwriter's low-memory mode):
 //! only rejects.xlsx and manifest.json differed, and in rejects.xlsx only
 //! the optional `spans` attribute of each row (every part compared with it
-//! removed was identical, on seed7 and seed17-traps, both years).
+//! removed was identical, on seed7 and seed17-traps, both years). Then its
+//! text went inline (constant-memory mode): rejects.xlsx has no
+//! shared-string table and every sheet's cells, read back with each
+//! string resolved, are the same text, style and type at the same place
+//! (only rejects.xlsx and manifest.json differed).
 //! To record with a given binary:
 //!
 //!   CHAMBERSTAT_RECORD_EQUIVALENCE=/path/to/chamberstat \

@@ -90,7 +90,7 @@ fn a_second_run_fails_at_once_with_exit_2_naming_the_holder_pid() {
 }
 
 /// The workbooks are written through temporary files (rust_xlsxwriter's
-/// low-memory mode), which the library cannot fail to create without
+/// constant-memory mode), which the library cannot fail to create without
 /// panicking: a run whose TMPDIR is unusable stops with exit 2 naming it.
 #[test]
 fn a_run_without_a_usable_tmpdir_exits_2_naming_it() {

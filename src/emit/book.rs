@@ -61,7 +61,7 @@ impl Default for Formats {
 }
 
 /// An empty workbook, once a temporary file can be made: rust_xlsxwriter
-/// gives every worksheet one (its low-memory mode, which rejects.xlsx
+/// gives every worksheet one (its constant-memory mode, which rejects.xlsx
 /// uses) and panics when it cannot, so the folder is tried first and named.
 pub fn new_workbook() -> Result<Workbook> {
     tempfile::tempfile().with_context(|| {
