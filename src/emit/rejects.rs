@@ -185,7 +185,7 @@ struct Sheet<'a> {
 /// Rows go to the sheet in order and on to a temporary file, their text
 /// inline (rust_xlsxwriter's constant-memory mode): with 139,830 problems
 /// listed, nearly every cell's text its own, the run's peak was 588 MiB
-/// while the workbook held every cell and then its XML, 394–399 MiB with
+/// while the workbook held every cell and then its XML, 385–398 MiB with
 /// the rows on file but the text in the shared-string table, and 356 MiB
 /// (and 1.4 s less) with the text inline.
 fn write_sheet(wb: &mut rust_xlsxwriter::Workbook, f: &Formats, s: &Sheet) -> Result<()> {
