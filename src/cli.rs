@@ -234,6 +234,11 @@ pub struct GenerateArgs {
     /// the registry (the benchmark's large file; the figures do not change).
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub group_rows: usize,
+    /// Share of the group workbook's rows (0 to 1) whose 营业收入 is text no
+    /// reader takes for an amount (`约120万多`): one cell problem each, the
+    /// benchmark's long call-back list.
+    #[arg(long, value_name = "SHARE", default_value_t = 0.0)]
+    pub group_unreadable: f64,
 }
 
 /// A metric id of the output contract; an unknown one is a usage error

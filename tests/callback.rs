@@ -143,3 +143,39 @@ fn many_non_member_rows_of_one_sheet_are_one_line_with_their_count() {
     assert!(body[0][0].contains("30 家非会员企业"), "{body:?}");
     assert!(body[0][5].contains('–'), "the rows as a range: {body:?}");
 }
+
+/// A group workbook whose 营业收入 a clerk typed as words on every row: each
+/// cell is one line of 问题清单 (read back from the inline text rejects.xlsx
+/// writes), and its row is kept with the cell as missing.
+#[test]
+fn an_unreadable_amount_on_every_row_is_one_line_each_with_its_cell() {
+    let ws = Workspace::new();
+    ws.generate(&[
+        "--members",
+        "5",
+        "--years",
+        "2024",
+        "--traps",
+        "0",
+        "--group-rows",
+        "40",
+        "--group-unreadable",
+        "1",
+    ]);
+    ws.run_year(2024);
+    let (_, body) = rows(&ws.outputs().join("2024/rejects.xlsx"), "问题清单");
+    let group: Vec<&Vec<String>> = body
+        .iter()
+        .filter(|r| r[3].ends_with("99999_集团成员汇总.xlsx"))
+        .collect();
+    assert_eq!(group.len(), 40, "{group:?}");
+    for r in &group {
+        assert!(r[6].starts_with('约') && r[6].ends_with("万多"), "{r:?}");
+        assert!(r[5].starts_with('D'), "the 营业收入 cell: {r:?}");
+        assert_eq!(r[8], "本单元格按缺失处理，本行其余数据已计入", "{r:?}");
+    }
+    assert_eq!(
+        ws.query_i64("SELECT count(*) FROM non_member_rows WHERE year = 2024"),
+        40
+    );
+}

@@ -84,8 +84,11 @@ pub fn generate(args: &GenerateArgs) -> Result<GenerateReport> {
     if args.years.is_empty() || args.members == 0 {
         bail!("generate needs at least one year and one member");
     }
-    if !(0.0..=1.0).contains(&args.drift) || !(0.0..=0.3).contains(&args.traps) {
-        bail!("--drift must be within 0..1 and --traps within 0..0.3");
+    if !(0.0..=1.0).contains(&args.drift)
+        || !(0.0..=0.3).contains(&args.traps)
+        || !(0.0..=1.0).contains(&args.group_unreadable)
+    {
+        bail!("--drift and --group-unreadable must be within 0..1 and --traps within 0..0.3");
     }
     if args.out.exists() && std::fs::read_dir(&args.out)?.next().is_some() {
         bail!(
@@ -139,7 +142,7 @@ pub fn generate(args: &GenerateArgs) -> Result<GenerateReport> {
     }
     if args.group_rows > 0 {
         let year = *years.last().expect("at least one year");
-        write_group(out, &p, year, args.group_rows)?;
+        write_group(out, &p, year, args.group_rows, args.group_unreadable)?;
         files += 1;
     }
     let record = Recorded {
@@ -156,8 +159,9 @@ pub fn generate(args: &GenerateArgs) -> Result<GenerateReport> {
 }
 
 /// One large group workbook: `rows` 年度数据 rows of companies outside the
-/// registry (so the known answer stands), written with the usual drift.
-fn write_group(out: &Path, p: &Params, year: i32, rows: usize) -> Result<()> {
+/// registry (so the known answer stands), written with the usual drift; a
+/// share `unreadable` of them with 营业收入 as text that is no amount.
+fn write_group(out: &Path, p: &Params, year: i32, rows: usize, unreadable: f64) -> Result<()> {
     let mut rng = Rng::new(p.seed, &format!("group-{year}"));
     let labels = [
         "统一社会信用代码",
@@ -179,7 +183,7 @@ fn write_group(out: &Path, p: &Params, year: i32, rows: usize) -> Result<()> {
                     Cell::Text(Some(world::numbered_code(1_000_000 + i))),
                     Cell::Text(Some(format!("集团成员企业{i:06}"))),
                     Cell::Date(Some(world::ymd(year + 1, 3, 1 + (i % 28) as u32))),
-                    Cell::Money(Some(Decimal::new(rng.range(1_000, 50_000_000), 2))),
+                    revenue(&mut rng, unreadable),
                     Cell::Money(Some(Decimal::new(rng.range(0, 2_000_000), 2))),
                     Cell::Whole(Some(rng.range(1, 5_000))),
                 ]
@@ -193,6 +197,18 @@ fn write_group(out: &Path, p: &Params, year: i32, rows: usize) -> Result<()> {
         .join("companies")
         .join("99999_集团成员汇总.xlsx");
     save(&path, &mut wb)
+}
+
+/// A group row's 营业收入 (万元), or with chance `unreadable` the words a
+/// clerk typed instead. No draw is taken for a share of 0, so the plain
+/// group workbook stays as it was.
+fn revenue(rng: &mut Rng, unreadable: f64) -> Cell {
+    let amount = Decimal::new(rng.range(1_000, 50_000_000), 2);
+    if unreadable > 0.0 && rng.chance(unreadable) {
+        Cell::Text(Some(format!("约{}万多", amount.round())))
+    } else {
+        Cell::Money(Some(amount))
+    }
 }
 
 fn save(path: &Path, wb: &mut Workbook) -> Result<()> {
