@@ -118,22 +118,22 @@ fn rows_set_aside_by_rule_each_get_a_sheet_matching_the_warehouse() {
     assert!(!text.contains("superseded"), "{text}");
 }
 
+/// Five members in 2024 without traps, beside a group workbook (`group`:
+/// the generator's group options), run.
+fn group_tree(group: &[&str]) -> Workspace {
+    let ws = Workspace::new();
+    let mut args = vec!["--members", "5", "--years", "2024", "--traps", "0"];
+    args.extend_from_slice(group);
+    ws.generate(&args);
+    ws.run_year(2024);
+    ws
+}
+
 /// A group's workbook of subsidiaries outside the registry is one line of
 /// 非会员数据 saying how many rows, not one line per row.
 #[test]
 fn many_non_member_rows_of_one_sheet_are_one_line_with_their_count() {
-    let ws = Workspace::new();
-    ws.generate(&[
-        "--members",
-        "5",
-        "--years",
-        "2024",
-        "--traps",
-        "0",
-        "--group-rows",
-        "30",
-    ]);
-    ws.run_year(2024);
+    let ws = group_tree(&["--group-rows", "30"]);
     let (_, body) = rows(&ws.outputs().join("2024/rejects.xlsx"), "非会员数据");
     assert_eq!(
         ws.query_i64("SELECT count(*) FROM non_member_rows WHERE year = 2024"),
@@ -149,20 +149,7 @@ fn many_non_member_rows_of_one_sheet_are_one_line_with_their_count() {
 /// writes), and its row is kept with the cell as missing.
 #[test]
 fn an_unreadable_amount_on_every_row_is_one_line_each_with_its_cell() {
-    let ws = Workspace::new();
-    ws.generate(&[
-        "--members",
-        "5",
-        "--years",
-        "2024",
-        "--traps",
-        "0",
-        "--group-rows",
-        "40",
-        "--group-unreadable",
-        "1",
-    ]);
-    ws.run_year(2024);
+    let ws = group_tree(&["--group-rows", "40", "--group-unreadable", "1"]);
     let (_, body) = rows(&ws.outputs().join("2024/rejects.xlsx"), "问题清单");
     let group: Vec<&Vec<String>> = body
         .iter()
