@@ -59,6 +59,20 @@ fn embedded() -> String {
     "embedded".into()
 }
 
+/// The hash of the file at `abs`, listed as `path`, read in pieces: an
+/// output of tens of MB (rejects.csv of a long call-back list) costs no
+/// more memory to check than a small one.
+pub fn hash_file(path: &str, abs: &Path) -> std::io::Result<FileHash> {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    let bytes = std::io::copy(&mut std::fs::File::open(abs)?, &mut h)?;
+    Ok(FileHash {
+        path: path.to_string(),
+        sha256: format!("{:x}", h.finalize()),
+        bytes,
+    })
+}
+
 pub fn hash_bytes(path: &str, bytes: &[u8]) -> FileHash {
     FileHash {
         path: path.to_string(),
@@ -93,8 +107,8 @@ pub fn input_hashes(conn: &Connection, inputs: &Path, discovery: &Discovery) -> 
 fn skipped_hash(inputs: &Path, rel: &str) -> FileHash {
     let abs = inputs.join(rel);
     let regular = std::fs::symlink_metadata(&abs).is_ok_and(|m| m.file_type().is_file());
-    match regular.then(|| std::fs::read(&abs).ok()).flatten() {
-        Some(bytes) => hash_bytes(rel, &bytes),
+    match regular.then(|| hash_file(rel, &abs).ok()).flatten() {
+        Some(hash) => hash,
         None => FileHash {
             path: rel.to_string(),
             sha256: String::new(),
@@ -140,4 +154,22 @@ pub fn read(path: &Path) -> Result<Manifest> {
         std::fs::read(path).with_context(|| format!("cannot read the manifest {}", path.display()))?;
     serde_json::from_slice(&bytes)
         .with_context(|| format!("{} is not a chamberstat manifest", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_hashed_in_pieces_has_the_hash_of_its_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rejects.csv");
+        // Larger than one read, so the pieces are joined.
+        let bytes: Vec<u8> = (0..200_000u32).flat_map(|i| i.to_le_bytes()).collect();
+        std::fs::write(&path, &bytes).unwrap();
+        let hash = hash_file("2024/rejects.csv", &path).unwrap();
+        assert_eq!(hash, hash_bytes("2024/rejects.csv", &bytes));
+        assert_eq!(hash.bytes, 800_000);
+        assert!(hash_file("x", &dir.path().join("missing")).is_err());
+    }
 }

@@ -177,7 +177,7 @@ fn outputs_current(
     }
     Ok(m.outputs
         .iter()
-        .all(|f| std::fs::read(dir.join(&f.path)).is_ok_and(|b| manifest::hash_bytes(&f.path, &b) == *f)))
+        .all(|f| manifest::hash_file(&f.path, &dir.join(&f.path)).is_ok_and(|h| h == *f)))
 }
 
 /// A bar over files, only when a person watches (stderr is a terminal and

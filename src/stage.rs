@@ -288,8 +288,7 @@ fn staged_files(dir: &Path) -> Result<Vec<FileHash>> {
         let rel = entry.path().strip_prefix(dir).unwrap_or(entry.path());
         let rel = rel.to_string_lossy().replace('\\', "/");
         if rel.starts_with("_shards/") || rel.starts_with("_contract/") || rel.ends_with(".parquet") {
-            let bytes = std::fs::read(entry.path())?;
-            files.push(manifest::hash_bytes(&rel, &bytes));
+            files.push(manifest::hash_file(&rel, entry.path())?);
         }
     }
     Ok(files)

@@ -166,9 +166,6 @@ fn output_hashes(dir: &Path) -> Result<Vec<FileHash>> {
     names.sort();
     names
         .par_iter()
-        .map(|name| {
-            let bytes = std::fs::read(dir.join(name)).with_context(|| format!("cannot read {name}"))?;
-            Ok(manifest::hash_bytes(name, &bytes))
-        })
+        .map(|name| manifest::hash_file(name, &dir.join(name)).with_context(|| format!("cannot read {name}")))
         .collect()
 }

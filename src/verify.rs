@@ -142,11 +142,7 @@ pub fn verify(g: &Global, manifest_path: &Path) -> Result<Outcome> {
     let outputs_now: Vec<FileHash> = m
         .outputs
         .iter()
-        .filter_map(|f| {
-            std::fs::read(out_dir.join(&f.path))
-                .ok()
-                .map(|b| manifest::hash_bytes(&f.path, &b))
-        })
+        .filter_map(|f| manifest::hash_file(&f.path, &out_dir.join(&f.path)).ok())
         .collect();
     for (name, status) in compare_files(&m.outputs, &outputs_now) {
         writeln!(out, "output\t{}\t{name}", status.label())?;
