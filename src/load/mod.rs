@@ -12,6 +12,7 @@
 
 mod batch;
 mod memory;
+pub use memory::release_cache;
 mod plan;
 mod schema;
 
