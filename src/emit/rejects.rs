@@ -90,15 +90,16 @@ fn level_zh(level: &str) -> &'static str {
     }
 }
 
+/// Column `i` of a call-back row as printed: NULL is an empty cell.
+fn text(r: &duckdb::Row<'_>, i: usize) -> duckdb::Result<String> {
+    Ok(r.get::<_, Option<String>>(i)?.unwrap_or_default())
+}
+
 fn strings(conn: &Connection, sql: &str, year: i32, width: usize) -> Result<Vec<Vec<String>>> {
     let mut stmt = conn
         .prepare(sql)
         .with_context(|| format!("call-back query failed: {sql}"))?;
-    let rows = stmt.query_map([year], |r| {
-        (0..width)
-            .map(|i| Ok(r.get::<_, Option<String>>(i)?.unwrap_or_default()))
-            .collect::<duckdb::Result<Vec<String>>>()
-    })?;
+    let rows = stmt.query_map([year], |r| (0..width).map(|i| text(r, i)).collect())?;
     Ok(rows.collect::<duckdb::Result<Vec<_>>>()?)
 }
 
@@ -113,23 +114,21 @@ pub fn fetch(conn: &Connection, year: i32) -> Result<Callback> {
     )?;
     let problems = stmt
         .query_map([year], |r| {
-            let text = |i: usize| -> duckdb::Result<String> {
-                Ok(r.get::<_, Option<String>>(i)?.unwrap_or_default())
-            };
-            let (subject, reason) = (text(2)?, text(7)?);
+            let col = |i: usize| text(r, i);
+            let (subject, reason) = (col(2)?, col(7)?);
             let (zh, en) = split_reason(&reason);
             let problem = problem_text(zh, &subject).to_string();
             Ok(vec![
-                text(0)?,
-                text(1)?,
+                col(0)?,
+                col(1)?,
                 subject,
-                text(3)?,
-                text(4)?,
-                text(5)?,
-                text(6)?,
+                col(3)?,
+                col(4)?,
+                col(5)?,
+                col(6)?,
                 problem,
-                text(8)?,
-                level_zh(&text(9)?).to_string(),
+                col(8)?,
+                level_zh(&col(9)?).to_string(),
                 en.to_string(),
             ])
         })?

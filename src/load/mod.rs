@@ -173,7 +173,7 @@ pub fn load(
     memory_limit: Option<&str>,
     on_file: &mut dyn FnMut(&FileSummary),
 ) -> Result<(IngestReport, LoadReport)> {
-    let capped = memory_limit.and_then(|l| Some((l, memory::load_cap(l, discovery.files.len())?)));
+    let capped = memory_limit.and_then(|l| memory::load_cap(l, discovery.files.len()).map(|cap| (l, cap)));
     if let Some((_, cap)) = &capped {
         memory::set_limit(conn, cap)?;
     }
