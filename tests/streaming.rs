@@ -171,3 +171,47 @@ fn a_no_change_run_reads_no_file_and_a_touched_file_is_hashed_not_parsed() {
     let finished = log.lines().find(|l| l.contains("run finished")).unwrap();
     assert!(finished.contains("\"files_parsed\":1"), "{finished}");
 }
+
+/// A group workbook of 1,500 rows with `--max-rows-per-sheet 1200`: its
+/// first rows have long gone to the loader (rows travel in batches of 256,
+/// handed over in groups) when the limit rejects the file. None of its rows
+/// may stay, the reason names the limit, and the other files load as usual.
+#[test]
+fn a_limit_crossed_after_rows_were_sent_leaves_none_of_the_files_rows() {
+    let ws = Workspace::new();
+    ws.generate(&[
+        "--members",
+        "30",
+        "--years",
+        "2024",
+        "--traps",
+        "0",
+        "--group-rows",
+        "1500",
+    ]);
+    let group = walk(&ws.inputs().join("2024/companies"))
+        .into_iter()
+        .find(|p| p.to_string_lossy().ends_with("集团成员汇总.xlsx"))
+        .expect("the generator writes a group workbook");
+    let name = group.file_name().unwrap().to_string_lossy().into_owned();
+    ws.cmd(&["--max-rows-per-sheet", "1200", "run", "--full"])
+        .assert()
+        .success();
+    assert_eq!(rows_from(&ws, &name), 0, "rows of the rejected file stayed");
+    let problems = problems_of(&ws, &name);
+    assert!(
+        problems
+            .iter()
+            .any(|(level, _, reason)| level == "file" && reason.contains("--max-rows-per-sheet")),
+        "{problems:?}"
+    );
+    let conn = duckdb::Connection::open(ws.db()).unwrap();
+    let others: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM company_reports WHERE path <> ?",
+            [format!("2024/companies/{name}")],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(others > 0, "the other files' rows are loaded");
+}
