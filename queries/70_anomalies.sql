@@ -53,11 +53,12 @@ WITH pairs AS (
         (c_jobs, p_jobs) AS 'jobs', (c_party_members, p_party_members) AS 'party_members'))
     WHERE moved_thousandfold(current_value, previous_value)
 )
--- The flagged cells' A1 and raw text, looked up only in the flagged files.
+-- The flagged cells' A1 and raw text, looked up only in the flagged files,
+-- in the company table's cells (source_cells would bind every table's).
 SELECT f.year, f.credit_code, f.name, f.field, f.previous_value, f.current_value, f.factor,
        f.path, f.sheet, c.cell, c.raw, f.previous_path
 FROM flagged f
-LEFT JOIN (SELECT * FROM source_cells WHERE path IN (SELECT path FROM flagged)) c
+LEFT JOIN (SELECT * FROM company_reports_cells WHERE path IN (SELECT path FROM flagged)) c
   ON c.path = f.path AND c.sheet = f.sheet AND c.row_no = f.row_no AND c.field = f.field;
 
 CREATE OR REPLACE VIEW anomalies AS SELECT * FROM anomaly_flags;

@@ -76,38 +76,72 @@ GROUP BY ALL;
 -- not added up over the rows: a company financed by two banks is one
 -- company, so 企业(家) is a distinct count, and every total equals its
 -- headline figure (a test holds them to it). A table, computed once per
--- aggregation: four sheets read it.
+-- aggregation: four sheets read it. One grouped pass per source, joined by
+-- year: as eleven correlated subqueries DuckDB bound and planned each view
+-- again, 40 ms of a 3,000-member run against 17 now (88 against 41 ms at
+-- 30,000 members; same rows and types).
 CREATE OR REPLACE TABLE breakdown_totals AS
+WITH m AS (
+    SELECT year, count(*) AS members FROM member_years GROUP BY year
+), r AS (
+    SELECT year, count(*) AS reporting,
+           sum(profit_tax_effective) AS profit_tax, sum(jobs) AS jobs, sum(donations) AS donations,
+           count(*) FILTER (WHERE party_org) AS party_org
+    FROM reporting_members GROUP BY year
+), f AS (
+    SELECT year, count(*) AS financing_rows, count(DISTINCT credit_code) AS financed_companies,
+           sum(amount) AS financing_amount
+    FROM financing_facilitated_rows GROUP BY year
+), e AS (
+    SELECT year, count(*) AS events, sum(participants) AS participants FROM events_distinct GROUP BY year
+)
 SELECT y.year,
-       (SELECT count(*) FROM member_years m WHERE m.year = y.year) AS members,
-       (SELECT count(*) FROM reporting_members r WHERE r.year = y.year) AS reporting,
-       (SELECT coalesce(sum(profit_tax_effective), 0) FROM reporting_members r WHERE r.year = y.year)::DECIMAL(38,6) AS profit_tax,
-       (SELECT coalesce(sum(jobs), 0) FROM reporting_members r WHERE r.year = y.year)::BIGINT AS jobs,
-       (SELECT coalesce(sum(donations), 0) FROM reporting_members r WHERE r.year = y.year)::DECIMAL(38,6) AS donations,
-       (SELECT count(*) FILTER (WHERE party_org) FROM reporting_members r WHERE r.year = y.year) AS party_org,
-       (SELECT count(*) FROM financing_facilitated_rows f WHERE f.year = y.year) AS financing_rows,
-       (SELECT count(DISTINCT credit_code) FROM financing_facilitated_rows f WHERE f.year = y.year) AS financed_companies,
-       (SELECT coalesce(sum(amount), 0) FROM financing_facilitated_rows f WHERE f.year = y.year)::DECIMAL(38,6) AS financing_amount,
-       (SELECT count(*) FROM events_distinct e WHERE e.year = y.year) AS events,
-       (SELECT coalesce(sum(participants), 0) FROM events_distinct e WHERE e.year = y.year)::BIGINT AS participants
-FROM years y;
+       coalesce(m.members, 0) AS members,
+       coalesce(r.reporting, 0) AS reporting,
+       coalesce(r.profit_tax, 0)::DECIMAL(38,6) AS profit_tax,
+       coalesce(r.jobs, 0)::BIGINT AS jobs,
+       coalesce(r.donations, 0)::DECIMAL(38,6) AS donations,
+       coalesce(r.party_org, 0) AS party_org,
+       coalesce(f.financing_rows, 0) AS financing_rows,
+       coalesce(f.financed_companies, 0) AS financed_companies,
+       coalesce(f.financing_amount, 0)::DECIMAL(38,6) AS financing_amount,
+       coalesce(e.events, 0) AS events,
+       coalesce(e.participants, 0)::BIGINT AS participants
+FROM years y
+LEFT JOIN m USING (year)
+LEFT JOIN r USING (year)
+LEFT JOIN f USING (year)
+LEFT JOIN e USING (year);
 
 -- 数据质量: what was set aside, by kind, per year (reference problems count
 -- in every year), in the secretariat's words, with where each is listed.
+-- Each source is counted in one grouped pass and joined to the list of
+-- items; a correlated subquery per item planned its source again (a year's
+-- sheet took ~20 ms at 3,000 members, ~11 now).
 CREATE OR REPLACE VIEW data_quality AS
-WITH p AS (
-    SELECT y.year, p.level FROM years y JOIN problems p ON p.year = y.year OR p.year IS NULL
+WITH items(ord, item, listed_in) AS (
+    VALUES (1, '未计入的文件', 'rejects.xlsx 问题清单'),
+           (2, '未计入的工作表', 'rejects.xlsx 问题清单'),
+           (3, '未计入的数据行', 'rejects.xlsx 问题清单'),
+           (4, '按缺失处理的单元格', 'rejects.xlsx 问题清单'),
+           (5, '未读取的文件（不是工作簿）', 'rejects.xlsx 问题清单'),
+           (6, '被较新报送替代的文件', 'rejects.xlsx 被替代的报送'),
+           (7, '非会员企业数据行', 'rejects.xlsx 非会员数据'),
+           (8, '重复报送的活动', 'rejects.xlsx 重复活动'),
+           (9, '与上年相差千倍以上的数值', 'anomalies.csv')
+), counts AS (
+    SELECT y.year,
+           CASE p.level WHEN 'file' THEN 1 WHEN 'sheet' THEN 2 WHEN 'row' THEN 3
+                        WHEN 'cell' THEN 4 WHEN 'skipped' THEN 5 END AS ord,
+           count(*) AS n
+    FROM years y JOIN problems p ON p.year = y.year OR p.year IS NULL
+    GROUP BY ALL
+    UNION ALL SELECT year, 6, count(*) FROM superseded_submissions GROUP BY year
+    UNION ALL SELECT year, 7, count(*) FROM non_member_rows GROUP BY year
+    UNION ALL SELECT year, 8, count(*) FROM event_duplicates GROUP BY year
+    UNION ALL SELECT year, 9, count(*) FROM anomalies GROUP BY year
 )
-SELECT y.year, item, count, listed_in, ord
-FROM years y,
-LATERAL (
-    SELECT 1 AS ord, '未计入的文件' AS item, (SELECT count(*) FROM p WHERE p.year = y.year AND p.level = 'file') AS count, 'rejects.xlsx 问题清单' AS listed_in
-    UNION ALL SELECT 2, '未计入的工作表', (SELECT count(*) FROM p WHERE p.year = y.year AND p.level = 'sheet'), 'rejects.xlsx 问题清单'
-    UNION ALL SELECT 3, '未计入的数据行', (SELECT count(*) FROM p WHERE p.year = y.year AND p.level = 'row'), 'rejects.xlsx 问题清单'
-    UNION ALL SELECT 4, '按缺失处理的单元格', (SELECT count(*) FROM p WHERE p.year = y.year AND p.level = 'cell'), 'rejects.xlsx 问题清单'
-    UNION ALL SELECT 5, '未读取的文件（不是工作簿）', (SELECT count(*) FROM p WHERE p.year = y.year AND p.level = 'skipped'), 'rejects.xlsx 问题清单'
-    UNION ALL SELECT 6, '被较新报送替代的文件', (SELECT count(*) FROM superseded_submissions s WHERE s.year = y.year), 'rejects.xlsx 被替代的报送'
-    UNION ALL SELECT 7, '非会员企业数据行', (SELECT count(*) FROM non_member_rows n WHERE n.year = y.year), 'rejects.xlsx 非会员数据'
-    UNION ALL SELECT 8, '重复报送的活动', (SELECT count(*) FROM event_duplicates d WHERE d.year = y.year), 'rejects.xlsx 重复活动'
-    UNION ALL SELECT 9, '与上年相差千倍以上的数值', (SELECT count(*) FROM anomalies a WHERE a.year = y.year), 'anomalies.csv'
-);
+SELECT y.year, i.item, coalesce(c.n, 0) AS count, i.listed_in, i.ord
+FROM years y
+CROSS JOIN items i
+LEFT JOIN counts c ON c.year = y.year AND c.ord = i.ord;

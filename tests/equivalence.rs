@@ -42,7 +42,10 @@
 //! text went inline (constant-memory mode): rejects.xlsx has no
 //! shared-string table and every sheet's cells, read back with each
 //! string resolved, are the same text, style and type at the same place
-//! (only rejects.xlsx and manifest.json differed).
+//! (only rejects.xlsx and manifest.json differed). And when breakdown_totals
+//! and data_quality went from correlated subqueries to grouped joins and
+//! the anomaly flags began to look up their cells in
+//! `company_reports_cells` (only manifest.json).
 //! To record with a given binary:
 //!
 //!   CHAMBERSTAT_RECORD_EQUIVALENCE=/path/to/chamberstat \
