@@ -131,13 +131,14 @@ pub(super) const COL_LETTERS_MACRO: &str = "CREATE OR REPLACE MACRO col_letters(
 /// company cells alone. DuckDB binds and optimises every branch of a view
 /// each time a query names it, whatever its filter: that was 47 of the
 /// flags' 75 ms at 3,000 members, and the one-table view halves it. Only
-/// that one: every view is bound again when it is created at each open
-/// (~6 ms for this one, ~15 ms for `source_cells`).
+/// that one: every view is bound again when it is created, at each open
+/// (12–21 ms for this one on a busy machine).
 pub(super) fn source_cells_ddl() -> String {
     // The A1 cell is spelled once, over the union, rather than in every
-    // branch: DuckDB expands the macro wherever it is named, and binding
-    // 48 copies was ~11 of the view's ~25 ms, paid at every open and by
-    // every query that names the view.
+    // branch: DuckDB expands the macro wherever it is named. With 48
+    // copies, creating the view took 40–47 ms against 17–29 ms now (8
+    // alternations in one process), paid at every open and by every query
+    // that names the view.
     let view = |name: &str, branches: Vec<String>| {
         format!(
             "CREATE OR REPLACE VIEW {name} AS\n\
