@@ -1,9 +1,9 @@
 //! Ingest: find every input file, read it with calamine, and turn each sheet
 //! the contract knows into typed records with their source cells.
 //!
-//! Files are independent, so they are parsed in parallel (rayon) and handed
-//! to a sink one at a time as they finish; the loader consumes them while
-//! other files are still being read. Nothing here touches the warehouse:
+//! Files are independent, so they are parsed in parallel (rayon) and what
+//! they hold reaches a sink in bounded batches as it is read; the loader
+//! consumes them while other files are still being read. Nothing here touches the warehouse:
 //! `check` uses the same stage without one.
 
 mod cell;

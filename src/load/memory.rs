@@ -97,6 +97,12 @@ fn parse_limit(s: &str) -> Option<Limit> {
 mod tests {
     use super::*;
 
+    /// The memory limit DuckDB holds now, as it prints it.
+    fn current(conn: &Connection) -> String {
+        conn.query_row("SELECT current_setting('memory_limit')", [], |r| r.get(0))
+            .unwrap()
+    }
+
     #[test]
     fn limits_read_in_duckdbs_units() {
         assert_eq!(parse_limit("512MB"), Some(Limit::Bytes(512_000_000)));
@@ -129,10 +135,7 @@ mod tests {
         let conn = Connection::open_in_memory().unwrap();
         let cap = load_cap("512MB", 18).unwrap();
         set_limit(&conn, &cap).unwrap();
-        let set: String = conn
-            .query_row("SELECT current_setting('memory_limit')", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(set, "64.0 MiB");
+        assert_eq!(current(&conn), "64.0 MiB");
     }
 
     #[test]
@@ -155,33 +158,25 @@ mod tests {
             )
             .unwrap()
         };
-        let setting = |c: &Connection| -> String {
-            c.query_row("SELECT current_setting('memory_limit')", [], |r| r.get(0))
-                .unwrap()
-        };
-        let (before, limit) = (cached(&conn), setting(&conn));
+        let (before, limit) = (cached(&conn), current(&conn));
         release_cache(&conn, "512MB").unwrap();
         assert!(
             cached(&conn) * 2 < before,
             "{} bytes cached, {before} before",
             cached(&conn)
         );
-        assert_eq!(setting(&conn), limit);
+        assert_eq!(current(&conn), limit);
     }
 
     #[test]
     fn the_load_gives_the_configured_limit_back() {
         let dir = tempfile::tempdir().unwrap();
         let mut conn = crate::load::open(&dir.path().join("w.duckdb"), "512MB").unwrap();
-        let limit = |conn: &Connection| -> String {
-            conn.query_row("SELECT current_setting('memory_limit')", [], |r| r.get(0))
-                .unwrap()
-        };
-        let configured = limit(&conn);
+        let configured = current(&conn);
         let discovery = crate::ingest::Discovery::default();
         let limits = crate::ingest::Limits::default();
         crate::load::load(&mut conn, &discovery, true, limits, Some("512MB"), &mut |_| {}).unwrap();
-        assert_eq!(limit(&conn), configured);
+        assert_eq!(current(&conn), configured);
         assert_ne!(configured, "64.0 MiB");
     }
 }
