@@ -357,7 +357,9 @@ pub fn emit_year(
         .filter(|y| *y <= headline.year)
         .map(|y| aggregate::headline(conn, y))
         .collect::<Result<Vec<_>>>()?;
+    let dir = g.outputs.join(headline.year.to_string());
     let cx = emit::Context {
+        dir: &dir,
         conn,
         headline,
         history: &history,
@@ -377,7 +379,7 @@ pub fn emit_year(
             outputs,
         })
     };
-    let report = emit::emit(&g.outputs.join(headline.year.to_string()), &cx, manifest)?;
+    let report = emit::emit(&cx, manifest)?;
     Ok(report.files)
 }
 

@@ -119,10 +119,10 @@ pub fn fetch(conn: &Connection, year: i32) -> Result<Vec<Anomaly>> {
 pub struct AnomaliesCsv;
 
 impl Exporter for AnomaliesCsv {
-    fn render(&self, cx: &Context) -> Result<Vec<(String, Vec<u8>)>> {
+    fn render(&self, cx: &Context) -> Result<super::Rendered> {
         Ok(vec![(
             FILE_NAME.into(),
-            render(&fetch(cx.conn, cx.headline.year)?),
+            render(&fetch(cx.conn, cx.headline.year)?).into(),
         )])
     }
 }

@@ -19,8 +19,8 @@ pub fn render(headline: &Headline) -> Vec<u8> {
 pub struct HeadlineCsv;
 
 impl Exporter for HeadlineCsv {
-    fn render(&self, cx: &Context) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
-        Ok(vec![(FILE_NAME.into(), render(cx.headline))])
+    fn render(&self, cx: &Context) -> anyhow::Result<super::Rendered> {
+        Ok(vec![(FILE_NAME.into(), render(cx.headline).into())])
     }
 }
 

@@ -119,8 +119,8 @@ pub fn paste_text(h: &Headline) -> String {
 pub struct HeadlineMd;
 
 impl super::Exporter for HeadlineMd {
-    fn render(&self, cx: &super::Context) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
-        Ok(vec![(FILE_NAME.into(), render(cx.headline))])
+    fn render(&self, cx: &super::Context) -> anyhow::Result<super::Rendered> {
+        Ok(vec![(FILE_NAME.into(), render(cx.headline).into())])
     }
 }
 

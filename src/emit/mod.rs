@@ -3,7 +3,10 @@
 //! Every output is rendered to bytes first and then written to a temporary
 //! file in the same folder and renamed over the target, so a crash or a
 //! full disk never leaves a half-written report where a template or an
-//! auditor's script would read it. Outputs contain no timestamps: the same
+//! auditor's script would read it. The call-back list, which grows with
+//! the problems of the input, is the exception to "bytes first": it is
+//! written to its temporary file as its rows are read ([`Body::Written`]),
+//! and renamed like the others. Outputs contain no timestamps: the same
 //! inputs give byte-identical files.
 
 pub mod anomalies_csv;
@@ -26,6 +29,9 @@ use crate::manifest::{self, FileHash, Manifest};
 
 /// What every exporter reads: the warehouse and the year's figures.
 pub struct Context<'a> {
+    /// The year's output folder: outputs land here, and so do the
+    /// temporary files of those written as they are read.
+    pub dir: &'a Path,
     pub conn: &'a Connection,
     pub headline: &'a Headline,
     /// Every year up to the reporting year, oldest first (同比).
@@ -33,13 +39,31 @@ pub struct Context<'a> {
 }
 
 /// One output format: fetches what it needs from the warehouse and renders
-/// its files (name, bytes) for the year. One module per format.
+/// its files (name, body) for the year. One module per format.
 pub trait Exporter {
     fn render(&self, cx: &Context) -> Result<Rendered>;
 }
 
-/// An exporter's files: name and bytes.
-pub type Rendered = Vec<(String, Vec<u8>)>;
+/// An exporter's files: name and body.
+pub type Rendered = Vec<(String, Body)>;
+
+/// An output file as its exporter hands it over.
+pub enum Body {
+    /// Rendered in memory: the reports whose size the figures bound.
+    Bytes(Vec<u8>),
+    /// Already written, as its rows were read, to a temporary file in the
+    /// output folder ([`temp_file`]); renamed into place with the others.
+    /// For the lists whose length the input decides: holding the 200,000
+    /// problems of one bad workbook as text and then as CSV bytes took
+    /// ~200 MB.
+    Written(tempfile::NamedTempFile),
+}
+
+impl From<Vec<u8>> for Body {
+    fn from(bytes: Vec<u8>) -> Self {
+        Body::Bytes(bytes)
+    }
+}
 
 /// The exporters, in the order their files are listed in manifest.json.
 fn exporters() -> [(&'static str, Box<dyn Exporter>); 5] {
@@ -77,19 +101,27 @@ pub struct EmitReport {
 /// The emit stage: render every exporter's files for the year, write each
 /// atomically into `dir`, then manifest.json (built by `manifest` from the
 /// other files' hashes) last.
-pub fn emit(
-    dir: &Path,
-    cx: &Context,
-    manifest: impl FnOnce(Vec<FileHash>) -> Result<Manifest>,
-) -> Result<EmitReport> {
+pub fn emit(cx: &Context, manifest: impl FnOnce(Vec<FileHash>) -> Result<Manifest>) -> Result<EmitReport> {
+    let dir = cx.dir;
     remove_stale_temp_files(dir);
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let mut report = EmitReport::default();
     let mut hashes = Vec::new();
     for files in render_all(cx)? {
-        for (file, bytes) in files {
+        for (file, body) in files {
             let path = dir.join(&file);
-            write_atomic(&path, &bytes)?;
-            hashes.push(manifest::hash_bytes(&file, &bytes));
+            match body {
+                Body::Bytes(bytes) => {
+                    write_atomic(&path, &bytes)?;
+                    hashes.push(manifest::hash_bytes(&file, &bytes));
+                }
+                Body::Written(tmp) => {
+                    let hash = manifest::hash_file(&file, tmp.path())
+                        .with_context(|| format!("cannot read back the new {}", path.display()))?;
+                    persist(tmp, &path)?;
+                    hashes.push(hash);
+                }
+            }
             report.files.push(path);
         }
     }
@@ -107,10 +139,26 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or_else(|| Path::new("."));
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
+    let mut tmp = temp_file(dir)?;
     tmp.write_all(bytes)
-        .and_then(|_| tmp.as_file().sync_all())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    persist(tmp, path)
+}
+
+/// A new temporary file in `dir` (named `.tmp…`, which
+/// [`remove_stale_temp_files`] clears after a killed run): an output is
+/// written here and then renamed over its target by [`persist`], on the
+/// same file system.
+pub fn temp_file(dir: &Path) -> Result<tempfile::NamedTempFile> {
+    tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))
+}
+
+/// Put a written temporary file in place as `path`: synced, readable by
+/// all, renamed.
+fn persist(tmp: tempfile::NamedTempFile, path: &Path) -> Result<()> {
+    tmp.as_file()
+        .sync_all()
         .with_context(|| format!("cannot write {}", path.display()))?;
     // Temporary files are private (0600); a report is for the whole office.
     #[cfg(unix)]
@@ -150,18 +198,31 @@ pub const BOM: &[u8] = b"\xEF\xBB\xBF";
 /// (plain numbers are left alone), `\n` line ends, quoting only where
 /// needed. The one CSV writer of the program.
 pub fn csv_bytes<R: AsRef<[String]>>(header: &[&str], rows: &[R], bom: bool) -> Vec<u8> {
-    let start = if bom { BOM.to_vec() } else { Vec::new() };
+    // Writing to a Vec cannot fail; a failure here is a bug, not bad input.
+    let mut w = csv_writer(Vec::new(), header, bom).expect("CSV into memory");
+    for row in rows {
+        csv_row(&mut w, row.as_ref()).expect("CSV into memory");
+    }
+    w.into_inner().expect("CSV into memory")
+}
+
+/// A CSV writer onto `out` that has written the BOM (if asked) and the
+/// header: the format of every CSV of the program.
+pub fn csv_writer<W: Write>(mut out: W, header: &[&str], bom: bool) -> std::io::Result<csv::Writer<W>> {
+    if bom {
+        out.write_all(BOM)?;
+    }
     let mut w = csv::WriterBuilder::new()
         .terminator(csv::Terminator::Any(b'\n'))
         .flexible(true)
-        .from_writer(start);
-    // Writing to a Vec cannot fail; a failure here is a bug, not bad input.
-    w.write_record(header).expect("CSV into memory");
-    for row in rows {
-        w.write_record(row.as_ref().iter().map(|f| neutralize(f)))
-            .expect("CSV into memory");
-    }
-    w.into_inner().expect("CSV into memory")
+        .from_writer(out);
+    w.write_record(header)?;
+    Ok(w)
+}
+
+/// One record, every field neutralised.
+pub fn csv_row<W: Write>(w: &mut csv::Writer<W>, row: &[String]) -> csv::Result<()> {
+    w.write_record(row.iter().map(|f| neutralize(f)))
 }
 
 /// A CSV meant for people (opened in Excel): with a UTF-8 BOM.

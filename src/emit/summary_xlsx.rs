@@ -194,10 +194,10 @@ pub fn csv(frame: &Frame) -> Vec<u8> {
 pub struct Summary;
 
 impl super::Exporter for Summary {
-    fn render(&self, cx: &super::Context) -> Result<Vec<(String, Vec<u8>)>> {
+    fn render(&self, cx: &super::Context) -> Result<super::Rendered> {
         let frames = super::frames::frames(cx.conn, cx.headline, cx.history)?;
-        let mut files = vec![(FILE_NAME.to_string(), render(&frames)?)];
-        files.extend(frames.iter().map(|f| (f.csv.to_string(), csv(f))));
+        let mut files = vec![(FILE_NAME.to_string(), render(&frames)?.into())];
+        files.extend(frames.iter().map(|f| (f.csv.to_string(), csv(f).into())));
         Ok(files)
     }
 }
