@@ -45,7 +45,10 @@
 //! (only rejects.xlsx and manifest.json differed). And when breakdown_totals
 //! and data_quality went from correlated subqueries to grouped joins and
 //! the anomaly flags began to look up their cells in
-//! `company_reports_cells` (only manifest.json).
+//! `company_reports_cells` (only manifest.json). And when the member
+//! registry was ranked once into a table and `file_senders` lost its
+//! DISTINCT aggregates (only manifest.json). The change that streamed the
+//! call-back list into rejects.csv and rejects.xlsx needed no re-recording.
 //! To record with a given binary:
 //!
 //!   CHAMBERSTAT_RECORD_EQUIVALENCE=/path/to/chamberstat \
