@@ -288,9 +288,9 @@ fn load_rows(
 
 /// One appender per table, alive for the whole load.
 struct Sink<'c> {
-    files: Appender<'c>,
-    sheet_summaries: Appender<'c>,
-    problems: Appender<'c>,
+    files: RowSink<'c>,
+    sheet_summaries: RowSink<'c>,
+    problems: RowSink<'c>,
     years: Appender<'c>,
     sheets: Vec<TableSink<'c>>,
 }
@@ -299,6 +299,37 @@ struct Sink<'c> {
 /// would wait for 204,800 and then write them all at once, after the
 /// readers are done.
 const FLUSH_ROWS: usize = 8 * BATCH_ROWS;
+
+/// The appender of a table of single rows (input files, sheets, problems),
+/// handing its rows to the table every FLUSH_ROWS rows as the sheet tables
+/// do. DuckDB's appender would hold 204,800 first: every file's rows at
+/// 30,000 members (84,635 files), and all the problems of a workbook with
+/// a bad cell on each of its 200,000 rows.
+struct RowSink<'c> {
+    app: Appender<'c>,
+    unflushed: usize,
+}
+
+impl<'c> RowSink<'c> {
+    fn new(app: Appender<'c>) -> Self {
+        RowSink { app, unflushed: 0 }
+    }
+
+    fn append_row<P: duckdb::AppenderParams>(&mut self, row: P) -> Result<()> {
+        self.app.append_row(row)?;
+        self.unflushed += 1;
+        if self.unflushed >= FLUSH_ROWS {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<()> {
+        self.app.flush()?;
+        self.unflushed = 0;
+        Ok(())
+    }
+}
 
 /// One sheet table: its appender, the rows gathered for it, and how many
 /// rows the appender holds unflushed.
@@ -358,9 +389,9 @@ impl<'c> Sink<'c> {
             });
         }
         Ok(Sink {
-            files: conn.appender("input_files")?,
-            sheet_summaries: conn.appender("sheets")?,
-            problems: conn.appender("problems")?,
+            files: RowSink::new(conn.appender("input_files")?),
+            sheet_summaries: RowSink::new(conn.appender("sheets")?),
+            problems: RowSink::new(conn.appender("problems")?),
             years: conn.appender("years")?,
             sheets,
         })
