@@ -196,7 +196,7 @@ pub const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// CSV bytes: the header, then the rows with every field neutralised
 /// (plain numbers are left alone), `\n` line ends, quoting only where
-/// needed. The one CSV writer of the program.
+/// needed, through [`csv_writer`].
 pub fn csv_bytes<R: AsRef<[String]>>(header: &[&str], rows: &[R], bom: bool) -> Vec<u8> {
     // Writing to a Vec cannot fail; a failure here is a bug, not bad input.
     let mut w = csv_writer(Vec::new(), header, bom).expect("CSV into memory");
@@ -207,7 +207,8 @@ pub fn csv_bytes<R: AsRef<[String]>>(header: &[&str], rows: &[R], bom: bool) -> 
 }
 
 /// A CSV writer onto `out` that has written the BOM (if asked) and the
-/// header: the format of every CSV of the program.
+/// header: the one CSV writer of the program, for bytes in memory
+/// ([`csv_bytes`]) and for files written as their rows are read.
 pub fn csv_writer<W: Write>(mut out: W, header: &[&str], bom: bool) -> std::io::Result<csv::Writer<W>> {
     if bom {
         out.write_all(BOM)?;
