@@ -3,8 +3,8 @@
 //!
 //! Files are independent, so they are parsed in parallel (rayon) and what
 //! they hold reaches a sink in bounded batches as it is read; the loader
-//! consumes them while other files are still being read. Nothing here touches the warehouse:
-//! `check` uses the same stage without one.
+//! consumes them while other files are still being read. Nothing here
+//! touches the warehouse: `check` uses the same stage without one.
 
 mod cell;
 mod discover;

@@ -6,10 +6,11 @@
 //! that out as file, sheet, A1 cell, raw text, unit and normalised value
 //! (`schema`). `plan` decides which files need parsing; `sink` appends
 //! what the readers send. Every rejected, skipped or noted piece of input
-//! goes to `problems`. Every row carries the path of its input file, so a changed
-//! or removed file's rows are replaced as a unit. All changes of a run are
-//! one transaction: the warehouse is always either the previous run's or
-//! this run's, and two runs on the same inputs leave identical content.
+//! goes to `problems`. Every row carries the path of its input file, so a
+//! changed or removed file's rows are replaced as a unit. All changes of a
+//! run are one transaction: the warehouse is always either the previous
+//! run's or this run's, and two runs on the same inputs leave identical
+//! content.
 
 mod batch;
 mod memory;

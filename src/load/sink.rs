@@ -5,6 +5,7 @@
 //! table whatever the size of a file or of the corpus.
 
 use anyhow::{Context, Result};
+use duckdb::arrow::record_batch::RecordBatch;
 use duckdb::{Appender, Connection};
 
 use super::batch::{TableBatch, BATCH_ROWS};
@@ -27,11 +28,11 @@ pub(super) struct Sink<'c> {
 /// readers are done.
 const FLUSH_ROWS: usize = 8 * BATCH_ROWS;
 
-/// The appender of a table of single rows (input files, sheets, problems),
-/// handing its rows to the table every FLUSH_ROWS rows as the sheet tables
-/// do. DuckDB's appender would hold 204,800 first: every file's rows at
-/// 30,000 members (84,635 files), and all the problems of a workbook with
-/// a bad cell on each of its 200,000 rows.
+/// An appender that hands its rows to the table every FLUSH_ROWS rows,
+/// single rows (input files, sheets, problems) or record batches (the
+/// sheet tables) alike. DuckDB's appender would hold 204,800 first: every
+/// file's rows at 30,000 members (84,635 files), and all the problems of a
+/// workbook with a bad cell on each of its 200,000 rows.
 struct RowSink<'c> {
     app: Appender<'c>,
     unflushed: usize,
@@ -44,7 +45,19 @@ impl<'c> RowSink<'c> {
 
     fn append_row<P: duckdb::AppenderParams>(&mut self, row: P) -> Result<()> {
         self.app.append_row(row)?;
-        self.unflushed += 1;
+        self.appended(1)
+    }
+
+    fn append_batch(&mut self, rb: RecordBatch) -> Result<()> {
+        let rows = rb.num_rows();
+        self.app
+            .append_record_batch(rb)
+            .context("cannot append a batch of rows")?;
+        self.appended(rows)
+    }
+
+    fn appended(&mut self, rows: usize) -> Result<()> {
+        self.unflushed += rows;
         if self.unflushed >= FLUSH_ROWS {
             self.flush()?;
         }
@@ -58,49 +71,38 @@ impl<'c> RowSink<'c> {
     }
 }
 
-/// One sheet table: its appender, the rows gathered for it, and how many
-/// rows the appender holds unflushed.
+/// One sheet table: its appender and the rows gathered for it.
 struct TableSink<'c> {
     kind: SheetKind,
-    app: Appender<'c>,
+    out: RowSink<'c>,
     batch: TableBatch,
-    unflushed: usize,
 }
 
 impl TableSink<'_> {
     /// Add one row (in the table's column order); a full batch goes to the
-    /// appender, and every FLUSH_ROWS rows to the table, while the readers
-    /// go on.
+    /// appender, which hands it on to the table while the readers go on.
     fn push(&mut self, row: &[SqlCell<'_>]) -> Result<()> {
         self.batch.push(row)?;
         if self.batch.rows() >= BATCH_ROWS {
             self.append()?;
-            if self.unflushed >= FLUSH_ROWS {
-                self.flush()?;
-            }
         }
         Ok(())
     }
 
     /// Hand the gathered rows to the appender.
     fn append(&mut self) -> Result<()> {
-        if let Some(rb) = self.batch.take()? {
-            self.unflushed += rb.num_rows();
-            self.app
-                .append_record_batch(rb)
-                .context("cannot append a batch of rows")?;
+        match self.batch.take()? {
+            Some(rb) => self.out.append_batch(rb),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     /// Everything gathered into the table.
     fn flush(&mut self) -> Result<()> {
         self.append()?;
-        self.app
+        self.out
             .flush()
-            .with_context(|| format!("cannot write table {}", self.kind.table()))?;
-        self.unflushed = 0;
-        Ok(())
+            .with_context(|| format!("cannot write table {}", self.kind.table()))
     }
 }
 
@@ -110,9 +112,8 @@ impl<'c> Sink<'c> {
         for kind in SheetKind::ALL {
             sheets.push(TableSink {
                 kind,
-                app: conn.appender(kind.table())?,
+                out: RowSink::new(conn.appender(kind.table())?),
                 batch: TableBatch::new(kind),
-                unflushed: 0,
             });
         }
         Ok(Sink {
