@@ -2,8 +2,9 @@
 # timing helpers. Expects $bin, $base, $tmp and $results to be set.
 
 # prepare NAME: the corpus under $base/NAME (generated once, seed 1):
-# a member count, `group` (one 200,000-row group workbook) or `group-bad`
-# (the same workbook with 营业收入 unreadable on every row).
+# a member count, `tiny` (one member's tree: 17 files), `group` (one
+# 200,000-row group workbook) or `group-bad` (the same workbook with 营业收入
+# unreadable on every row).
 prepare() {
   local name="$1" dir="$base/$1"
   [ -f "$dir/inputs-expected/generate.json" ] && return 0
@@ -12,6 +13,7 @@ prepare() {
     group) "$bin" -q generate --out "$dir/inputs" --members 1 --years 2024 --traps 0 --group-rows 200000 ;;
     group-bad) "$bin" -q generate --out "$dir/inputs" --members 1 --years 2024 --traps 0 --group-rows 200000 \
                  --group-unreadable 1 ;;
+    tiny)  "$bin" -q generate --out "$dir/inputs" --members 1 --years 2024 --traps 0 ;;
     *)     "$bin" -q generate --out "$dir/inputs" --members "$name" --seed 1 ;;
   esac
 }
