@@ -254,10 +254,10 @@ fn load_rows(
         // With its worker threads each flush is a task handed to them,
         // which wakes them to compete with the readers for the cores; with
         // one thread it runs on the loader's. The 200,000-row workbook,
-        // eight alternated runs on 2 cores: 2.6 s against 3.0 s (CPU 4.0
-        // against 4.8 s) and 160 against 176 MiB; 3,000 and 30,000
-        // members the same or a little faster. The commit and checkpoint
-        // below get every thread back.
+        // six alternated runs on 2 cores: 2.6 s against 2.8 s (medians),
+        // peak 157–162 against 164–177 MiB; 3,000 and 30,000 members the
+        // same or a little faster. The commit and checkpoint below get
+        // every thread back.
         tx.execute_batch("SET threads = 1;")?;
         let streamed = ingest::ingest(&files, limits, |event| {
             let started = std::time::Instant::now();
