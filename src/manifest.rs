@@ -107,14 +107,14 @@ pub fn input_hashes(conn: &Connection, inputs: &Path, discovery: &Discovery) -> 
 fn skipped_hash(inputs: &Path, rel: &str) -> FileHash {
     let abs = inputs.join(rel);
     let regular = std::fs::symlink_metadata(&abs).is_ok_and(|m| m.file_type().is_file());
-    match regular.then(|| hash_file(rel, &abs).ok()).flatten() {
-        Some(hash) => hash,
-        None => FileHash {
+    regular
+        .then(|| hash_file(rel, &abs).ok())
+        .flatten()
+        .unwrap_or_else(|| FileHash {
             path: rel.to_string(),
             sha256: String::new(),
             bytes: 0,
-        },
-    }
+        })
 }
 
 pub fn query_hashes(queries: &[QueryFile]) -> Vec<FileHash> {

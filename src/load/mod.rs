@@ -14,10 +14,11 @@
 
 mod batch;
 mod memory;
-pub use memory::release_cache;
 mod plan;
 mod schema;
 mod sink;
+
+pub use memory::release_cache;
 
 use std::path::{Path, PathBuf};
 

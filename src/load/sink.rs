@@ -249,6 +249,8 @@ impl<'c> Sink<'c> {
         }
         Ok(())
     }
+
+    /// Everything appended so far into its table (the load's end).
     pub(super) fn flush(&mut self) -> Result<()> {
         self.files.flush()?;
         self.sheet_summaries.flush()?;
