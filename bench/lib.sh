@@ -18,13 +18,26 @@ prepare() {
   esac
 }
 
-# measure LABEL CMD…: append "label wall cpu rss_kb" to $results.
+# measure LABEL CMD…: append "label wall cpu rss_kb all_kb" to $results.
+# CPU counts the reader workers too (the run waits for each). rss_kb is
+# what /usr/bin/time reports: the largest single process. all_kb is the
+# run's own peak plus its readers' (per worker slot the largest worker,
+# summed), from the `run finished` log line when the command logs one in
+# JSON, else rss_kb.
 measure() {
   local label="$1"; shift
   /usr/bin/time -f "%e %U %S %M" -o "$tmp/time" "$@" > /dev/null 2> "$tmp/err" || {
     echo "failed: $*" >&2; cat "$tmp/err" >&2; exit 1; }
   read -r wall user sys rss < "$tmp/time"
-  echo "$label $wall $(echo "$user + $sys" | bc) $rss" >> "$results"
+  local all="$rss" line
+  line=$(grep '"run finished"' "$tmp/err" | tail -n 1 || true)
+  if [ -n "$line" ]; then
+    local own readers
+    own=$(sed -n 's/.*"peak_rss_kib":\([0-9]*\).*/\1/p' <<< "$line")
+    readers=$(sed -n 's/.*"readers_peak_rss_kib":\([0-9]*\).*/\1/p' <<< "$line")
+    [ -n "$own" ] && [ -n "$readers" ] && all=$((own + readers))
+  fi
+  echo "$label $wall $(echo "$user + $sys" | bc) $rss $all" >> "$results"
 }
 
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }

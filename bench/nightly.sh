@@ -16,12 +16,16 @@
 #
 # For each corpus, `rounds` rounds (default 5) each run, in this order:
 #   raw        examples/raw_parse: calamine reading every cell once (the floor)
-#   cold       `run` on a fresh warehouse (outputs removed first)
+#   cold       `run` on a fresh warehouse (outputs removed first), the
+#              readers in worker processes (the default)
+#   in-process the same with `--in-process` (readers on threads of the run)
 #   no-change  `run` again with nothing changed
 #   one-file   `run` after one company workbook changed (3000 and 30000 only)
 # so the commands alternate and share the machine's state. Each is timed by
-# /usr/bin/time (wall, user+sys CPU, peak RSS); the table shows medians and
-# the cold run's ratio to the raw parse of the same round set.
+# /usr/bin/time (wall, user+sys CPU, peak RSS); the table shows medians,
+# the ratio to the raw parse of the same round set, the cold run's ratio
+# to the in-process one, and the peak of every process of the run (the
+# run's own and its readers', see bench/lib.sh).
 #
 # Everything lives under $BENCH_DIR (default: bench-data in the cargo
 # target dir), never in the repository. Generating the 30,000-member corpus
@@ -43,17 +47,19 @@ source bench/lib.sh  # (the scripts run from the repository root)
 
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
-printf '| corpus | files | command | wall s (median of %s) | CPU s | peak RSS MB | x raw parse |\n' "$rounds"
-printf '|---|---|---|---|---|---|---|\n'
+printf '| corpus | files | command | wall s (median of %s) | CPU s | peak RSS MiB (largest process) | peak MiB (all processes) | x raw parse | workers / in-process |\n' "$rounds"
+printf '|---|---|---|---|---|---|---|---|---|\n'
 for name in "${corpora[@]}"; do
   prepare "$name"
   dir="$base/$name"
   files=$(find "$dir/inputs" -type f \( -name '*.xls*' -o -name '*.ods' \) | wc -l)
   results="$tmp/$name.txt"; : > "$results"
-  cs=("$bin" -q --inputs "$dir/inputs" --outputs "$dir/outputs" --db "$dir/outputs/warehouse.duckdb")
+  cs=("$bin" --log-format json --inputs "$dir/inputs" --outputs "$dir/outputs" --db "$dir/outputs/warehouse.duckdb")
   one=$(find "$dir/inputs/2024/companies" -name '0*.xlsx' | LC_ALL=C sort | sed -n 1p)
   for _ in $(seq "$rounds"); do
     measure raw "$raw" "$dir/inputs"
+    rm -rf "$dir/outputs"
+    measure in-process "${cs[@]}" --in-process run
     rm -rf "$dir/outputs"
     measure cold "${cs[@]}" run
     measure no-change "${cs[@]}" run
@@ -67,12 +73,16 @@ for name in "${corpora[@]}"; do
     fi
   done
   raw_wall=$(awk '$1=="raw"{print $2}' "$results" | median)
-  for label in raw cold no-change one-file; do
+  inproc_wall=$(awk '$1=="in-process"{print $2}' "$results" | median)
+  for label in raw in-process cold no-change one-file; do
     grep -q "^$label " "$results" || continue
     wall=$(awk -v l="$label" '$1==l{print $2}' "$results" | median)
     cpu=$(awk -v l="$label" '$1==l{print $3}' "$results" | median)
     rss=$(awk -v l="$label" '$1==l{print $4/1024}' "$results" | median)
+    all=$(awk -v l="$label" '$1==l{print $5/1024}' "$results" | median)
     ratio=$(echo "$raw_wall" | awk -v w="$wall" '$1 >= 0.05 {printf "%.2f", w / $1; next} {print "–"}')
-    printf '| %s | %s | %s | %.2f | %.2f | %.0f | %s |\n' "$name" "$files" "$label" "$wall" "$cpu" "$rss" "$ratio"
+    vs="–"
+    [ "$label" = cold ] && vs=$(echo "$inproc_wall" | awk -v w="$wall" '$1 > 0 {printf "%.2f", w / $1; next} {print "–"}')
+    printf '| %s | %s | %s | %.2f | %.2f | %.0f | %.0f | %s | %s |\n' "$name" "$files" "$label" "$wall" "$cpu" "$rss" "$all" "$ratio" "$vs"
   done
 done

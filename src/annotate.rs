@@ -7,7 +7,8 @@
 //! `.xlsx`, whatever the original format. Sheets are read as the run reads
 //! them (streamed, within the same limits), copies are written only inside
 //! DIR under the input's path made relative, never onto an input, and text
-//! longer than a cell or note can hold is cut with `…`.
+//! longer than a cell or note can hold is cut with `…`. Like every read of
+//! a submission, each copy is made in a reader worker unless `--in-process`.
 
 use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
@@ -16,8 +17,12 @@ use anyhow::{bail, Context, Result};
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Note, Workbook, Worksheet};
 
 use crate::emit::write_atomic;
+use std::os::unix::ffi::OsStrExt;
+
 use crate::ingest::rows::{Limits, RowSource};
-use crate::ingest::{visit_sheets, Problem, SheetVisitor};
+use crate::ingest::{
+    pool, visit_sheets, AnnotateJob, Isolation, Job, JobReply, Problem, Reading, SheetVisitor,
+};
 use crate::normalize::Raw;
 
 /// Excel's limit on the text of one cell.
@@ -67,7 +72,7 @@ pub fn annotate(
     problems: &[Problem],
     source: impl Fn(&str) -> PathBuf,
     out_dir: &Path,
-    limits: Limits,
+    reading: &Reading,
 ) -> Result<usize> {
     let mut by_file: BTreeMap<&str, Vec<&Problem>> = BTreeMap::new();
     for p in problems {
@@ -89,25 +94,72 @@ pub fn annotate(
             );
         }
     }
-    let mut written = 0;
-    for (path, problems) in by_file {
-        let Ok(bytes) = std::fs::read(source(path)) else {
-            continue; // unreadable: nothing to copy; `check` lists it
-        };
-        let mut copy = Copy::new(problems)?;
-        if visit_sheets(path, &bytes, limits, &mut copy).is_err() || copy.failed.is_some() {
-            // Damaged or over a limit: nothing to copy; `check` lists why.
-            continue;
+    let written = match &reading.isolation {
+        Isolation::InProcess => {
+            let mut written = 0;
+            for (path, problems) in &by_file {
+                let problems: Vec<Problem> = problems.iter().map(|p| (*p).clone()).collect();
+                written += usize::from(annotate_file(
+                    &source(path),
+                    path,
+                    &problems,
+                    out_dir,
+                    reading.limits,
+                )?);
+            }
+            written
         }
-        let target = copy_path(out_dir, path);
-        let bytes = copy
-            .out
-            .save_to_buffer()
-            .with_context(|| format!("cannot build the annotated copy of {path}"))?;
-        write_atomic(&target, &bytes)?;
-        written += 1;
-    }
+        Isolation::Workers(cfg) => {
+            let jobs = by_file
+                .iter()
+                .map(|(path, problems)| {
+                    Job::Annotate(AnnotateJob {
+                        abs: source(path).as_os_str().as_bytes().to_vec(),
+                        path: path.to_string(),
+                        problems: problems.iter().map(|p| (*p).clone()).collect(),
+                        dir: out_dir.as_os_str().as_bytes().to_vec(),
+                    })
+                })
+                .collect();
+            let mut written = 0;
+            for ((path, _), reply) in by_file.iter().zip(pool::run_jobs(cfg, jobs)?) {
+                match reply {
+                    Ok(JobReply { ok: true, .. }) => written += 1,
+                    Ok(JobReply { message, .. }) if !message.is_empty() => bail!("{message}"),
+                    Ok(_) => {}
+                    Err(reason) => tracing::warn!(file = %path, %reason, "no annotated copy"),
+                }
+            }
+            written
+        }
+    };
     Ok(written)
+}
+
+/// Write the annotated copy of one workbook (`abs`, shown as `path`) with
+/// its `problems`; false when it cannot be read (damaged, over a limit:
+/// `check` lists why), an error when the copy cannot be written.
+pub fn annotate_file(
+    abs: &Path,
+    path: &str,
+    problems: &[Problem],
+    out_dir: &Path,
+    limits: Limits,
+) -> Result<bool> {
+    let Ok(bytes) = std::fs::read(abs) else {
+        return Ok(false); // unreadable: nothing to copy; `check` lists it
+    };
+    let mut copy = Copy::new(problems.iter().collect())?;
+    if visit_sheets(path, &bytes, limits, &mut copy).is_err() || copy.failed.is_some() {
+        return Ok(false);
+    }
+    let target = copy_path(out_dir, path);
+    let bytes = copy
+        .out
+        .save_to_buffer()
+        .with_context(|| format!("cannot build the annotated copy of {path}"))?;
+    write_atomic(&target, &bytes)?;
+    Ok(true)
 }
 
 /// The annotated copy of one workbook, built sheet by sheet.

@@ -6,13 +6,14 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use std::collections::HashMap;
+
 use anyhow::{Context, Result};
-use rayon::prelude::*;
 
 use crate::cli::{Format, Global};
 use crate::contract::schema::{FolderKind, SheetKind};
 use crate::emit::csv_bytes;
-use crate::ingest::{self, Disposition, InputFile, Problem};
+use crate::ingest::{self, Disposition, Event, InputFile, Problem, Table};
 use crate::Outcome;
 
 /// The check stage's report.
@@ -43,9 +44,9 @@ pub fn check(g: &Global, paths: &[PathBuf], format: Format, annotate: Option<&Pa
         paths.to_vec()
     };
     let mut report = CheckReport::default();
-    let limits = g.limits.limits();
+    let reading = g.reading()?;
     for target in &targets {
-        check_path(target, limits, &mut report)?;
+        check_path(target, &reading, &mut report)?;
     }
     flag_against_previous_year(&g.db(), &mut report);
     if let Some(dir) = annotate {
@@ -53,7 +54,7 @@ pub fn check(g: &Global, paths: &[PathBuf], format: Format, annotate: Option<&Pa
             &report.problems,
             |p| report.sources.get(p).cloned().unwrap_or_else(|| PathBuf::from(p)),
             dir,
-            limits,
+            &reading,
         )?;
         tracing::info!(copies = n, dir = %dir.display(), "annotated copies written");
     }
@@ -73,23 +74,14 @@ pub fn check(g: &Global, paths: &[PathBuf], format: Format, annotate: Option<&Pa
     })
 }
 
-fn check_path(target: &Path, limits: ingest::Limits, report: &mut CheckReport) -> Result<()> {
+fn check_path(target: &Path, reading: &ingest::Reading, report: &mut CheckReport) -> Result<()> {
     let meta = std::fs::metadata(target).with_context(|| format!("cannot read {}", target.display()))?;
     if meta.is_dir() && looks_like_inputs_root(target) {
         let discovery = ingest::discover(target)?;
         report
             .problems
             .extend(discovery.skipped.into_iter().map(|(_, p)| p));
-        // Files are independent: parse in parallel, report in path order.
-        let results: Vec<_> = discovery
-            .files
-            .par_iter()
-            .map(|f| ingest::parse_file_collected(f, limits))
-            .collect();
-        for result in results {
-            add(report, result);
-        }
-        return Ok(());
+        return read_all(discovery.files, reading, report);
     }
     let mut files = Vec::new();
     if meta.is_dir() {
@@ -113,6 +105,7 @@ fn check_path(target: &Path, limits: ingest::Limits, report: &mut CheckReport) -
             "不是普通文件（管道、套接字或设备）/ not a regular file (a pipe, socket or device)",
         ));
     }
+    let mut inputs = Vec::new();
     for abs in files {
         let rel = abs.to_string_lossy().replace('\\', "/");
         let name = abs
@@ -131,31 +124,84 @@ fn check_path(target: &Path, limits: ingest::Limits, report: &mut CheckReport) -
             ));
             continue;
         }
-        let (folder, year) = place_of(&abs, limits);
-        let file = InputFile {
+        let placed = place_of(&abs);
+        inputs.push(InputFile {
             abs,
             rel,
-            folder,
-            year,
+            folder: placed.map_or(FolderKind::Companies, |(f, _)| f),
+            year: placed.and_then(|(_, y)| y),
             // `check` loads nothing, so no stat cache to fill.
             stat: None,
-        };
-        add(report, ingest::parse_file_collected(&file, limits));
+            folder_from_sheets: placed.is_none(),
+        });
     }
-    Ok(())
+    read_all(inputs, reading, report)
 }
 
-fn add(report: &mut CheckReport, result: ingest::FileResult) {
-    let file = &result.summary.file;
-    report.sources.insert(file.rel.clone(), file.abs.clone());
-    report.files_checked += 1;
-    report.rows_accepted += result.records.len() as u64;
-    report.problems.extend(result.problems);
-    for rec in result.records {
-        if rec.kind == SheetKind::CompanyAnnual {
-            report.annual.push((file.rel.clone(), file.year, rec));
+/// What the readers made of each file, gathered per file.
+#[derive(Default)]
+struct Read {
+    problems: Vec<Problem>,
+    annual: Vec<ingest::Record>,
+    summary: Option<ingest::FileSummary>,
+}
+
+/// Read the files (in worker processes, like `run`) and add what each
+/// holds to the report, in path order.
+fn read_all(files: Vec<InputFile>, reading: &ingest::Reading, report: &mut CheckReport) -> Result<()> {
+    let refs: Vec<&InputFile> = files.iter().collect();
+    let index: HashMap<&str, usize> = files
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.rel.as_str(), i))
+        .collect();
+    let mut read: Vec<Read> = files.iter().map(|_| Read::default()).collect();
+    let of = |path: &str| {
+        index
+            .get(path)
+            .copied()
+            .with_context(|| format!("rows of an unknown file {path}"))
+    };
+    ingest::ingest(&refs, reading, |event| {
+        match event {
+            Event::Batch(b) => match b.table {
+                Table::Problems => {
+                    for p in ingest::batch::problems_of(&b.rows)? {
+                        read[of(&p.path)?].problems.push(p);
+                    }
+                }
+                Table::Sheet(SheetKind::CompanyAnnual) => {
+                    for (path, rec) in ingest::batch::records_of(SheetKind::CompanyAnnual, &b.rows)? {
+                        read[of(&path)?].annual.push(rec);
+                    }
+                }
+                Table::Sheet(_) => {}
+            },
+            Event::Withdraw { file, sheet } => read[file]
+                .annual
+                .retain(|r| sheet.as_deref().is_some_and(|s| s != r.sheet)),
+            Event::Void { files } => {
+                for f in files {
+                    read[f] = Read::default();
+                }
+            }
+            Event::Done { file, summary } => read[file].summary = Some(summary),
+            Event::Failed { file, message } => anyhow::bail!("cannot check {}: {message}", files[file].rel),
         }
+        Ok(())
+    })?;
+    for r in read {
+        let summary = r.summary.context("a file the readers did not report")?;
+        let file = &summary.file;
+        report.sources.insert(file.rel.clone(), file.abs.clone());
+        report.files_checked += 1;
+        report.rows_accepted += summary.accepted_rows();
+        report.problems.extend(r.problems);
+        report
+            .annual
+            .extend(r.annual.into_iter().map(|rec| (file.rel.clone(), file.year, rec)));
     }
+    Ok(())
 }
 
 /// Flag values that moved ×1,000 or more against what the warehouse holds
@@ -258,24 +304,11 @@ fn looks_like_inputs_root(dir: &Path) -> bool {
         })
 }
 
-/// A workbook's sheet names, no sheet read.
-struct SheetNames(Vec<String>);
-
-impl ingest::SheetVisitor for SheetNames {
-    fn pick(&mut self, names: &[String]) -> Vec<String> {
-        self.0 = names.to_vec();
-        Vec::new()
-    }
-
-    fn sheet(&mut self, _: &str, _: Result<&mut dyn ingest::rows::RowSource, String>) -> Option<()> {
-        None
-    }
-}
-
 /// A file checked on its own: its folder names its kind and year when it
-/// sits in an inputs tree; otherwise the sheet names tell the kind and the
-/// year is unknown (dates are then not held to a reporting year).
-fn place_of(abs: &Path, limits: ingest::Limits) -> (FolderKind, Option<i32>) {
+/// sits in an inputs tree; otherwise (`None`) the reader tells the kind by
+/// the sheet names and the year is unknown (dates are then not held to a
+/// reporting year).
+fn place_of(abs: &Path) -> Option<(FolderKind, Option<i32>)> {
     let parts: Vec<String> = abs
         .components()
         .map(|c| c.as_os_str().to_string_lossy().into_owned())
@@ -286,28 +319,13 @@ fn place_of(abs: &Path, limits: ingest::Limits) -> (FolderKind, Option<i32>) {
             .and_then(|j| parts.get(j))
             .and_then(|y| crate::contract::schema::year_folder(y));
         match part.as_str() {
-            "companies" => return (FolderKind::Companies, year),
-            "committees" => return (FolderKind::Committees, year),
-            "reference" => return (FolderKind::Reference, None),
+            "companies" => return Some((FolderKind::Companies, year)),
+            "committees" => return Some((FolderKind::Committees, year)),
+            "reference" => return Some((FolderKind::Reference, None)),
             _ => {}
         }
     }
-    // The names only; read through the same door as every sheet, so an
-    // .xls/.ods grid over the limits is never built here either.
-    let mut names = SheetNames(Vec::new());
-    if let Ok(bytes) = std::fs::read(abs) {
-        let _ = ingest::visit_sheets(&abs.to_string_lossy(), &bytes, limits, &mut names);
-    }
-    let names = names.0;
-    let has = |n: &str| names.iter().any(|s| s.trim() == n);
-    let kind = if has("活动") {
-        FolderKind::Committees
-    } else if has("会员名册") || has("银会合作") || has("区域合作") {
-        FolderKind::Reference
-    } else {
-        FolderKind::Companies
-    };
-    (kind, None)
+    None
 }
 
 fn write_table(out: &mut impl Write, report: &CheckReport) -> Result<()> {

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 
 use crate::contract::metrics::{self, Metric};
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -92,6 +92,32 @@ pub struct LimitArgs {
         env = "CHAMBERSTAT_DB_MEMORY"
     )]
     pub db_memory_limit: String,
+    /// Reject a file whose container (zip, compound file) would unpack to
+    /// more than SIZE, as its own directory says; an entry inflating more
+    /// than 100:1 beyond 1 MiB rejects it too.
+    #[arg(long, global = true, value_name = "SIZE", default_value = "256MiB", value_parser = size_in_bytes)]
+    pub max_unpacked_bytes: u64,
+    /// Address space one reader worker may use; a file that needs more is
+    /// rejected (超出内存上限) and the run goes on.
+    #[arg(long, global = true, value_name = "SIZE", default_value = "1GiB", value_parser = size_in_bytes)]
+    pub max_reader_memory: u64,
+    /// Seconds a reader worker may spend on one file; a file that takes
+    /// longer is rejected (读取超时) and the run goes on.
+    #[arg(long, global = true, value_name = "S", default_value_t = 60)]
+    pub max_file_seconds: u64,
+    /// Reader worker processes [default: one per core].
+    #[arg(long, global = true, value_name = "N")]
+    pub reader_workers: Option<usize>,
+    /// Read files on threads of this process instead of in worker
+    /// processes (for profiling and debugging: a file that crashes the
+    /// reader then takes the run down with it).
+    #[arg(long, global = true)]
+    pub in_process: bool,
+}
+
+/// A size with an optional unit (`256MiB`, `1GiB`, `64KB`, `1000`), in bytes.
+fn size_in_bytes(s: &str) -> Result<u64, String> {
+    parse_size::parse_size(s).map_err(|e| format!("expected a size such as 256MiB or 1GiB, found '{s}': {e}"))
 }
 
 impl LimitArgs {
@@ -101,14 +127,62 @@ impl LimitArgs {
             cell_chars: self.max_cell_chars,
             cells_per_file: self.max_cells_per_file,
             grid_cells: self.max_grid_cells,
+            unpacked_bytes: self.max_unpacked_bytes,
         }
     }
 }
+
+impl Global {
+    /// How this run reads files: in worker processes running this binary
+    /// (unless `--in-process`), within the limits.
+    pub fn reading(&self) -> Result<crate::ingest::Reading> {
+        use crate::ingest::{Isolation, Reading, WorkerConfig};
+        let limits = self.limits.limits();
+        if self.limits.in_process {
+            return Ok(Reading {
+                limits,
+                isolation: Isolation::InProcess,
+            });
+        }
+        let program = std::env::current_exe().context("cannot find this program to start reader workers")?;
+        let mut args: Vec<std::ffi::OsString> = vec!["--log-format".into(), self.log_format.name().into()];
+        if self.quiet {
+            args.push("-q".into());
+        }
+        args.extend((0..self.verbose).map(|_| "-v".into()));
+        args.push(WORKER_COMMAND.into());
+        args.push("--limits".into());
+        args.push(serde_json::to_string(&limits)?.into());
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        Ok(Reading {
+            limits,
+            isolation: Isolation::Workers(WorkerConfig {
+                program,
+                args,
+                workers: self.limits.reader_workers.unwrap_or(cores).max(1),
+                memory_bytes: self.limits.max_reader_memory,
+                file_time: std::time::Duration::from_secs(self.limits.max_file_seconds.max(1)),
+            }),
+        })
+    }
+}
+
+/// The hidden subcommand a reader worker runs.
+pub const WORKER_COMMAND: &str = "__reader-worker";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
     Text,
     Json,
+}
+
+impl LogFormat {
+    pub fn name(self) -> &'static str {
+        match self {
+            LogFormat::Text => "text",
+            LogFormat::Json => "json",
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -196,6 +270,14 @@ pub enum Command {
     /// Write a synthetic inputs tree, and its known answer
     /// (headline-<year>.csv, generate.json) in a separate folder.
     Generate(GenerateArgs),
+    /// A reader worker: reads the files its parent names on standard input
+    /// and writes what it reads to standard output (internal).
+    #[command(name = "__reader-worker", hide = true)]
+    ReaderWorker {
+        /// The read limits, as JSON.
+        #[arg(long)]
+        limits: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -33,7 +33,7 @@ pub mod template;
 pub mod uptodate;
 pub mod verify;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 
 /// How a command that ran to the end went; errors (exit 2) are `Err`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,6 +91,10 @@ pub fn run(cli: cli::Cli) -> Result<Outcome> {
         cli::Command::Explain { metric, year, format } => explain::explain(g, metric, year, format),
         cli::Command::Verify { ref manifest } => verify::verify(g, manifest),
         cli::Command::Generate(ref args) => generate::generate(args).map(|_| Outcome::Done),
+        cli::Command::ReaderWorker { ref limits } => {
+            let limits = serde_json::from_str(limits).context("the reader worker's limits")?;
+            ingest::worker::serve(limits).map(|()| Outcome::Done)
+        }
         cli::Command::Template {
             ref out,
             year,

@@ -63,12 +63,10 @@ fn embedded() -> String {
 /// output of tens of MB (rejects.csv of a long call-back list) costs no
 /// more memory to check than a small one.
 pub fn hash_file(path: &str, abs: &Path) -> std::io::Result<FileHash> {
-    use sha2::{Digest, Sha256};
-    let mut h = Sha256::new();
-    let bytes = std::io::copy(&mut std::fs::File::open(abs)?, &mut h)?;
+    let (sha256, bytes) = crate::ingest::hash_file(abs)?;
     Ok(FileHash {
         path: path.to_string(),
-        sha256: format!("{:x}", h.finalize()),
+        sha256,
         bytes,
     })
 }

@@ -70,7 +70,7 @@ pub fn load_inputs(
     conn: &mut Connection,
     discovery: &Discovery,
     full: bool,
-    limits: ingest::Limits,
+    reading: &ingest::Reading,
     memory_limit: Option<&str>,
 ) -> Result<(IngestReport, LoadReport)> {
     let _s = tracing::info_span!("load", files = discovery.files.len()).entered();
@@ -86,7 +86,7 @@ pub fn load_inputs(
             bar.inc(1);
         }
     };
-    let loaded = load::load(conn, discovery, full, limits, memory_limit, &mut tick)?;
+    let loaded = load::load(conn, discovery, full, reading, memory_limit, &mut tick)?;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
@@ -113,11 +113,11 @@ pub fn build(
     discovery: Discovery,
     queries: &[QueryFile],
     full: bool,
-    limits: ingest::Limits,
+    reading: &ingest::Reading,
     memory_limit: Option<&str>,
     current: Option<&Current>,
 ) -> Result<Build> {
-    let (ingest_report, load_report) = load_inputs(conn, &discovery, full, limits, memory_limit)?;
+    let (ingest_report, load_report) = load_inputs(conn, &discovery, full, reading, memory_limit)?;
     let up_to_date = match current {
         Some(current) => current(conn, &load_report, &discovery)?,
         None => false,
@@ -144,7 +144,7 @@ pub fn build_in_memory(
     queries: &[QueryFile],
 ) -> Result<(Connection, Build)> {
     let mut conn = load::open_in_memory(&g.limits.db_memory_limit)?;
-    let built = build(&mut conn, discovery, queries, true, g.limits.limits(), None, None)?;
+    let built = build(&mut conn, discovery, queries, true, &g.reading()?, None, None)?;
     Ok((conn, built))
 }
 
@@ -269,7 +269,7 @@ fn run_stages(
     queries: &[QueryFile],
     full: bool,
 ) -> Result<RunReport> {
-    let mut conn = load::open(&g.db(), &g.limits.db_memory_limit)?;
+    let mut conn = load::open_or_rebuild(&g.db(), &g.limits.db_memory_limit)?;
     let current = |conn: &Connection, load: &LoadReport, discovery: &Discovery| -> Result<bool> {
         let nothing_new = !full && load.files_parsed == 0 && load.files_dropped == 0;
         Ok(nothing_new && outputs_current(g, conn, discovery, queries, year)?)
@@ -279,7 +279,7 @@ fn run_stages(
         discovery,
         queries,
         full,
-        g.limits.limits(),
+        &g.reading()?,
         Some(&g.limits.db_memory_limit),
         Some(&current),
     )?;
@@ -328,8 +328,22 @@ fn log_finished(report: &RunReport, started: Instant) {
         non_member_rows = report.rules.non_member_rows,
         duplicate_events = report.rules.duplicate_events,
         duration_ms = started.elapsed().as_millis() as u64,
+        reader_workers = report.ingest.reader_workers,
+        peak_rss_kib = own_peak_rss_kib(),
+        readers_peak_rss_kib = report.ingest.reader_peak_rss_kib,
         "run finished"
     );
+}
+
+/// The most memory this process has held (KiB), its reader workers apart.
+fn own_peak_rss_kib() -> u64 {
+    // SAFETY: zeroed rusage is a valid value to be overwritten.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: a valid pointer to a rusage.
+    match unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } {
+        0 => usage.ru_maxrss.max(0) as u64,
+        _ => 0,
+    }
 }
 
 /// What manifest.json says the figures were computed from: the inputs

@@ -192,7 +192,7 @@ pub fn stage(g: &Global, out: &Path, shard: Shard, year: Option<i32>) -> Result<
         .skipped
         .retain(|(y, p)| shard.holds(&p.path) && in_year(*y));
     let mut conn = crate::load::open_in_memory(&g.limits.db_memory_limit)?;
-    crate::pipeline::load_inputs(&mut conn, &discovery, true, g.limits.limits(), None)?;
+    crate::pipeline::load_inputs(&mut conn, &discovery, true, &g.reading()?, None)?;
 
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     remove_own_files(out, shard, year)?;

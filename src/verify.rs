@@ -78,6 +78,9 @@ pub fn verify(g: &Global, manifest_path: &Path) -> Result<Outcome> {
             m.inputs_dir
         );
     }
+    if let Some(e) = crate::load::health(&g.db()) {
+        tracing::warn!("{e:#}; verify rebuilds from the inputs in memory and does not need it");
+    }
     let inputs = PathBuf::from(&m.inputs_dir);
     let discovery = pipeline::discover(&inputs)?;
     let queries = aggregate::load_queries(g.queries.as_deref())?;

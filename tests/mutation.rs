@@ -94,6 +94,7 @@ fn mutated_workbooks_are_read_or_rejected_never_crash_or_hang() {
                 folder: FolderKind::Companies,
                 year: Some(2024),
                 stat: None,
+                folder_from_sheets: false,
             };
             let started = Instant::now();
             let result = parse_file_collected(&input, Limits::default());

@@ -254,7 +254,8 @@ const EVENT_COLUMNS: [Column; 8] = [
 ];
 
 /// Where a workbook sits in the inputs tree decides which sheets it may hold.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum FolderKind {
     Reference,
     Companies,

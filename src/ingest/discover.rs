@@ -213,6 +213,7 @@ fn place(found: Found) -> (Option<i32>, Result<InputFile, Problem>) {
                 folder,
                 year,
                 stat: None,
+                folder_from_sheets: false,
             };
             return (year, Ok(file));
         }

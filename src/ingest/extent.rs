@@ -125,69 +125,12 @@ pub fn xls(bytes: &[u8]) -> Option<Extent> {
 /// stream's sector chain (or the mini stream's, for a small stream). Every
 /// chain is bounded by the file's sector count, so a looping chain ends.
 fn compound_stream(bytes: &[u8], names: &[&str]) -> Option<Vec<u8>> {
-    const SIGNATURE: [u8; 8] = [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
-    const END: u32 = 0xFFFF_FFFE;
-    if bytes.len() < 512 || bytes[..8] != SIGNATURE {
-        return None;
-    }
-    let u16_at = |i: usize| bytes.get(i..i + 2).map(|b| u16::from_le_bytes([b[0], b[1]]));
-    let u32_at = |b: &[u8], i: usize| {
-        b.get(i..i + 4)
-            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-    };
-    let shift = u32::from(u16_at(0x1E)?);
-    let mini_shift = u32::from(u16_at(0x20)?);
-    if !(7..=16).contains(&shift) || mini_shift >= shift {
-        return None;
-    }
-    let size = 1usize << shift;
-    let sectors = bytes.len().div_ceil(size).saturating_sub(1);
-    let sector = |n: u32| -> Option<&[u8]> {
-        let start = (n as usize + 1).checked_mul(size)?;
-        bytes.get(start..(start + size).min(bytes.len()))
-    };
-    // DIFAT: 109 entries in the header, then a chain of DIFAT sectors.
-    let mut fat_sectors: Vec<u32> = (0..109).filter_map(|i| u32_at(bytes, 0x4C + 4 * i)).collect();
-    let mut next = u32_at(bytes, 0x44)?;
-    for _ in 0..sectors {
-        let Some(s) = sector(next) else { break };
-        let per = size / 4 - 1;
-        fat_sectors.extend((0..per).filter_map(|i| u32_at(s, 4 * i)));
-        next = u32_at(s, 4 * per)?;
-    }
-    let fat: Vec<u32> = fat_sectors
-        .iter()
-        .filter(|&&n| n < END - 1)
-        .filter_map(|&n| sector(n))
-        .flat_map(|s| (0..s.len() / 4).filter_map(move |i| u32_at(s, 4 * i)))
-        .collect();
-    let chain = |start: u32| -> Vec<u8> {
-        let mut out = Vec::new();
-        let mut n = start;
-        for _ in 0..=sectors {
-            let Some(s) = sector(n) else { break };
-            out.extend_from_slice(s);
-            match fat.get(n as usize) {
-                Some(&next) if next < END - 1 => n = next,
-                _ => break,
-            }
-        }
-        out
-    };
-    let directory = chain(u32_at(bytes, 0x30)?);
+    let cfb = Compound::open(bytes)?;
+    let directory = cfb.directory()?;
     let entry = |i: usize| directory.get(128 * i..128 * i + 128);
-    let name_of = |e: &[u8]| -> String {
-        let len = (usize::from(u16::from_le_bytes([e[0x40], e[0x41]])) / 2)
-            .saturating_sub(1)
-            .min(31);
-        let units: Vec<u16> = (0..len)
-            .map(|i| u16::from_le_bytes([e[2 * i], e[2 * i + 1]]))
-            .collect();
-        String::from_utf16_lossy(&units)
-    };
     let found = (0..directory.len() / 128)
         .filter_map(entry)
-        .find(|e| e[0x42] == 2 && names.iter().any(|n| name_of(e).eq_ignore_ascii_case(n)))?;
+        .find(|e| e[0x42] == 2 && names.iter().any(|n| entry_name(e).eq_ignore_ascii_case(n)))?;
     let start = u32_at(found, 0x74)?;
     let len = usize::try_from(u32_at(found, 0x78)?).ok()?;
     let cutoff = usize::try_from(u32_at(bytes, 0x38)?).ok()?;
@@ -195,12 +138,12 @@ fn compound_stream(bytes: &[u8], names: &[&str]) -> Option<Vec<u8>> {
         // A small stream lives in the mini stream (the root entry's chain),
         // in mini sectors chained by the mini FAT.
         let root = entry(0)?;
-        let mini_stream = chain(u32_at(root, 0x74)?);
-        let mini_fat_raw = chain(u32_at(bytes, 0x3C)?);
+        let mini_stream = cfb.chain(u32_at(root, 0x74)?);
+        let mini_fat_raw = cfb.chain(u32_at(bytes, 0x3C)?);
         let mini_fat: Vec<u32> = (0..mini_fat_raw.len() / 4)
             .filter_map(|i| u32_at(&mini_fat_raw, 4 * i))
             .collect();
-        let mini = 1usize << mini_shift;
+        let mini = 1usize << cfb.mini_shift;
         let mut out = Vec::new();
         let mut n = start;
         for _ in 0..=mini_fat.len() {
@@ -210,16 +153,119 @@ fn compound_stream(bytes: &[u8], names: &[&str]) -> Option<Vec<u8>> {
             };
             out.extend_from_slice(s);
             match mini_fat.get(n as usize) {
-                Some(&next) if next < END - 1 => n = next,
+                Some(&next) if next < CHAIN_END - 1 => n = next,
                 _ => break,
             }
         }
         out
     } else {
-        chain(start)
+        cfb.chain(start)
     };
     data.truncate(len);
     Some(data)
+}
+
+/// The streams a compound file's directory lists, with the size each
+/// declares: what reading them would unpack.
+pub fn compound_sizes(bytes: &[u8]) -> Option<Vec<(String, u64)>> {
+    let directory = Compound::open(bytes)?.directory()?;
+    Some(
+        directory
+            .chunks_exact(128)
+            .filter(|e| e[0x42] == 2)
+            .map(|e| (entry_name(e), u64::from(u32_at(e, 0x78).unwrap_or(0))))
+            .collect(),
+    )
+}
+
+const CHAIN_END: u32 = 0xFFFF_FFFE;
+
+fn u32_at(b: &[u8], i: usize) -> Option<u32> {
+    b.get(i..i + 4)
+        .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+}
+
+/// A directory entry's name (UTF-16, at most 31 units).
+fn entry_name(e: &[u8]) -> String {
+    let len = (usize::from(u16::from_le_bytes([e[0x40], e[0x41]])) / 2)
+        .saturating_sub(1)
+        .min(31);
+    let units: Vec<u16> = (0..len)
+        .map(|i| u16::from_le_bytes([e[2 * i], e[2 * i + 1]]))
+        .collect();
+    String::from_utf16_lossy(&units)
+}
+
+/// A compound file's header and FAT: enough to follow a sector chain.
+struct Compound<'a> {
+    bytes: &'a [u8],
+    size: usize,
+    sectors: usize,
+    mini_shift: u32,
+    fat: Vec<u32>,
+}
+
+impl<'a> Compound<'a> {
+    fn open(bytes: &'a [u8]) -> Option<Self> {
+        const SIGNATURE: [u8; 8] = [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
+        if bytes.len() < 512 || bytes[..8] != SIGNATURE {
+            return None;
+        }
+        let u16_at = |i: usize| bytes.get(i..i + 2).map(|b| u16::from_le_bytes([b[0], b[1]]));
+        let shift = u32::from(u16_at(0x1E)?);
+        let mini_shift = u32::from(u16_at(0x20)?);
+        if !(7..=16).contains(&shift) || mini_shift >= shift {
+            return None;
+        }
+        let size = 1usize << shift;
+        let mut cfb = Compound {
+            bytes,
+            size,
+            sectors: bytes.len().div_ceil(size).saturating_sub(1),
+            mini_shift,
+            fat: Vec::new(),
+        };
+        // DIFAT: 109 entries in the header, then a chain of DIFAT sectors.
+        let mut fat_sectors: Vec<u32> = (0..109).filter_map(|i| u32_at(bytes, 0x4C + 4 * i)).collect();
+        let mut next = u32_at(bytes, 0x44)?;
+        for _ in 0..cfb.sectors {
+            let Some(s) = cfb.sector(next) else { break };
+            let per = size / 4 - 1;
+            fat_sectors.extend((0..per).filter_map(|i| u32_at(s, 4 * i)));
+            next = u32_at(s, 4 * per)?;
+        }
+        cfb.fat = fat_sectors
+            .iter()
+            .filter(|&&n| n < CHAIN_END - 1)
+            .filter_map(|&n| cfb.sector(n))
+            .flat_map(|s| (0..s.len() / 4).filter_map(move |i| u32_at(s, 4 * i)))
+            .collect();
+        Some(cfb)
+    }
+
+    fn sector(&self, n: u32) -> Option<&'a [u8]> {
+        let start = (n as usize + 1).checked_mul(self.size)?;
+        self.bytes.get(start..(start + self.size).min(self.bytes.len()))
+    }
+
+    /// The bytes of a sector chain, bounded by the file's sector count.
+    fn chain(&self, start: u32) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut n = start;
+        for _ in 0..=self.sectors {
+            let Some(s) = self.sector(n) else { break };
+            out.extend_from_slice(s);
+            match self.fat.get(n as usize) {
+                Some(&next) if next < CHAIN_END - 1 => n = next,
+                _ => break,
+            }
+        }
+        out
+    }
+
+    fn directory(&self) -> Option<Vec<u8>> {
+        Some(self.chain(u32_at(self.bytes, 0x30)?))
+    }
 }
 
 /// The largest sheet grid of an `.ods` file: for each table, the cells its

@@ -6,13 +6,20 @@
 //! consumes them while other files are still being read. Nothing here
 //! touches the warehouse: `check` uses the same stage without one.
 
+pub mod batch;
 mod cell;
+mod container;
 mod discover;
 mod extent;
+pub mod pool;
 pub mod rows;
+mod send;
+use send::Transport as _;
 mod sheet;
 mod stat;
+mod wire;
 mod workbook;
+pub mod worker;
 
 use std::path::PathBuf;
 use std::sync::mpsc;
@@ -20,15 +27,18 @@ use std::sync::mpsc;
 use anyhow::Result;
 use chrono::NaiveDate;
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::contract::schema::{FolderKind, SheetKind};
 use crate::normalize::{Money, MoneyUnit, Raw, UnitSource};
+pub use batch::{Batch, Table, TableBatch};
 pub use discover::{discover, walk_tree, Discovery, Found};
+pub use pool::WorkerConfig;
 pub use rows::Limits;
 pub use sheet::Output;
 pub use stat::{identity, lstat, stat, Stat};
-pub use workbook::{parse_file, sha256_hex, visit_sheets, SheetVisitor, SCHEMA_SHEET};
+pub use wire::{AnnotateJob, Job, JobReply};
+pub use workbook::{hash_file, parse_file, sha256_hex, visit_sheets, SheetVisitor, SCHEMA_SHEET};
 
 /// A normalised value of one cell.
 #[derive(Debug, Clone, PartialEq)]
@@ -124,7 +134,7 @@ pub struct Record {
 /// (`file`, `sheet`, `row`, `cell`, `skipped`, `note`, `flag`).
 ///
 /// [`label`]: Disposition::label
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Disposition {
     /// The whole file is rejected.
@@ -154,6 +164,20 @@ impl Disposition {
         matches!(self, RejectedFile | RejectedSheet | RejectedRow | RejectedCell)
     }
 
+    pub const ALL: [Disposition; 7] = [
+        Disposition::RejectedFile,
+        Disposition::RejectedSheet,
+        Disposition::RejectedRow,
+        Disposition::RejectedCell,
+        Disposition::Skipped,
+        Disposition::Note,
+        Disposition::Flag,
+    ];
+
+    pub fn from_label(label: &str) -> Option<Self> {
+        Disposition::ALL.into_iter().find(|d| d.label() == label)
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             Disposition::RejectedFile => "file",
@@ -168,7 +192,7 @@ impl Disposition {
 }
 
 /// One rejected, skipped or noted piece of input, located to the cell.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Problem {
     pub level: Disposition,
     /// Path relative to `--inputs`, `/`-separated.
@@ -227,6 +251,9 @@ pub struct InputFile {
     /// read, and in `check`, which loads nothing): the stat cache's key,
     /// and what the warehouse records.
     pub stat: Option<Stat>,
+    /// `folder` is not known: the reader tells it by the sheet names
+    /// (`check` of a file outside an inputs tree).
+    pub folder_from_sheets: bool,
 }
 
 /// How the rows of one sheet were accounted for: every non-empty row below
@@ -339,218 +366,124 @@ pub fn parse_file_collected(file: &InputFile, limits: Limits) -> FileResult {
     }
 }
 
-/// What the parallel readers send the loader, in each file's reading order.
+/// What the readers send the loader. Each file's events arrive in its
+/// reading order; events of different files interleave, and a batch may
+/// hold rows of several files (each row names its file's path).
 #[derive(Debug)]
 pub enum Event {
-    /// Accepted rows and problems of the file at `file` (an index into the
-    /// files being ingested).
-    Rows {
-        file: usize,
-        records: Vec<Record>,
-        problems: Vec<Problem>,
-    },
-    /// Rows sent earlier from this sheet (all sheets: `None`) are void.
+    /// Rows of one table: accepted records of a sheet kind, or problems.
+    Batch(Batch),
+    /// Rows sent earlier from this sheet (all sheets: `None`) of the file
+    /// at `file` (an index into the files being ingested) are void.
     Withdraw { file: usize, sheet: Option<String> },
-    /// The file is read: its last rows and problems (most files have no
-    /// others), then its summary; nothing more comes from it.
-    Done {
-        file: usize,
-        records: Vec<Record>,
-        problems: Vec<Problem>,
-        summary: FileSummary,
-    },
+    /// The file is read; nothing more comes from it but rows of it still
+    /// gathered in a batch.
+    Done { file: usize, summary: FileSummary },
+    /// A row of the file could not be gathered (a bug): the load stops.
+    Failed { file: usize, message: String },
+    /// The worker reading these files died: every row and problem sent
+    /// for them is void (one is rejected next; the others are read again).
+    Void { files: Vec<usize> },
 }
 
-/// Rows and problems travel in batches of about this many, so a reader's
-/// memory is bounded whatever the file's size. When the loader is the
-/// slower side (one large file), CHANNEL full batches wait in memory: 256
-/// rows a batch instead of 1,024 took 35 MB off the 200,000-row workbook's
-/// peak at the same speed (bench corpus, alternated runs).
-const BATCH: usize = 256;
-/// Events a reader gathers before it hands them over as one group. Most
-/// files are one small event, and handing each over alone woke the loader
-/// once per file: 20,000 futex calls for the 3,000-member corpus, a fifth
-/// of the run's CPU in the kernel.
-const GROUP: usize = 32;
-/// Groups in flight between the readers and the loader: enough that the
-/// readers rarely wait for it, few enough that at most about
-/// CHANNEL × BATCH rows are held (a group holds at most BATCH rows, plus
-/// one file's last batch).
+/// Groups of events in flight between the readers and the loader: enough
+/// that the readers rarely wait for it, few enough that at most about
+/// CHANNEL batches are held.
 const CHANNEL: usize = 32;
 
-/// One reader thread's events on their way to the loader, handed over in
-/// groups (of GROUP events or BATCH rows, whichever comes first). Events
-/// keep their order, so each file's still arrive in reading order; what is
-/// left goes when the reader is dropped.
-struct Outbox {
-    tx: mpsc::SyncSender<Vec<Event>>,
-    events: Vec<Event>,
-    rows: usize,
+/// How files are read: the per-file limits, and where the readers run.
+#[derive(Debug, Clone)]
+pub struct Reading {
+    pub limits: Limits,
+    pub isolation: Isolation,
 }
 
-impl Outbox {
-    fn new(tx: mpsc::SyncSender<Vec<Event>>) -> Self {
-        Outbox {
-            tx,
-            events: Vec::with_capacity(GROUP),
-            rows: 0,
-        }
-    }
-
-    fn push(&mut self, event: Event) {
-        self.rows += event.rows();
-        self.events.push(event);
-        if self.rows >= BATCH || self.events.len() >= GROUP {
-            self.send();
-        }
-    }
-
-    fn send(&mut self) {
-        if self.events.is_empty() {
-            return;
-        }
-        self.rows = 0;
-        let group = std::mem::replace(&mut self.events, Vec::with_capacity(GROUP));
-        // The receiver only goes away when the loader failed; the error is
-        // reported from there.
-        let _ = self.tx.send(group);
-    }
-}
-
-impl Drop for Outbox {
-    fn drop(&mut self) {
-        self.send();
-    }
-}
-
-impl Event {
-    /// Rows and problems it carries.
-    fn rows(&self) -> usize {
-        match self {
-            Event::Rows {
-                records, problems, ..
-            }
-            | Event::Done {
-                records, problems, ..
-            } => records.len() + problems.len(),
-            Event::Withdraw { .. } => 0,
+impl Default for Reading {
+    fn default() -> Self {
+        Reading {
+            limits: Limits::default(),
+            isolation: Isolation::InProcess,
         }
     }
 }
 
-/// A reader's end of the channel for one file.
-struct Sender<'t> {
-    outbox: &'t mut Outbox,
-    file: usize,
-    records: Vec<Record>,
-    problems: Vec<Problem>,
-    /// Whether any record of this file has gone to the loader: a withdrawal
-    /// before that is settled here and costs the loader nothing.
-    sent_records: bool,
-}
-
-impl Sender<'_> {
-    fn flush(&mut self) {
-        if self.records.is_empty() && self.problems.is_empty() {
-            return;
-        }
-        self.sent_records |= !self.records.is_empty();
-        self.outbox.push(Event::Rows {
-            file: self.file,
-            records: std::mem::take(&mut self.records),
-            problems: std::mem::take(&mut self.problems),
-        });
-    }
-
-    fn maybe_flush(&mut self) {
-        if self.records.len() + self.problems.len() >= BATCH {
-            self.flush();
-        }
-    }
-}
-
-impl Output for Sender<'_> {
-    fn record(&mut self, record: Record) {
-        self.records.push(record);
-        self.maybe_flush();
-    }
-    fn problem(&mut self, problem: Problem) {
-        self.problems.push(problem);
-        self.maybe_flush();
-    }
-}
-
-impl FileOutput for Sender<'_> {
-    fn withdraw(&mut self, sheet: Option<&str>) {
-        // Rows not yet sent are dropped here; the loader drops the rest.
-        self.records.retain(|r| sheet.is_some_and(|s| s != r.sheet));
-        if !self.sent_records {
-            return;
-        }
-        self.flush();
-        self.outbox.push(Event::Withdraw {
-            file: self.file,
-            sheet: sheet.map(str::to_string),
-        });
-    }
+/// Where the readers run.
+#[derive(Debug, Clone)]
+pub enum Isolation {
+    /// On threads of this process (`--in-process`: profiling, debugging,
+    /// and library callers that are not the binary).
+    InProcess,
+    /// In worker processes under limits (the binary's default).
+    Workers(WorkerConfig),
 }
 
 /// The ingest stage's report: what this run parsed.
 #[derive(Debug, Default, Clone, Serialize)]
 pub struct IngestReport {
+    /// Reader worker processes started (none in process).
+    pub reader_workers: usize,
+    /// The memory the readers held at most at once (KiB): per worker slot
+    /// the largest of its workers, summed over the slots.
+    pub reader_peak_rss_kib: u64,
     pub files_read: usize,
     pub files_rejected: usize,
     pub rows_accepted: u64,
     pub rows_rejected: u64,
 }
 
-/// Parse `files` in parallel and hand what they hold to `sink` on the
-/// calling thread, in bounded batches, as it is read. Events of different
-/// files interleave; each file's events arrive in its reading order, ending
-/// with [`Event::Done`].
-pub fn ingest<F>(files: &[&InputFile], limits: Limits, mut sink: F) -> Result<IngestReport>
+/// Read `files` and hand what they hold to `sink` on the calling thread,
+/// in bounded batches, as it is read (see [`Event`]).
+pub fn ingest<F>(files: &[&InputFile], reading: &Reading, mut sink: F) -> Result<IngestReport>
 where
     F: FnMut(Event) -> Result<()>,
 {
     let mut report = IngestReport::default();
+    let mut counted = |event: Event| {
+        if let Event::Done { summary, .. } = &event {
+            report.files_read += 1;
+            if !summary.accepted {
+                report.files_rejected += 1;
+            }
+            report.rows_accepted += summary.accepted_rows();
+            report.rows_rejected += summary.rejected_rows();
+        }
+        sink(event)
+    };
+    let usage = match &reading.isolation {
+        Isolation::InProcess => {
+            in_process(files, reading.limits, &mut counted)?;
+            pool::Usage::default()
+        }
+        Isolation::Workers(cfg) => pool::ingest(files, cfg, &mut counted)?,
+    };
+    report.reader_workers = usage.workers;
+    report.reader_peak_rss_kib = usage.peak_kib;
+    Ok(report)
+}
+
+/// The readers on rayon's threads of this process.
+fn in_process(files: &[&InputFile], limits: Limits, sink: &mut dyn FnMut(Event) -> Result<()>) -> Result<()> {
     let (tx, rx) = mpsc::sync_channel::<Vec<Event>>(CHANNEL);
     std::thread::scope(|scope| -> Result<()> {
         scope.spawn(move || {
-            let outbox = || Outbox::new(tx.clone());
+            let outbox = || send::Outbox::new(send::Channel::new(tx.clone()));
             files
                 .par_iter()
                 .enumerate()
                 .for_each_init(outbox, |outbox, (i, file)| {
                     let _span = tracing::debug_span!("parse", file = %file.rel).entered();
-                    let mut out = Sender {
-                        outbox,
-                        file: i,
-                        records: Vec::new(),
-                        problems: Vec::new(),
-                        sent_records: false,
-                    };
-                    let summary = parse_file(file, limits, &mut out);
-                    let done = Event::Done {
-                        file: i,
-                        records: std::mem::take(&mut out.records),
-                        problems: std::mem::take(&mut out.problems),
-                        summary,
-                    };
-                    out.outbox.push(done);
+                    // Each outbox hands on what it holds when rayon drops it.
+                    if let Err(e) = send::read_one(outbox, i, file, limits, false) {
+                        outbox.transport.send(Event::Failed {
+                            file: i,
+                            message: format!("{e:#}"),
+                        });
+                    }
                 });
         });
         for event in rx.into_iter().flatten() {
-            if let Event::Done { summary, .. } = &event {
-                report.files_read += 1;
-                if !summary.accepted {
-                    report.files_rejected += 1;
-                }
-                report.rows_accepted += summary.accepted_rows();
-                report.rows_rejected += summary.rejected_rows();
-            }
             sink(event)?;
         }
         Ok(())
-    })?;
-    Ok(report)
+    })
 }

@@ -20,7 +20,7 @@ use crate::normalize::Raw;
 /// Bounds on what one input file may hold. Excel's own limits are far
 /// larger than any honest submission; these keep one file from eating the
 /// machine. Set on the command line (`--max-rows-per-sheet` …).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Limits {
     /// Non-empty rows in one sheet.
     pub rows_per_sheet: u64,
@@ -31,6 +31,8 @@ pub struct Limits {
     /// Rows × columns of a sheet that a dense reader (`.xls`, `.ods`) would
     /// allocate.
     pub grid_cells: u64,
+    /// Bytes a file's container (zip, compound file) may unpack to.
+    pub unpacked_bytes: u64,
 }
 
 impl Default for Limits {
@@ -40,6 +42,7 @@ impl Default for Limits {
             cell_chars: 32_767,
             cells_per_file: 20_000_000,
             grid_cells: 4_000_000,
+            unpacked_bytes: 256 << 20,
         }
     }
 }

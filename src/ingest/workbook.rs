@@ -19,7 +19,7 @@ use super::extent;
 use super::rows::{data_ref_to_raw, Budget, CellRows, GridRows, Limits, ReadError, RowSource};
 use super::sheet::{parse_sheet, SheetContext, SheetOutcome};
 use super::{Disposition, FileOutput, FileSummary, InputFile, Problem, SheetSummary};
-use crate::contract::schema::SheetKind;
+use crate::contract::schema::{FolderKind, SheetKind};
 
 /// Read and parse one input file, sending its accepted rows and problems
 /// to `out` as they are read. Never fails: every failure becomes a
@@ -83,6 +83,14 @@ pub fn parse_file(file: &InputFile, limits: Limits, out: &mut dyn FileOutput) ->
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
     format!("{:x}", Sha256::digest(bytes))
+}
+
+/// SHA-256 and size of a file, read in pieces (a large file costs this
+/// process its buffer, not its size).
+pub fn hash_file(path: &std::path::Path) -> std::io::Result<(String, u64)> {
+    let mut hasher = Sha256::new();
+    let bytes = std::io::copy(&mut std::fs::File::open(path)?, &mut hasher)?;
+    Ok((format!("{:x}", hasher.finalize()), bytes))
 }
 
 fn reject(file: &InputFile, out: &mut dyn FileOutput, reason: String) {
@@ -171,6 +179,7 @@ pub fn visit_sheets(
     visitor: &mut dyn SheetVisitor,
 ) -> Result<(), String> {
     let ext = path.rsplit('.').next().unwrap_or_default().to_ascii_lowercase();
+    super::container::check(&ext, bytes, limits.unpacked_bytes)?;
     let mut budget = Budget::new(limits);
     let open_error = |(zh_label, en_label): (&str, &str), e: &dyn std::fmt::Display| {
         let (zh, en) = explain(&e.to_string());
@@ -399,5 +408,42 @@ impl Run<'_, '_> {
 
     fn file_rejected(&self) -> bool {
         self.sheets.iter().any(|s| s.file_rejected)
+    }
+}
+
+/// A workbook's sheet names, no sheet read.
+struct SheetNames(Vec<String>);
+
+impl SheetVisitor for SheetNames {
+    fn pick(&mut self, names: &[String]) -> Vec<String> {
+        self.0 = names.to_vec();
+        Vec::new()
+    }
+
+    fn sheet(&mut self, _: &str, _: Result<&mut dyn RowSource, String>) -> Option<()> {
+        None
+    }
+}
+
+/// The folder a workbook checked outside an inputs tree belongs in, told
+/// by its sheet names (read through the same door as every sheet, so an
+/// `.xls`/`.ods` grid over the limits is never built here either).
+pub fn guess_folder(abs: &std::path::Path, limits: Limits) -> FolderKind {
+    let mut names = SheetNames(Vec::new());
+    if let Ok(bytes) = std::fs::read(abs) {
+        let _ = visit_sheets(&abs.to_string_lossy(), &bytes, limits, &mut names);
+    }
+    let has = |n: &str| names.0.iter().any(|s| s.trim() == n);
+    if has(SheetKind::Events.sheet_name()) {
+        FolderKind::Committees
+    } else if FolderKind::Reference
+        .sheet_kinds()
+        .0
+        .iter()
+        .any(|k| has(k.sheet_name()))
+    {
+        FolderKind::Reference
+    } else {
+        FolderKind::Companies
     }
 }

@@ -174,8 +174,8 @@ mod tests {
         let mut conn = crate::load::open(&dir.path().join("w.duckdb"), "512MB").unwrap();
         let configured = current(&conn);
         let discovery = crate::ingest::Discovery::default();
-        let limits = crate::ingest::Limits::default();
-        crate::load::load(&mut conn, &discovery, true, limits, Some("512MB"), &mut |_| {}).unwrap();
+        let reading = crate::ingest::Reading::default();
+        crate::load::load(&mut conn, &discovery, true, &reading, Some("512MB"), &mut |_| {}).unwrap();
         assert_eq!(current(&conn), configured);
         assert_ne!(configured, "64.0 MiB");
     }

@@ -12,7 +12,6 @@
 //! run's or this run's, and two runs on the same inputs leave identical
 //! content.
 
-mod batch;
 mod memory;
 mod plan;
 mod schema;
@@ -30,7 +29,7 @@ use schema::{ensure_schema, per_file_tables};
 use serde::{Deserialize, Serialize};
 use sink::Sink;
 
-use crate::ingest::{self, Discovery, Event, FileSummary, IngestReport, Limits, Value};
+use crate::ingest::{self, Discovery, Event, FileSummary, IngestReport, Reading};
 
 /// The load stage's report.
 #[derive(Debug, Default, Clone, Serialize)]
@@ -85,10 +84,25 @@ pub fn totals(conn: &Connection) -> Result<Totals> {
 /// file: an older warehouse opens the same way.)
 const ROW_GROUP_ROWS: u32 = 16_384;
 
+/// A warehouse file that DuckDB cannot open as a warehouse: truncated by a
+/// full disk, restored from a bad backup, not a DuckDB file at all.
+/// Everything in it is derived from the inputs, so `run` sets it aside
+/// and builds it again; the read-only commands say so.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "the warehouse {} cannot be opened (damaged, truncated or not a DuckDB file): {cause}",
+    path.display()
+)]
+pub struct Damaged {
+    pub path: PathBuf,
+    pub cause: String,
+}
+
 /// Open (or create) the warehouse file and bring its schema up to date.
 /// DuckDB keeps at most `memory_limit` (e.g. `512MB`) of its own buffers in
 /// memory and spills the rest to `<warehouse>.tmp/`, so a large corpus
-/// costs disk, not RAM.
+/// costs disk, not RAM. A file that exists but will not open as a
+/// warehouse is a [`Damaged`] error.
 pub fn open(db: &Path, memory_limit: &str) -> Result<Connection> {
     if let Some(dir) = db.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)
@@ -97,13 +111,73 @@ pub fn open(db: &Path, memory_limit: &str) -> Result<Connection> {
     // The file is attached to an in-memory instance, because the row group
     // size is an option of ATTACH; USE makes it every statement's default.
     let conn = start(memory_limit, &beside(db, ".tmp"))?;
-    conn.execute_batch(&format!(
-        "ATTACH {} AS warehouse (ROW_GROUP_SIZE {ROW_GROUP_ROWS}); USE warehouse;",
-        sql_string(&db.to_string_lossy())
-    ))
-    .with_context(|| format!("cannot open the warehouse {}", db.display()))?;
-    ensure_schema(&conn)?;
-    Ok(conn)
+    let attached = conn
+        .execute_batch(&format!(
+            "ATTACH {} AS warehouse (ROW_GROUP_SIZE {ROW_GROUP_ROWS}); USE warehouse;",
+            sql_string(&db.to_string_lossy())
+        ))
+        .map_err(anyhow::Error::from)
+        .and_then(|()| ensure_schema(&conn));
+    match attached {
+        Ok(()) => Ok(conn),
+        Err(e) => Err(damaged_or(db, e)),
+    }
+}
+
+/// An error opening an existing warehouse file: [`Damaged`], unless it is
+/// another process's lock on a sound file (an `explain` while `run`
+/// starts), which is no reason to set the file aside.
+fn damaged_or(db: &Path, e: anyhow::Error) -> anyhow::Error {
+    let cause = format!("{e:#}");
+    let locked = cause.contains("Could not set lock") || cause.contains("Conflicting lock");
+    if db.exists() && !locked {
+        Damaged {
+            path: db.to_path_buf(),
+            cause,
+        }
+        .into()
+    } else {
+        e.context(format!("cannot open the warehouse {}", db.display()))
+    }
+}
+
+/// Move a damaged warehouse (and its write-ahead log) to
+/// `<warehouse>.damaged-<UTC time>`, kept for inspection; the new name.
+pub fn set_aside(db: &Path) -> Result<PathBuf> {
+    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
+    let aside = beside(db, &format!(".damaged-{stamp}"));
+    std::fs::rename(db, &aside).with_context(|| {
+        format!(
+            "cannot move the damaged warehouse {} aside to {}",
+            db.display(),
+            aside.display()
+        )
+    })?;
+    let wal = beside(db, ".wal");
+    if wal.exists() {
+        std::fs::rename(&wal, beside(&aside, ".wal"))
+            .with_context(|| format!("cannot move {} aside", wal.display()))?;
+    }
+    Ok(aside)
+}
+
+/// Open the warehouse for a run: a damaged one is set aside (kept beside
+/// it for inspection) and a new one built from the inputs.
+pub fn open_or_rebuild(db: &Path, memory_limit: &str) -> Result<Connection> {
+    match open(db, memory_limit) {
+        Err(e) if e.is::<Damaged>() => {
+            let aside = set_aside(db)?;
+            tracing::warn!(
+                warehouse = %db.display(),
+                kept_as = %aside.display(),
+                error = %format!("{e:#}"),
+                "the warehouse cannot be opened; it is kept as {} and rebuilt from the inputs",
+                aside.display()
+            );
+            open(db, memory_limit)
+        }
+        other => other,
+    }
 }
 
 /// A setting or path as an SQL string literal: settings are values, not
@@ -127,8 +201,26 @@ pub fn open_read_only(db: &Path) -> Result<Connection> {
         anyhow::bail!("no warehouse at {}: run `chamberstat run` first", db.display());
     }
     let config = duckdb::Config::default().access_mode(duckdb::AccessMode::ReadOnly)?;
-    Connection::open_with_flags(db, config)
-        .with_context(|| format!("cannot open the warehouse {}", db.display()))
+    let opened = Connection::open_with_flags(db, config)
+        .map_err(anyhow::Error::from)
+        .and_then(|conn| {
+            // A file that opens can still fail at its first read.
+            conn.query_row("SELECT count(*) FROM input_files", [], |r| r.get::<_, i64>(0))?;
+            Ok(conn)
+        });
+    opened.map_err(|e| match damaged_or(db, e) {
+        e if e.is::<Damaged>() => e.context(format!(
+            "run `chamberstat run`: it keeps this file as {}.damaged-<time> and rebuilds the warehouse from the inputs",
+            db.display()
+        )),
+        e => e,
+    })
+}
+
+/// Why the warehouse cannot be opened, if it cannot (for commands that do
+/// not need it, to say so).
+pub fn health(db: &Path) -> Option<anyhow::Error> {
+    db.exists().then(|| open_read_only(db).err()).flatten()
 }
 
 /// A throw-away warehouse (for `verify` and tests), spilling to a private
@@ -171,7 +263,7 @@ pub fn load(
     conn: &mut Connection,
     discovery: &Discovery,
     full: bool,
-    limits: Limits,
+    reading: &Reading,
     memory_limit: Option<&str>,
     on_file: &mut dyn FnMut(&FileSummary),
 ) -> Result<(IngestReport, LoadReport)> {
@@ -179,7 +271,7 @@ pub fn load(
     if let Some((_, cap)) = &capped {
         memory::set_limit(conn, cap)?;
     }
-    let loaded = load_rows(conn, discovery, full, limits, on_file);
+    let loaded = load_rows(conn, discovery, full, reading, on_file);
     if let Some((limit, _)) = capped {
         memory::set_limit(conn, limit)?;
     }
@@ -190,7 +282,7 @@ fn load_rows(
     conn: &mut Connection,
     discovery: &Discovery,
     full: bool,
-    limits: Limits,
+    reading: &Reading,
     on_file: &mut dyn FnMut(&FileSummary),
 ) -> Result<(IngestReport, LoadReport)> {
     let mut report = LoadReport::default();
@@ -245,40 +337,42 @@ fn load_rows(
         for year in &discovery.years {
             sink.years.append_row([*year])?;
         }
-        for (year, problem) in &discovery.skipped {
-            sink.append_problem(*year, problem)?;
-            report.problems_recorded += 1;
-        }
+        sink.append_problems(&discovery.skipped)?;
+        report.problems_recorded += discovery.skipped.len() as u64;
         let files = to_parse;
         let mut busy = std::time::Duration::ZERO;
         // While rows stream in, DuckDB's work is the appenders' flushes.
         // With its worker threads each flush is a task handed to them,
         // which wakes them to compete with the readers for the cores; with
-        // one thread it runs on the loader's. The 200,000-row workbook,
-        // six alternated runs on 2 cores: 2.6 s against 2.8 s (medians),
-        // peak 157–162 against 164–177 MiB; 3,000 and 30,000 members the
-        // same or a little faster. The commit and checkpoint below get
-        // every thread back.
+        // one thread it runs on the loader's. The commit and checkpoint
+        // below get every thread back.
         tx.execute_batch("SET threads = 1;")?;
-        let streamed = ingest::ingest(&files, limits, |event| {
+        let streamed = ingest::ingest(&files, reading, |event| {
             let started = std::time::Instant::now();
             let r = match event {
-                Event::Rows {
-                    file,
-                    records,
-                    problems,
-                } => sink.append_parsed(files[file], &records, &problems, &mut report),
-                Event::Withdraw { file, sheet } => sink.withdraw(&tx, &files[file].rel, sheet.as_deref()),
-                Event::Done {
-                    file,
-                    records,
-                    problems,
-                    summary,
-                } => {
-                    on_file(&summary);
-                    sink.append_parsed(files[file], &records, &problems, &mut report)
-                        .and_then(|()| sink.append_file(&summary))
+                Event::Batch(batch) => {
+                    match batch.table {
+                        ingest::Table::Problems => report.problems_recorded += batch.rows.num_rows() as u64,
+                        ingest::Table::Sheet(_) => {
+                            report.rows_loaded += batch.rows.num_rows() as u64;
+                            report.cells_loaded += ingest::batch::cells_in(&batch);
+                        }
+                    }
+                    sink.append_batch(batch)
                 }
+                Event::Withdraw { file, sheet } => sink.withdraw(&tx, &files[file].rel, sheet.as_deref()),
+                Event::Void { files: void } => {
+                    let paths: Vec<&str> = void.iter().map(|f| files[*f].rel.as_str()).collect();
+                    sink.void(&tx, &paths, &mut report)
+                }
+                Event::Done { summary, .. } => {
+                    on_file(&summary);
+                    sink.append_file(&summary)
+                }
+                Event::Failed { file, message } => Err(anyhow::anyhow!(
+                    "cannot load {}: {message}",
+                    files.get(file).map_or("a file", |f| f.rel.as_str())
+                )),
             };
             busy += started.elapsed();
             r
@@ -299,48 +393,13 @@ fn load_rows(
     Ok((ingest_report, report))
 }
 
-/// One value of an appended row, without boxing: borrowed text, numbers,
-/// dates as days (DuckDB parses nothing).
-#[derive(Debug)]
-enum SqlCell<'a> {
-    Null,
-    Text(&'a str),
-    Int(i64),
-    Bool(bool),
-    Date(i32),
-    Decimal(rust_decimal::Decimal),
-}
-
-impl<'a> SqlCell<'a> {
-    fn of(v: &'a Option<Value>) -> Self {
-        match v {
-            None => SqlCell::Null,
-            Some(Value::Text(s)) => SqlCell::Text(s),
-            Some(Value::Money(m)) => SqlCell::Decimal(m.yuan),
-            Some(Value::Int(i)) => SqlCell::Int(*i),
-            Some(Value::Bool(b)) => SqlCell::Bool(*b),
-            Some(Value::Date(d)) => {
-                let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
-                SqlCell::Date((*d - epoch).num_days() as i32)
-            }
-        }
-    }
-}
-
-/// A money amount as the integer payload of DECIMAL(38,6). Money arrives at
-/// scale ≤ 6 (the normaliser rejects finer amounts), so the warehouse holds
-/// it exactly and DuckDB has nothing to cast.
-fn scale_6(d: &rust_decimal::Decimal) -> Result<i128> {
-    let scale = d.scale();
-    anyhow::ensure!(scale <= 6, "{d} is finer than 0.000001 元");
-    Ok(d.mantissa() * 10i128.pow(6 - scale))
-}
-
 #[cfg(test)]
 mod tests {
     use super::schema::{display_sql, source_cells_ddl};
     use super::*;
     use crate::contract::schema::{Column, FieldType, SheetKind};
+    use crate::ingest::batch::{scale_6, SqlCell};
+    use crate::ingest::Value;
     use duckdb::types::{ToSqlOutput, ValueRef};
     use duckdb::ToSql;
 
@@ -463,7 +522,7 @@ mod tests {
             &mut conn,
             &discovery,
             true,
-            Limits::default(),
+            &Reading::default(),
             Some("512MB"),
             &mut |_| {},
         )

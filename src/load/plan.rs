@@ -70,7 +70,7 @@ pub(super) fn plan<'d>(conn: &Connection, discovery: &'d Discovery, full: bool) 
                 Some(_) => {
                     // Unreadable files hash to "" and are parsed, which
                     // reports why they cannot be read.
-                    let same = std::fs::read(&f.abs).is_ok_and(|b| ingest::sha256_hex(&b) == prev.sha256);
+                    let same = ingest::hash_file(&f.abs).is_ok_and(|(h, _)| h == prev.sha256);
                     (same, same)
                 }
                 None => (false, false),

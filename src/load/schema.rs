@@ -7,8 +7,8 @@ use anyhow::{Context, Result};
 use duckdb::Connection;
 
 use crate::contract::schema::{Column, FieldType, SheetKind};
+use crate::ingest::batch::{is_money, unit_code, UNITS, UNIT_SOURCES};
 use crate::ingest::unit_label;
-use crate::normalize::{MoneyUnit, UnitSource};
 
 /// Bumped whenever a table's shape changes; an older warehouse is rebuilt.
 pub(super) const SCHEMA_VERSION: i32 = 6;
@@ -68,26 +68,6 @@ pub(super) fn sheet_table_ddl(kind: SheetKind) -> String {
         kind.table(),
         cols.join(", ")
     )
-}
-
-pub(super) fn is_money(c: &Column) -> bool {
-    matches!(c.ty, FieldType::Money { .. })
-}
-
-pub(super) const UNITS: [MoneyUnit; 3] = [MoneyUnit::Yuan, MoneyUnit::Wan, MoneyUnit::Yi];
-pub(super) const UNIT_SOURCES: [UnitSource; 4] = [
-    UnitSource::Cell,
-    UnitSource::Header,
-    UnitSource::Note,
-    UnitSource::Default,
-];
-
-/// A money unit and its source as one small number: what `unit_<field>`
-/// stores instead of the label `万元 (header)`.
-pub(super) fn unit_code((unit, source): (MoneyUnit, UnitSource)) -> u8 {
-    let u = UNITS.iter().position(|x| *x == unit).unwrap_or(0);
-    let s = UNIT_SOURCES.iter().position(|x| *x == source).unwrap_or(0);
-    (u * UNIT_SOURCES.len() + s) as u8
 }
 
 /// The SQL turning a unit code back into its label.
