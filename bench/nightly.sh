@@ -38,9 +38,13 @@ shift || true
 corpora=("$@")
 [ ${#corpora[@]} -gt 0 ] || corpora=(tiny 3000 30000 group group-bad)
 base="${BENCH_DIR:-$CARGO_TARGET_DIR/bench-data}"
-cargo build --release --quiet --bin chamberstat --example raw_parse
-bin="$CARGO_TARGET_DIR/release/chamberstat"
-raw="$CARGO_TARGET_DIR/release/examples/raw_parse"
+# BENCH_BIN / BENCH_RAW: measure copies of the binaries instead (so the
+# tree can be built again while a long bench runs).
+if [ -z "${BENCH_BIN:-}" ]; then
+  cargo build --release --quiet --bin chamberstat --example raw_parse
+fi
+bin="${BENCH_BIN:-$CARGO_TARGET_DIR/release/chamberstat}"
+raw="${BENCH_RAW:-$CARGO_TARGET_DIR/release/examples/raw_parse}"
 [ -x /usr/bin/time ] || { echo "needs /usr/bin/time (apt-get install time)" >&2; exit 2; }
 
 source bench/lib.sh  # (the scripts run from the repository root)

@@ -17,11 +17,9 @@ use anyhow::{bail, Context, Result};
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Note, Workbook, Worksheet};
 
 use crate::emit::write_atomic;
-use std::os::unix::ffi::OsStrExt;
-
 use crate::ingest::rows::{Limits, RowSource};
 use crate::ingest::{
-    pool, visit_sheets, AnnotateJob, Isolation, Job, JobReply, Problem, Reading, SheetVisitor,
+    pool, visit_sheets, AnnotateJob, Isolation, Job, JobReply, PathBytes, Problem, Reading, SheetVisitor,
 };
 use crate::normalize::Raw;
 
@@ -114,10 +112,10 @@ pub fn annotate(
                 .iter()
                 .map(|(path, problems)| {
                     Job::Annotate(AnnotateJob {
-                        abs: source(path).as_os_str().as_bytes().to_vec(),
+                        abs: PathBytes::of(&source(path)),
                         path: path.to_string(),
                         problems: problems.iter().map(|p| (*p).clone()).collect(),
-                        dir: out_dir.as_os_str().as_bytes().to_vec(),
+                        dir: PathBytes::of(out_dir),
                     })
                 })
                 .collect();

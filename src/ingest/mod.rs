@@ -37,7 +37,7 @@ pub use pool::WorkerConfig;
 pub use rows::Limits;
 pub use sheet::Output;
 pub use stat::{identity, lstat, stat, Stat};
-pub use wire::{AnnotateJob, Job, JobReply};
+pub use wire::{AnnotateJob, Job, JobReply, PathBytes};
 pub use workbook::{hash_file, parse_file, sha256_hex, visit_sheets, SheetVisitor, SCHEMA_SHEET};
 
 /// A normalised value of one cell.

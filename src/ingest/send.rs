@@ -15,7 +15,7 @@ use super::sheet::Output;
 use super::{Event, FileOutput, FileSummary, Problem, Record};
 
 /// Files a reader reads before it hands on everything it holds, at most.
-pub const FLUSH_FILES: usize = 256;
+pub const FLUSH_FILES: usize = 1024;
 
 /// Where a reader's events go: a channel to the loader, or a worker's pipe.
 pub trait Transport {

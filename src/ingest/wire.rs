@@ -42,13 +42,38 @@ pub enum Job {
     Annotate(AnnotateJob),
 }
 
+/// A path across the pipe: as text, or as bytes when it is not UTF-8.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum PathBytes {
+    Text(String),
+    Bytes(Vec<u8>),
+}
+
+impl PathBytes {
+    pub fn of(path: &std::path::Path) -> Self {
+        use std::os::unix::ffi::OsStrExt;
+        match path.to_str() {
+            Some(s) => PathBytes::Text(s.to_string()),
+            None => PathBytes::Bytes(path.as_os_str().as_bytes().to_vec()),
+        }
+    }
+
+    pub fn path(&self) -> std::path::PathBuf {
+        use std::os::unix::ffi::OsStrExt;
+        match self {
+            PathBytes::Text(s) => s.into(),
+            PathBytes::Bytes(b) => std::ffi::OsStr::from_bytes(b).into(),
+        }
+    }
+}
+
 /// Read one input file.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct ReadJob {
     /// Its index among the files of this ingest.
     pub file: usize,
-    /// Its path as bytes (a path need not be UTF-8).
-    pub abs: Vec<u8>,
+    pub abs: PathBytes,
     pub rel: String,
     /// `None`: tell by its sheet names (`check` of a file outside a tree).
     pub folder: Option<FolderKind>,
@@ -58,10 +83,10 @@ pub struct ReadJob {
 /// Write the annotated copy of one workbook (`check --annotate`).
 #[derive(Debug, Serialize, Deserialize)]
 pub struct AnnotateJob {
-    pub abs: Vec<u8>,
+    pub abs: PathBytes,
     pub path: String,
     pub problems: Vec<Problem>,
-    pub dir: Vec<u8>,
+    pub dir: PathBytes,
 }
 
 /// How a job other than a read went.
@@ -168,10 +193,19 @@ impl SummaryWire {
 }
 
 pub fn write_frame(w: &mut impl Write, tag: u8, payload: &[u8]) -> io::Result<()> {
-    let len = u32::try_from(payload.len() + 1).map_err(|_| io::Error::other("frame too long"))?;
+    write_frame_parts(w, tag, &[payload])
+}
+
+/// A frame whose payload is `parts` one after another (no copy to join them).
+fn write_frame_parts(w: &mut impl Write, tag: u8, parts: &[&[u8]]) -> io::Result<()> {
+    let n: usize = parts.iter().map(|p| p.len()).sum();
+    let len = u32::try_from(n + 1).map_err(|_| io::Error::other("frame too long"))?;
     w.write_all(&len.to_le_bytes())?;
     w.write_all(&[tag])?;
-    w.write_all(payload)
+    for p in parts {
+        w.write_all(p)?;
+    }
+    Ok(())
 }
 
 /// Bytes read from a worker, cut into frames.
@@ -228,27 +262,36 @@ impl<W: Write> WireOut<W> {
     }
 
     pub fn frame(&mut self, tag: u8, payload: &[u8]) {
-        let written = write_frame(&mut self.out, tag, payload).and_then(|()| match tag {
+        let written = write_frame(&mut self.out, tag, payload);
+        self.sent(tag, written);
+    }
+
+    /// After a frame: flush what the parent must see now (it times each
+    /// file from its last report); exit when the parent is gone.
+    fn sent(&mut self, tag: u8, written: io::Result<()>) {
+        let flushed = written.and_then(|()| match tag {
             TAG_BATCH | TAG_WITHDRAW => Ok(()),
-            // The parent times each file from its last report.
             _ => self.out.flush(),
         });
-        if written.is_err() {
-            // The parent is gone: nobody is left to read for.
+        if flushed.is_err() {
+            // Nobody is left to read for.
             std::process::exit(crate::EXIT_COULD_NOT_RUN.into());
         }
     }
 
-    fn batch(&mut self, batch: &Batch) -> Result<Vec<u8>> {
+    /// A batch as a frame: its table's index, then its IPC message (and the
+    /// table's schema before its first batch).
+    fn batch(&mut self, batch: &Batch) -> Result<()> {
         let i = batch.table.index();
         if self.encoders[i].is_none() {
             self.encoders[i] = Some(StreamWriter::try_new(Vec::new(), &batch.table.schema())?);
         }
         let enc = self.encoders[i].as_mut().context("encoder")?;
         enc.write(&batch.rows)?;
-        let mut payload = vec![i as u8];
-        payload.append(enc.get_mut());
-        Ok(payload)
+        let written = write_frame_parts(&mut self.out, TAG_BATCH, &[&[i as u8], enc.get_ref()]);
+        enc.get_mut().clear();
+        self.sent(TAG_BATCH, written);
+        Ok(())
     }
 }
 
@@ -260,7 +303,7 @@ impl<W: Write> Transport for WireOut<W> {
     fn send(&mut self, event: Event) {
         let (tag, payload) = match event {
             Event::Batch(batch) => match self.batch(&batch) {
-                Ok(p) => (TAG_BATCH, p),
+                Ok(()) => return,
                 Err(e) => (
                     TAG_FAILED,
                     json(&FailedWire {
@@ -354,11 +397,10 @@ impl Decoder {
         })
     }
 
-    fn batches(&mut self, mut payload: Vec<u8>) -> Result<Vec<Batch>> {
-        anyhow::ensure!(!payload.is_empty(), "an empty batch frame");
-        let i = usize::from(payload.remove(0));
+    fn batches(&mut self, payload: Vec<u8>) -> Result<Vec<Batch>> {
+        let i = usize::from(*payload.first().context("an empty batch frame")?);
         let table = Table::from_index(i).with_context(|| format!("a batch of the unknown table {i}"))?;
-        let mut buf = Buffer::from(payload);
+        let mut buf = Buffer::from(payload).slice(1);
         let mut out = Vec::new();
         let expected = table.schema();
         while !buf.is_empty() {

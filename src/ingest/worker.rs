@@ -11,8 +11,6 @@
 
 use std::io::{BufRead, BufReader};
 use std::os::fd::AsFd;
-use std::os::unix::ffi::OsStrExt;
-use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 
@@ -27,6 +25,7 @@ pub const FAULT_ENV: &str = "CHAMBERSTAT_TEST_READER_FAULT";
 
 /// Serve jobs until standard input closes.
 pub fn serve(limits: Limits) -> Result<()> {
+    keep_freed_memory();
     // The descriptors themselves, unbuffered by std: whether a job is
     // already waiting is read off this reader's own buffer.
     let stdin = std::fs::File::from(
@@ -54,7 +53,7 @@ pub fn serve(limits: Limits) -> Result<()> {
         let job: Job = serde_json::from_str(&line).context("a job the worker cannot read")?;
         match job {
             Job::Read(job) => {
-                let abs = PathBuf::from(std::ffi::OsStr::from_bytes(&job.abs));
+                let abs = job.abs.path();
                 inject_fault(&faults, &job.rel);
                 let input = InputFile {
                     abs,
@@ -71,8 +70,8 @@ pub fn serve(limits: Limits) -> Result<()> {
             }
             Job::Annotate(job) => {
                 inject_fault(&faults, &job.path);
-                let abs = PathBuf::from(std::ffi::OsStr::from_bytes(&job.abs));
-                let dir = PathBuf::from(std::ffi::OsStr::from_bytes(&job.dir));
+                let abs = job.abs.path();
+                let dir = job.dir.path();
                 let reply = match crate::annotate::annotate_file(&abs, &job.path, &job.problems, &dir, limits)
                 {
                     Ok(written) => JobReply {
@@ -91,6 +90,21 @@ pub fn serve(limits: Limits) -> Result<()> {
     }
     outbox.flush()?;
     Ok(())
+}
+
+/// A worker reads file after file, allocating and freeing the same large
+/// buffers each time (a file's bytes, its inflated parts): glibc would hand
+/// each back to the kernel and fault it in again for the next file. The
+/// worker keeps what it freed instead, up to its memory limit (which counts
+/// it all the same).
+fn keep_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets parameters of glibc's allocator, here
+    // before anything else runs on this, the only, thread.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 64 << 20);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 256 << 20);
+    }
 }
 
 /// Fail as the test environment asks, on the file it names.
