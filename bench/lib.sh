@@ -18,7 +18,8 @@ prepare() {
   esac
 }
 
-# measure LABEL CMD…: append "label wall cpu rss_kb all_kb" to $results.
+# measure LABEL CMD…: append "label wall cpu rss_kb all_kb materials_ms"
+# to $results.
 # CPU counts the reader workers too (the run waits for each). rss_kb is
 # what /usr/bin/time reports: the largest single process. all_kb is the
 # run's own peak plus its readers' (per worker slot the largest worker,
@@ -37,7 +38,13 @@ measure() {
     readers=$(sed -n 's/.*"readers_peak_rss_kib":\([0-9]*\).*/\1/p' <<< "$line")
     [ -n "$own" ] && [ -n "$readers" ] && all=$((own + readers))
   fi
-  echo "$label $wall $(echo "$user + $sys" | bc) $rss $all" >> "$results"
+  # The materials' rendering (names from the warehouse, every template,
+  # the sources file): its span's busy time, when the run logged one.
+  local materials
+  materials=$(grep '"message":"close"' "$tmp/err" | grep '"name":"materials"}' \
+    | sed -n 's/.*"time.busy":"\([0-9.]*\)\(ms\|µs\|s\)".*/\1 \2/p' \
+    | awk '{v=$1; if ($2=="µs") v/=1000; if ($2=="s") v*=1000; print v}' | tail -n 1)
+  echo "$label $wall $(echo "$user + $sys" | bc) $rss $all ${materials:--}" >> "$results"
 }
 
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }

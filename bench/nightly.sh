@@ -25,7 +25,9 @@
 # /usr/bin/time (wall, user+sys CPU, peak RSS); the table shows medians,
 # the ratio to the raw parse of the same round set, the cold run's ratio
 # to the in-process one, and the peak of every process of the run (the
-# run's own and its readers', see bench/lib.sh).
+# run's own and its readers', see bench/lib.sh), and the median time the
+# run spent rendering the materials (every corpus has the generator's
+# demo template).
 #
 # Everything lives under $BENCH_DIR (default: bench-data in the cargo
 # target dir), never in the repository. Generating the 30,000-member corpus
@@ -51,8 +53,8 @@ source bench/lib.sh  # (the scripts run from the repository root)
 
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
-printf '| corpus | files | command | wall s (median of %s) | CPU s | peak RSS MiB (largest process) | peak MiB (all processes) | x raw parse | workers / in-process |\n' "$rounds"
-printf '|---|---|---|---|---|---|---|---|---|\n'
+printf '| corpus | files | command | wall s (median of %s) | CPU s | peak RSS MiB (largest process) | peak MiB (all processes) | x raw parse | workers / in-process | materials ms |\n' "$rounds"
+printf '|---|---|---|---|---|---|---|---|---|---|\n'
 for name in "${corpora[@]}"; do
   prepare "$name"
   dir="$base/$name"
@@ -87,6 +89,9 @@ for name in "${corpora[@]}"; do
     ratio=$(echo "$raw_wall" | awk -v w="$wall" '$1 >= 0.05 {printf "%.2f", w / $1; next} {print "–"}')
     vs="–"
     [ "$label" = cold ] && vs=$(echo "$inproc_wall" | awk -v w="$wall" '$1 > 0 {printf "%.2f", w / $1; next} {print "–"}')
-    printf '| %s | %s | %s | %.2f | %.2f | %.0f | %.0f | %s | %s |\n' "$name" "$files" "$label" "$wall" "$cpu" "$rss" "$all" "$ratio" "$vs"
+    mat="–"
+    vals=$(awk -v l="$label" '$1==l && $6!="-"{print $6}' "$results")
+    [ -n "$vals" ] && mat=$(echo "$vals" | median | awk '{printf "%.1f", $1}')
+    printf '| %s | %s | %s | %.2f | %.2f | %.0f | %.0f | %s | %s | %s |\n' "$name" "$files" "$label" "$wall" "$cpu" "$rss" "$all" "$ratio" "$vs" "$mat"
   done
 done

@@ -30,7 +30,7 @@ pub struct QueryFile {
 /// folder, and a changed query rebuilds the crate); the unit test
 /// `embedded_queries_are_exactly_the_queries_folder` fails when a file is
 /// added to or removed from `queries/` without this list.
-const EMBEDDED: [(&str, &str); 11] = [
+const EMBEDDED: [(&str, &str); 12] = [
     ("00_rules.sql", include_str!("../queries/00_rules.sql")),
     ("10_membership.sql", include_str!("../queries/10_membership.sql")),
     (
@@ -45,6 +45,7 @@ const EMBEDDED: [(&str, &str); 11] = [
     ("80_breakdowns.sql", include_str!("../queries/80_breakdowns.sql")),
     ("85_callback.sql", include_str!("../queries/85_callback.sql")),
     ("90_status.sql", include_str!("../queries/90_status.sql")),
+    ("95_materials.sql", include_str!("../queries/95_materials.sql")),
 ];
 
 /// The query files compiled into the binary (`queries/` at build time).

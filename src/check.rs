@@ -28,6 +28,15 @@ pub struct CheckReport {
     /// Accepted 年度数据 rows with their year, for the year-over-year flags.
     #[serde(skip)]
     annual: Vec<(String, Option<i32>, ingest::Record)>,
+    /// Materials templates to check (on disk, as shown).
+    #[serde(skip)]
+    templates: Vec<(PathBuf, String)>,
+    /// 工作台账 rows read, with their path, and the latest year folder seen:
+    /// what the templates' facts are checked against.
+    #[serde(skip)]
+    facts: Vec<(String, ingest::Record)>,
+    #[serde(skip)]
+    latest_year: Option<i32>,
 }
 
 impl CheckReport {
@@ -49,6 +58,11 @@ pub fn check(g: &Global, paths: &[PathBuf], format: Format, annotate: Option<&Pa
         check_path(target, &reading, &mut report)?;
     }
     flag_against_previous_year(&g.db(), &mut report);
+    if !report.templates.is_empty() {
+        let problems =
+            crate::materials::command::check(&g.db(), &report.templates, &report.facts, report.latest_year)?;
+        report.problems.extend(problems);
+    }
     if let Some(dir) = annotate {
         let n = crate::annotate::annotate(
             &report.problems,
@@ -81,6 +95,10 @@ fn check_path(target: &Path, reading: &ingest::Reading, report: &mut CheckReport
         report
             .problems
             .extend(discovery.skipped.into_iter().map(|(_, p)| p));
+        report
+            .templates
+            .extend(discovery.templates.into_iter().map(|t| (t.abs, t.rel)));
+        report.latest_year = report.latest_year.max(discovery.years.last().copied());
         return read_all(discovery.files, reading, report);
     }
     let mut files = Vec::new();
@@ -113,6 +131,10 @@ fn check_path(target: &Path, reading: &ingest::Reading, report: &mut CheckReport
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let ext = abs.extension().and_then(|e| e.to_str()).unwrap_or_default();
+        if crate::materials::is_template_name(&name) {
+            report.templates.push((abs, rel));
+            continue;
+        }
         if name.starts_with("~$")
             || name.starts_with('.')
             || !crate::contract::schema::is_workbook_extension(ext)
@@ -174,6 +196,11 @@ fn read_all(files: Vec<InputFile>, reading: &ingest::Reading, report: &mut Check
                     for (path, rec) in ingest::batch::records_of(SheetKind::CompanyAnnual, &b.rows)? {
                         read[of(&path)?].annual.push(rec);
                     }
+                }
+                Table::Sheet(SheetKind::Ledger) => {
+                    report
+                        .facts
+                        .extend(ingest::batch::records_of(SheetKind::Ledger, &b.rows)?);
                 }
                 Table::Sheet(_) => {}
             },

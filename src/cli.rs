@@ -5,7 +5,6 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 
-use crate::contract::metrics::{self, Metric};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 const EXIT_CODES: &str = "\
@@ -235,11 +234,12 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         annotate: Option<PathBuf>,
     },
-    /// The lineage of one headline figure: every input cell it sums.
+    /// The lineage of one headline figure (every input cell it sums), or
+    /// the cell behind a 工作台账 fact.
     Explain {
-        /// A metric id of headline.csv, e.g. profit_tax_total.
-        #[arg(value_parser = metric_id)]
-        metric: &'static Metric,
+        /// A metric id of headline.csv (e.g. profit_tax_total) or a
+        /// 指标代码 of the 工作台账 (e.g. 党支部数).
+        metric: String,
         #[arg(long)]
         year: Option<i32>,
         #[arg(long, value_enum, default_value_t = Format::Table)]
@@ -266,6 +266,16 @@ pub enum Command {
         /// as <out>/<year>/<code>_<name>.xlsx.
         #[arg(long)]
         prefill: bool,
+    },
+    /// Render the materials templates of inputs/materials/ (or those named)
+    /// from the warehouse of the last run, without loading anything, into
+    /// outputs/<year>/materials/; exit 1 if a template cannot be rendered.
+    Materials {
+        /// The year to render (default: the latest in the warehouse).
+        #[arg(long)]
+        year: Option<i32>,
+        /// Templates to render (default: every one in inputs/materials/).
+        templates: Vec<PathBuf>,
     },
     /// Write a synthetic inputs tree, and its known answer
     /// (headline-<year>.csv, generate.json) in a separate folder.
@@ -321,12 +331,6 @@ pub struct GenerateArgs {
     /// benchmark's long call-back list.
     #[arg(long, value_name = "SHARE", default_value_t = 0.0)]
     pub group_unreadable: f64,
-}
-
-/// A metric id of the output contract; an unknown one is a usage error
-/// (exit 2) listing the valid ids.
-fn metric_id(s: &str) -> Result<&'static Metric, String> {
-    metrics::find(s).ok_or_else(|| format!("unknown metric '{s}'; valid ids: {}", metrics::ids().join(", ")))
 }
 
 /// Choose the reporting year: the one asked for, which must have a folder,

@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use crate::aggregate;
 use crate::cli::{Format, Global};
-use crate::contract::metrics::{self, Kind, Metric};
+use crate::contract::metrics::{self, Kind};
 use crate::emit::csv_bytes;
 use crate::Outcome;
 
@@ -33,6 +33,9 @@ pub struct LineageRow {
 #[derive(Debug, Clone, Serialize)]
 pub struct Explanation {
     pub metric: String,
+    /// What the figure is (the metric's label, the fact's 指标名称).
+    #[serde(skip)]
+    pub label: String,
     pub year: i32,
     pub unit: String,
     pub rows: Vec<LineageRow>,
@@ -71,6 +74,7 @@ pub fn lineage(conn: &Connection, metric: &metrics::Metric, year: i32) -> Result
     };
     Ok(Explanation {
         metric: metric.id.to_string(),
+        label: metric.label.to_string(),
         year,
         unit: metric.unit.to_string(),
         total: metric.format(total),
@@ -78,11 +82,78 @@ pub fn lineage(conn: &Connection, metric: &metrics::Metric, year: i32) -> Result
     })
 }
 
-pub fn explain(g: &Global, metric: &'static Metric, year: Option<i32>, format: Format) -> Result<Outcome> {
-    let conn = crate::load::open_read_only(&g.db())?;
+/// The cell behind a 工作台账 fact for `year` (`None`: no such fact).
+pub fn fact(conn: &Connection, code: &str, year: i32) -> Result<Option<Explanation>> {
+    let mut stmt = conn.prepare(
+        "SELECT coalesce(f.label, ''), f.path, f.sheet, f.row_no, f.col_value, s.raw, f.value, coalesce(f.unit, '')
+         FROM ledger_for(?) f
+         LEFT JOIN source_cells s
+           ON s.path = f.path AND s.sheet = f.sheet AND s.row_no = f.row_no AND s.field = 'value'
+         WHERE f.code = ?",
+    )?;
+    let found = stmt
+        .query_map(duckdb::params![year, code], |r| {
+            let row: i32 = r.get(3)?;
+            let col: Option<i32> = r.get(4)?;
+            let value: Decimal = r.get(6)?;
+            Ok((
+                r.get::<_, String>(0)?,
+                LineageRow {
+                    role: "fact".into(),
+                    credit_code: None,
+                    subject: None,
+                    path: r.get(1)?,
+                    sheet: r.get(2)?,
+                    cell: col.map_or_else(String::new, |c| {
+                        crate::ingest::rows::a1((row - 1) as u32, c as u32)
+                    }),
+                    raw: r.get::<_, Option<String>>(5)?.unwrap_or_default(),
+                    unit: None,
+                    normalized: crate::materials::phrase::plain(value),
+                    value,
+                },
+                r.get::<_, String>(7)?,
+            ))
+        })?
+        .collect::<duckdb::Result<Vec<_>>>()?;
+    Ok(found.into_iter().next().map(|(label, row, unit)| Explanation {
+        metric: code.to_string(),
+        label,
+        year,
+        unit,
+        total: row.normalized.clone(),
+        rows: vec![row],
+    }))
+}
+
+/// The 工作台账 codes known for `year`, for an error message.
+fn fact_codes(conn: &Connection, year: i32) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare("SELECT code FROM ledger_for(?) ORDER BY code")?;
+    let codes = stmt.query_map([year], |r| r.get(0))?;
+    Ok(codes.collect::<duckdb::Result<_>>()?)
+}
+
+pub fn explain(g: &Global, name: &str, year: Option<i32>, format: Format) -> Result<Outcome> {
+    let conn = match (crate::load::open_read_only(&g.db()), metrics::find(name)) {
+        (Ok(conn), _) => conn,
+        (Err(e), Some(_)) => return Err(e),
+        (Err(e), None) => anyhow::bail!(
+            "'{name}' is not a metric id ({}) and there is no warehouse to look it up as a 工作台账 code: {e:#}",
+            metrics::ids().join(", ")
+        ),
+    };
     let years = aggregate::years(&conn)?;
     let year = crate::cli::pick_year(year, &years)?;
-    let e = lineage(&conn, metric, year)?;
+    let e = match metrics::find(name) {
+        Some(metric) => lineage(&conn, metric, year)?,
+        None => fact(&conn, name, year)?.ok_or_else(|| {
+            anyhow::anyhow!(
+                "unknown metric or 工作台账 code '{name}'; metric ids: {}; 工作台账 codes for {year}: {}",
+                metrics::ids().join(", "),
+                fact_codes(&conn, year).map(|c| c.join(", ")).unwrap_or_default()
+            )
+        })?,
+    };
     let mut out = std::io::stdout().lock();
     match format {
         Format::Json => {
@@ -133,7 +204,7 @@ pub fn explain(g: &Global, metric: &'static Metric, year: Option<i32>, format: F
                 "{} for {} ({}): {} line(s)",
                 e.metric,
                 e.year,
-                metric.label,
+                e.label,
                 e.rows.len()
             )?;
             writeln!(out, "ROLE\tCREDIT CODE\tSUBJECT\tSOURCE\tRAW\tUNIT\tVALUE")?;

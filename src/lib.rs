@@ -25,6 +25,7 @@ pub mod load;
 pub mod lock;
 pub mod logging;
 pub mod manifest;
+pub mod materials;
 pub mod normalize;
 pub mod pipeline;
 pub mod stage;
@@ -88,7 +89,12 @@ pub fn run(cli: cli::Cli) -> Result<Outcome> {
             ref annotate,
             ..
         } => check::check(g, paths, format, annotate.as_deref()),
-        cli::Command::Explain { metric, year, format } => explain::explain(g, metric, year, format),
+        cli::Command::Explain {
+            ref metric,
+            year,
+            format,
+        } => explain::explain(g, metric, year, format),
+        cli::Command::Materials { year, ref templates } => materials::command::materials(g, year, templates),
         cli::Command::Verify { ref manifest } => verify::verify(g, manifest),
         cli::Command::Generate(ref args) => generate::generate(args).map(|_| Outcome::Done),
         cli::Command::ReaderWorker { ref limits } => {

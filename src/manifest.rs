@@ -95,6 +95,10 @@ pub fn input_hashes(conn: &Connection, inputs: &Path, discovery: &Discovery) -> 
     for (_, skipped) in &discovery.skipped {
         out.push(skipped_hash(inputs, &skipped.path));
     }
+    // The materials templates are inputs of the rendered documents.
+    for t in &discovery.templates {
+        out.push(skipped_hash(inputs, &t.rel));
+    }
     out.sort_by(|a, b| a.path.as_bytes().cmp(b.path.as_bytes()));
     Ok(out)
 }

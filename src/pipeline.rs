@@ -299,7 +299,7 @@ fn run_stages(
             files: manifest::input_hashes(&conn, &g.inputs, &built.discovery)?,
             command: vec!["run".into(), "--year".into(), year.to_string()],
         };
-        emit_year(g, &conn, &sources, queries, &headline)?
+        emit_year(g, &conn, &sources, queries, &headline, &built.discovery.templates)?
     };
     Ok(RunReport {
         year,
@@ -363,6 +363,7 @@ pub fn emit_year(
     sources: &Sources,
     queries: &[QueryFile],
     headline: &Headline,
+    templates: &[crate::materials::TemplateFile],
 ) -> Result<Vec<PathBuf>> {
     // 同比 covers the years up to the reporting year, so a year's outputs
     // never change when a later year arrives.
@@ -372,11 +373,18 @@ pub fn emit_year(
         .map(|y| aggregate::headline(conn, y))
         .collect::<Result<Vec<_>>>()?;
     let dir = g.outputs.join(headline.year.to_string());
+    let materials = {
+        let _s = tracing::info_span!("materials", templates = templates.len()).entered();
+        let names = crate::materials::names::names(conn, headline.year, &history)?;
+        crate::materials::render_all(templates, &names)?
+    };
+    crate::materials::record_problems(conn, &materials.problems)?;
     let cx = emit::Context {
         dir: &dir,
         conn,
         headline,
         history: &history,
+        materials: &materials.files,
     };
     let manifest = |outputs| -> Result<Manifest> {
         Ok(Manifest {
@@ -394,6 +402,7 @@ pub fn emit_year(
         })
     };
     let report = emit::emit(&cx, manifest)?;
+    crate::materials::remove_stale(&dir, &materials.files);
     Ok(report.files)
 }
 

@@ -15,8 +15,9 @@
 //! folders the shard saw), `DIR/_schema/<table>.parquet` (an empty file with each
 //! table's full schema, so a table no shard has rows for can still be
 //! read), `DIR/_contract/metrics.json` (the headline metrics, for the Spark
-//! job) and `DIR/_shards/part-K-of-N.json` (what the shard staged, with
-//! hashes).
+//! job), `DIR/_materials/…` (the materials templates, the same copy from
+//! every shard) and `DIR/_shards/part-K-of-N.json` (what the shard staged,
+//! with hashes).
 //!
 //! `run --staged DIR` loads those files into an in-memory warehouse and
 //! aggregates and emits exactly as `run` does; manifest.json then lists the
@@ -222,6 +223,7 @@ pub fn stage(g: &Global, out: &Path, shard: Shard, year: Option<i32>) -> Result<
         ))?;
     }
     write_contract(out)?;
+    write_templates(out, &discovery.templates)?;
     let files = manifest::input_hashes(&conn, &g.inputs, &discovery)?;
     let report = StageReport {
         shard: format!("{}/{}", shard.k, shard.n),
@@ -233,6 +235,45 @@ pub fn stage(g: &Global, out: &Path, shard: Shard, year: Option<i32>) -> Result<
     crate::emit::write_atomic(&record, &serde_json::to_vec_pretty(&report)?)?;
     tracing::info!(shard = %report.shard, files = report.files.len(), out = %out.display(), "staged");
     Ok(report)
+}
+
+/// The folder of a staging folder that holds the materials templates.
+const TEMPLATES: &str = "_materials";
+
+/// Every materials template, so that `run --staged` renders the same
+/// documents as `run` (each shard writes the same copies).
+fn write_templates(out: &Path, templates: &[crate::materials::TemplateFile]) -> Result<()> {
+    for t in templates {
+        let bytes = std::fs::read(&t.abs).with_context(|| format!("cannot read {}", t.abs.display()))?;
+        crate::emit::write_atomic(&out.join(TEMPLATES).join(&t.rel), &bytes)?;
+    }
+    Ok(())
+}
+
+/// The templates a staging folder holds.
+fn staged_templates(dir: &Path) -> Vec<crate::materials::TemplateFile> {
+    let root = dir.join(TEMPLATES);
+    let mut out: Vec<_> = walkdir::WalkDir::new(&root)
+        .sort_by_file_name()
+        .into_iter()
+        .flatten()
+        .filter(|e| e.file_type().is_file())
+        .filter_map(|e| {
+            let rel = e
+                .path()
+                .strip_prefix(&root)
+                .ok()?
+                .to_string_lossy()
+                .replace('\\', "/");
+            Some(crate::materials::TemplateFile {
+                stat: crate::ingest::stat(e.path()),
+                abs: e.into_path(),
+                rel,
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| a.rel.cmp(&b.rel));
+    out
 }
 
 /// An empty Parquet file with the table's full schema (year included), so
@@ -287,7 +328,10 @@ fn staged_files(dir: &Path) -> Result<Vec<FileHash>> {
         }
         let rel = entry.path().strip_prefix(dir).unwrap_or(entry.path());
         let rel = rel.to_string_lossy().replace('\\', "/");
-        if rel.starts_with("_shards/") || rel.starts_with("_contract/") || rel.ends_with(".parquet") {
+        let listed = ["_shards/", "_contract/", "_materials/"]
+            .iter()
+            .any(|d| rel.starts_with(d));
+        if listed || rel.ends_with(".parquet") {
             files.push(manifest::hash_file(&rel, entry.path())?);
         }
     }
@@ -341,7 +385,8 @@ pub fn run_staged(g: &Global, dir: &Path, requested_year: Option<i32>) -> Result
     // The outputs change under the last run's record.
     crate::uptodate::forget(&g.db())?;
     let _s = tracing::info_span!("emit", year).entered();
-    let written = crate::pipeline::emit_year(g, &conn, &sources, &queries, &headline)?;
+    let templates = staged_templates(dir);
+    let written = crate::pipeline::emit_year(g, &conn, &sources, &queries, &headline, &templates)?;
     tracing::info!(year, staged = %dir.display(), "run from staged Parquet finished");
     Ok(written)
 }

@@ -69,6 +69,7 @@ impl Form {
                 SheetKind::BankAgreements,
                 SheetKind::DistrictAgreements,
                 SheetKind::OpeningBalances,
+                SheetKind::Ledger,
             ],
         }
     }
@@ -135,6 +136,9 @@ fn column_help(c: &Column, kind: SheetKind, year: i32) -> String {
         FieldType::YearEnd => "某年 12 月 31 日，例如 2021-12-31。".to_string(),
         FieldType::OneOf(_) | FieldType::Committee | FieldType::Metric(_) => "从下拉列表选择。".to_string(),
         FieldType::EventKind => "从下拉列表选择；其他类型选“其他”。".to_string(),
+        FieldType::Number => "数字，可写 2万、1.5亿。".to_string(),
+        FieldType::Year => "四位数年度，如 2024；留空表示各年通用。".to_string(),
+        FieldType::FactCode => "材料模板中用的名称：字母、汉字、数字或下划线，不以数字开头。".to_string(),
     };
     format!("{need}{what}")
 }
@@ -174,6 +178,7 @@ fn validation(c: &Column, kind: SheetKind, year: i32) -> Result<DataValidation> 
             v.allow_decimal_number(DataValidationRule::Between(-1e15, 1e15))
         }
         (FieldType::Whole, _) => v.allow_whole_number(DataValidationRule::GreaterThanOrEqualTo(0)),
+        (FieldType::Year, _) => v.allow_whole_number(DataValidationRule::Between(1900, 2100)),
         (FieldType::DateInYear, _) => v.allow_date(DataValidationRule::Between(
             date(year, 1, 1)?,
             date(year, 12, 31)?,
@@ -202,7 +207,7 @@ fn cell_format(c: &Column) -> Format {
     let f = book::format().set_unlocked();
     match c.ty {
         FieldType::Money { .. } => f.set_num_format("#,##0.00"),
-        FieldType::Whole => f.set_num_format("0"),
+        FieldType::Whole | FieldType::Year => f.set_num_format("0"),
         FieldType::Date | FieldType::DateInYear | FieldType::YearEnd => f.set_num_format("yyyy-mm-dd"),
         // Text, so Excel keeps a code's letters and leading zeros as typed.
         _ => f.set_num_format("@"),

@@ -85,6 +85,9 @@ pub fn digest(g: &Global, year: i32, queries: &[QueryFile], discovery: &Discover
         let st = trusted(ingest::lstat(&g.inputs.join(&p.path)))?;
         h.update(format!("skipped {:?} {:?} {st:?}\n", p.path, p.reason));
     }
+    for t in &discovery.templates {
+        h.update(format!("template {:?} {:?}\n", t.rel, trusted(t.stat)?));
+    }
     Some(format!("{:x}", h.finalize()))
 }
 

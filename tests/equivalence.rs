@@ -101,7 +101,7 @@ const CORPORA: [(&str, &[&str]); 4] = [
 ];
 
 /// What is compared, by a query whose columns exist in both warehouses.
-const TABLES: [(&str, &str); 13] = [
+const TABLES: [(&str, &str); 14] = [
     ("members", "SELECT path, sheet, row_no, year, credit_code, name, tier, committee, joined_on, left_on FROM members"),
     ("bank_agreements", "SELECT path, sheet, row_no, year, bank, signed_on, credit_line FROM bank_agreements"),
     ("district_agreements", "SELECT path, sheet, row_no, year, partner, kind, signed_on, projects, investment FROM district_agreements"),
@@ -115,6 +115,7 @@ const TABLES: [(&str, &str); 13] = [
     ("lineage", "SELECT * FROM lineage"),
     ("anomalies", "SELECT * FROM anomalies"),
     ("metric_values", "SELECT * FROM metric_values"),
+    ("ledger_facts", "SELECT path, sheet, row_no, year, code, label, fact_year, value, unit, note FROM ledger_facts"),
 ];
 
 type Digest_ = BTreeMap<String, String>;

@@ -123,13 +123,16 @@ fn a_killed_run_leaves_outputs_that_a_rerun_makes_identical_to_an_uninterrupted_
         // Only final names (whole files, renamed into place) or the
         // writer's own temporary files (`.tmp…`, never a final name).
         let finals: Vec<&str> = want.iter().map(|(n, _)| n.as_str()).collect();
-        if let Ok(entries) = std::fs::read_dir(ws.outputs().join("2024")) {
-            for e in entries {
-                let name = e.unwrap().file_name().to_string_lossy().into_owned();
-                assert!(
-                    finals.contains(&name.as_str()) || name.starts_with(".tmp"),
-                    "{name}"
-                );
+        let year_dir = ws.outputs().join("2024");
+        if year_dir.is_dir() {
+            for path in common::walk(&year_dir) {
+                let name = path
+                    .strip_prefix(&year_dir)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
+                let temporary = path.file_name().unwrap().to_string_lossy().starts_with(".tmp");
+                assert!(finals.contains(&name.as_str()) || temporary, "{name}");
             }
         }
         ws.cmd(&["run", "--year", "2024"]).assert().success();

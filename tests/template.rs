@@ -35,6 +35,9 @@ fn valid(kind: SheetKind, field: &str, ty: FieldType, i: usize, year: i32) -> Op
         FieldType::Committee => Fill::Text(COMMITTEES[i % COMMITTEES.len()].into()),
         FieldType::EventKind => Fill::Text(EVENT_KINDS[i % EVENT_KINDS.len()].into()),
         FieldType::Metric(list) => Fill::Text(list[0].1.into()),
+        FieldType::Number => Fill::Number(3.0 + i as f64 * 0.5),
+        FieldType::Year => Fill::Number(f64::from(year)),
+        FieldType::FactCode => Fill::Text(format!("测试指标{i}")),
     })
 }
 

@@ -52,6 +52,10 @@ pub const EVENT_KINDS: [&str; 9] = [
 /// the label a person writes). Either spelling is accepted; the id is stored.
 pub const OPENING_METRICS: [(&str, &str); 1] = [("financing_facilitated_cumulative", "累计促成金融支持")];
 
+/// The names a template knows besides the figures and facts: a 工作台账
+/// code may not take one (shared/spec/materials.md).
+pub const TEMPLATE_NAMES: [&str; 4] = ["year", "years", "银会合作", "区域合作"];
+
 /// What a column holds and how its cells are normalised.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FieldType {
@@ -76,14 +80,22 @@ pub enum FieldType {
     YearEnd,
     /// A metric id or its label from the list; the id is stored.
     Metric(&'static [(&'static str, &'static str)]),
+    /// An exact number: the number rules of money (separators, full-width
+    /// digits, 约/近/超, a 万 or 亿 in the cell), with no unit implied.
+    Number,
+    /// A four-digit year.
+    Year,
+    /// A 工作台账 code: the name a template uses for the fact.
+    FactCode,
 }
 
 impl FieldType {
     /// The DuckDB column type the value is stored as.
     pub fn sql_type(self) -> &'static str {
         match self {
-            FieldType::Money { .. } => "DECIMAL(38,6)",
+            FieldType::Money { .. } | FieldType::Number => "DECIMAL(38,6)",
             FieldType::Whole => "BIGINT",
+            FieldType::Year => "INTEGER",
             FieldType::YesNo => "BOOLEAN",
             FieldType::Date | FieldType::DateInYear | FieldType::YearEnd => "DATE",
             _ => "VARCHAR",
@@ -120,10 +132,12 @@ pub enum SheetKind {
     CompanyAnnual,
     Financing,
     Events,
+    /// 工作台账: the secretariat's own facts for the materials.
+    Ledger,
 }
 
 impl SheetKind {
-    pub const ALL: [SheetKind; 7] = [
+    pub const ALL: [SheetKind; 8] = [
         SheetKind::Members,
         SheetKind::BankAgreements,
         SheetKind::DistrictAgreements,
@@ -131,6 +145,7 @@ impl SheetKind {
         SheetKind::CompanyAnnual,
         SheetKind::Financing,
         SheetKind::Events,
+        SheetKind::Ledger,
     ];
 
     /// The sheet name that identifies this kind in a workbook.
@@ -143,6 +158,7 @@ impl SheetKind {
             SheetKind::CompanyAnnual => "年度数据",
             SheetKind::Financing => "金融支持",
             SheetKind::Events => "活动",
+            SheetKind::Ledger => "工作台账",
         }
     }
 
@@ -156,6 +172,7 @@ impl SheetKind {
             SheetKind::CompanyAnnual => "company_reports",
             SheetKind::Financing => "financing",
             SheetKind::Events => "events",
+            SheetKind::Ledger => "ledger_facts",
         }
     }
 
@@ -174,6 +191,7 @@ impl SheetKind {
             SheetKind::CompanyAnnual => &ANNUAL_COLUMNS,
             SheetKind::Financing => &FINANCING_COLUMNS,
             SheetKind::Events => &EVENT_COLUMNS,
+            SheetKind::Ledger => &LEDGER_COLUMNS,
         }
     }
 }
@@ -240,6 +258,17 @@ const FINANCING_COLUMNS: [Column; 6] = [
     col("经商会促成", "facilitated", false, YesNo),
 ];
 
+/// 工作台账 (shared/spec/materials.md): facts that come from no
+/// submission, each for a year or (年度 blank) for every year.
+const LEDGER_COLUMNS: [Column; 6] = [
+    col("指标代码", "code", true, FactCode),
+    col("指标名称", "label", false, Text),
+    col("年度", "fact_year", false, Year),
+    col("数值", "value", true, Number),
+    col("单位", "unit", false, Text),
+    col("说明", "note", false, Text),
+];
+
 const EVENT_COLUMNS: [Column; 8] = [
     col("活动名称", "name", true, Text),
     col("活动日期", "held_on", true, DateInYear),
@@ -281,6 +310,7 @@ impl FolderKind {
                     SheetKind::BankAgreements,
                     SheetKind::DistrictAgreements,
                     SheetKind::OpeningBalances,
+                    SheetKind::Ledger,
                 ],
                 None,
             ),

@@ -36,6 +36,8 @@ pub struct Context<'a> {
     pub headline: &'a Headline,
     /// Every year up to the reporting year, oldest first (同比).
     pub history: &'a [Headline],
+    /// The rendered materials (`materials/…`, `materials_sources.csv`).
+    pub materials: &'a [(String, Vec<u8>)],
 }
 
 /// One output format: fetches what it needs from the warehouse and renders
@@ -66,10 +68,11 @@ impl From<Vec<u8>> for Body {
 }
 
 /// The exporters, in the order their files are listed in manifest.json.
-fn exporters() -> [(&'static str, Box<dyn Exporter>); 5] {
+fn exporters() -> [(&'static str, Box<dyn Exporter>); 6] {
     [
         ("headline_csv", Box::new(headline_csv::HeadlineCsv)),
         ("headline_md", Box::new(headline_md::HeadlineMd)),
+        ("materials", Box::new(Materials)),
         ("rejects", Box::new(rejects::Rejects)),
         ("anomalies", Box::new(anomalies_csv::AnomaliesCsv)),
         ("summary", Box::new(summary_xlsx::Summary)),
@@ -90,6 +93,20 @@ fn render_all(cx: &Context) -> Result<Vec<Rendered>> {
             exporter.render(cx)
         })
         .collect()
+}
+
+/// The materials, rendered before the other outputs (their problems go
+/// to the call-back list), handed over as they are.
+struct Materials;
+
+impl Exporter for Materials {
+    fn render(&self, cx: &Context) -> Result<Rendered> {
+        Ok(cx
+            .materials
+            .iter()
+            .map(|(name, bytes)| (name.clone(), Body::Bytes(bytes.clone())))
+            .collect())
+    }
 }
 
 /// What the emit stage wrote.

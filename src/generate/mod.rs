@@ -9,6 +9,7 @@
 //! randomness is its own stream, so the output is byte-identical whatever
 //! the thread count.
 
+mod materials;
 mod rng;
 mod truth;
 mod world;
@@ -118,6 +119,9 @@ pub fn generate(args: &GenerateArgs) -> Result<GenerateReport> {
     let companies = world::companies(&p);
     let (banks, districts) = world::agreements(&p);
     let mut files = write_reference(out, &p, &companies, &banks, &districts)?;
+    materials::write_ledger(out, &p)?;
+    materials::write_template(out)?;
+    files += 2;
 
     let mut cumulative = Decimal::ZERO;
     for &year in &years {

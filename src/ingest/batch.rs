@@ -104,8 +104,9 @@ pub fn unit_of_code(code: u8) -> Option<(MoneyUnit, UnitSource)> {
 /// The Arrow type of a contract column, as the table DDL declares it.
 fn arrow_type(ty: FieldType) -> DataType {
     match ty {
-        FieldType::Money { .. } => DataType::Decimal128(38, 6),
+        FieldType::Money { .. } | FieldType::Number => DataType::Decimal128(38, 6),
         FieldType::Whole => DataType::Int64,
+        FieldType::Year => DataType::Int32,
         FieldType::YesNo => DataType::Boolean,
         FieldType::Date | FieldType::DateInYear | FieldType::YearEnd => DataType::Date32,
         _ => DataType::Utf8,
@@ -509,7 +510,7 @@ fn value_at(a: &ArrayRef, ty: FieldType, i: usize) -> Result<Option<Value>> {
         return Ok(None);
     }
     Ok(Some(match ty {
-        FieldType::Money { .. } => {
+        FieldType::Money { .. } | FieldType::Number => {
             let d = a
                 .as_primitive::<duckdb::arrow::datatypes::Decimal128Type>()
                 .value(i);
@@ -520,6 +521,7 @@ fn value_at(a: &ArrayRef, ty: FieldType, i: usize) -> Result<Option<Value>> {
             })
         }
         FieldType::Whole => Value::Int(a.as_primitive::<duckdb::arrow::datatypes::Int64Type>().value(i)),
+        FieldType::Year => Value::Int(i64::from(a.as_primitive::<Int32Type>().value(i))),
         FieldType::YesNo => Value::Bool(a.as_boolean().value(i)),
         FieldType::Date | FieldType::DateInYear | FieldType::YearEnd => {
             let days = a.as_primitive::<duckdb::arrow::datatypes::Date32Type>().value(i);

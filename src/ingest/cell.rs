@@ -6,8 +6,8 @@
 use super::Value;
 use crate::contract::schema::{Column, FieldType, COMMITTEES, EVENT_KINDS};
 use crate::normalize::{
-    self, parse_credit_code, parse_date, parse_money, parse_whole, parse_yes_no, CellError, MoneyUnit, Raw,
-    UnitSource,
+    self, parse_credit_code, parse_date, parse_fact_code, parse_money, parse_whole, parse_year, parse_yes_no,
+    CellError, MoneyUnit, Raw, UnitSource,
 };
 
 type Normalized = (Value, Option<String>);
@@ -44,6 +44,12 @@ pub fn normalize_cell(
             parse_money(raw, unit.0, unit.1, signed)?.map(|m| (Value::Money(m), None))
         }
         FieldType::Whole => plain(parse_whole(raw)?.map(Value::Int)),
+        FieldType::Year => plain(parse_year(raw)?.map(|y| Value::Int(i64::from(y)))),
+        FieldType::FactCode => plain(parse_fact_code(raw)?.map(Value::Text)),
+        // A unit in the cell scales it (`2万`); none is implied.
+        FieldType::Number => {
+            parse_money(raw, MoneyUnit::Yuan, UnitSource::Default, true)?.map(|m| (Value::Money(m), None))
+        }
         FieldType::YesNo => plain(parse_yes_no(raw)?.map(Value::Bool)),
         FieldType::Date => plain(parse_date(raw)?.map(Value::Date)),
         FieldType::DateInYear => plain(

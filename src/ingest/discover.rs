@@ -16,13 +16,17 @@ use rayon::prelude::*;
 
 use super::{Disposition, InputFile, Problem};
 use crate::contract::schema::{self, FolderKind};
+use crate::materials;
 
-/// What discovery found: workbooks to read and files skipped outright.
+/// What discovery found: workbooks to read, the materials templates, and
+/// files skipped outright.
 #[derive(Debug, Default)]
 pub struct Discovery {
     pub files: Vec<InputFile>,
     pub skipped: Vec<(Option<i32>, Problem)>,
     pub years: Vec<i32>,
+    /// `materials/**.docx|.md`, in path order.
+    pub templates: Vec<crate::materials::TemplateFile>,
 }
 
 /// One entry of a walk: a regular file to consider, or an entry skipped
@@ -152,6 +156,23 @@ pub fn discover(inputs: &Path) -> Result<Discovery> {
         walk_tree(inputs)?
     };
     let mut out = Discovery::default();
+    let (templates, walked): (Vec<Found>, Vec<Found>) = walked.into_iter().partition(|f| match f {
+        Found::File { rel, .. } => {
+            materials::is_in_folder(rel) && materials::is_template_name(rel.rsplit('/').next().unwrap_or(rel))
+        }
+        Found::Skipped { .. } => false,
+    });
+    out.templates = templates
+        .into_iter()
+        .filter_map(|f| match f {
+            Found::File { abs, rel } => Some(materials::TemplateFile {
+                stat: super::stat(&abs),
+                abs,
+                rel,
+            }),
+            Found::Skipped { .. } => None,
+        })
+        .collect();
     for (year, entry) in walked.into_iter().map(place) {
         if let Some(y) = year.filter(|y| !out.years.contains(y)) {
             out.years.push(y);
@@ -193,6 +214,9 @@ fn place(found: Found) -> (Option<i32>, Result<InputFile, Problem>) {
         .unwrap_or_default();
     let reason = match (unreadable, placed) {
         (Some(reason), _) => reason,
+        (None, None) if parts[0] == materials::FOLDER => {
+            "材料模板文件夹中只放 .docx 或 .md 模板 / not a materials template (.docx, .md)".into()
+        }
         (None, None) if parts[0] == "expected" || rel == "generate.json" => {
             "chamberstat generate 写出的已知答案，不是报送文件 / written by `chamberstat generate` (the known answer), not a submission".into()
         }

@@ -408,6 +408,40 @@ fn read_row(p: &mut Parser<'_, '_>, h: &Header, row: &SparseRow, first_seen: &mu
             unit: None,
         });
     }
+    // One row per (指标代码, 年度) on the 工作台账.
+    if row_errors.is_empty() && kind == SheetKind::Ledger {
+        if let Some(Value::Text(code)) = &values[0] {
+            let year = match &values[2] {
+                Some(Value::Int(y)) => y.to_string(),
+                _ => String::new(),
+            };
+            let key = format!("{code}\u{0}{year}");
+            let shown = if year.is_empty() {
+                "不分年度".to_string()
+            } else {
+                format!("年度 {year}")
+            };
+            let shown_en = if year.is_empty() {
+                "every year".to_string()
+            } else {
+                year.clone()
+            };
+            if let Some(first) = first_seen.get(&key) {
+                let cell = cells
+                    .first()
+                    .and_then(|c| c.col)
+                    .map(|c| a1(row.row, c))
+                    .unwrap_or_default();
+                row_errors.push((
+                    cell,
+                    code.clone(),
+                    format!("重复行：指标代码 {code}（{shown}）已在本表第 {first} 行出现，保留第一行 / duplicate row: {code} for {shown_en} already appears on row {first} of this sheet; the first row is kept"),
+                ));
+            } else {
+                first_seen.insert(key, row.row + 1);
+            }
+        }
+    }
     // One row per credit code on the registry and on 年度数据.
     if row_errors.is_empty() && matches!(kind, SheetKind::CompanyAnnual | SheetKind::Members) {
         if let Some(Value::Text(code)) = &values[0] {

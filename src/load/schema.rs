@@ -85,8 +85,10 @@ pub(super) fn unit_label_sql(expr: &str) -> String {
 /// dates). A test holds the two to each other.
 pub(super) fn display_sql(c: &Column, expr: &str) -> String {
     match c.ty {
-        FieldType::Money { .. } => format!("rtrim(rtrim(CAST({expr} AS VARCHAR), '0'), '.')"),
-        FieldType::Whole | FieldType::Date | FieldType::DateInYear | FieldType::YearEnd => {
+        FieldType::Money { .. } | FieldType::Number => {
+            format!("rtrim(rtrim(CAST({expr} AS VARCHAR), '0'), '.')")
+        }
+        FieldType::Whole | FieldType::Year | FieldType::Date | FieldType::DateInYear | FieldType::YearEnd => {
             format!("CAST({expr} AS VARCHAR)")
         }
         FieldType::YesNo => format!("CASE WHEN {expr} THEN 'yes' ELSE 'no' END"),

@@ -17,7 +17,9 @@ mod values;
 
 pub use number::{parse_decimal_text, parse_money, parse_whole, Money, MoneyUnit, UnitSource};
 pub use text::{compact, fold_width, header_label, is_missing_marker, unit_note, HeaderLabel};
-pub use values::{committee_from_note, parse_credit_code, parse_date, parse_yes_no};
+pub use values::{
+    committee_from_note, parse_credit_code, parse_date, parse_fact_code, parse_year, parse_yes_no,
+};
 
 use chrono::NaiveDateTime;
 use rust_decimal::Decimal;
@@ -148,4 +150,12 @@ pub enum CellError {
     TooPrecise { found: String },
     #[error("截至日期应为某年 12 月 31 日，实际为 {found} / expected 31 December of a year, found {found}")]
     NotYearEnd { found: String },
+    #[error("应为四位数的年度（如 2024），实际为 '{found}' / expected a four-digit year, found '{found}'")]
+    NotAYear { found: String },
+    #[error("指标代码 '{found}' {zh} / the code '{found}' {en}")]
+    BadFactCode {
+        found: String,
+        zh: &'static str,
+        en: &'static str,
+    },
 }

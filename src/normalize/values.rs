@@ -198,6 +198,61 @@ fn is_canonical_code(b: &[u8]) -> bool {
     check_character(&values[..17]) == b[17]
 }
 
+/// A four-digit year (1000–9999), from a number or text (`2024`, `2024年`).
+pub fn parse_year(raw: &Raw) -> Result<Option<i32>, CellError> {
+    let text = match raw {
+        Raw::Text(s) => s.trim().trim_end_matches('年').to_string(),
+        other => other.display(),
+    };
+    let bad = || CellError::NotAYear { found: raw.display() };
+    let whole = super::parse_whole(&Raw::Text(text)).map_err(|_| bad())?;
+    match whole {
+        None => Ok(None),
+        Some(y) if (1000..=9999).contains(&y) => Ok(Some(y as i32)),
+        Some(_) => Err(bad()),
+    }
+}
+
+/// A 工作台账 code: letters (Chinese characters among them), digits and
+/// `_`, not starting with a digit, and not a name templates already use (a
+/// metric id, `year`, `years`, `银会合作`, `区域合作`). White space is
+/// removed and full-width forms folded.
+pub fn parse_fact_code(raw: &Raw) -> Result<Option<String>, CellError> {
+    let text = match raw {
+        Raw::Empty => return Ok(None),
+        Raw::Text(s) => s.clone(),
+        other => other.display(),
+    };
+    if is_missing_marker(text.trim()) {
+        return Ok(None);
+    }
+    let code = super::compact(&fold_width(&text));
+    let bad = |zh, en| CellError::BadFactCode {
+        found: text.trim().to_string(),
+        zh,
+        en,
+    };
+    if !code.chars().all(|c| c.is_alphanumeric() || c == '_') {
+        return Err(bad(
+            "只能由字母、汉字、数字和下划线组成",
+            "may hold only letters, Chinese characters, digits and _",
+        ));
+    }
+    if code.chars().next().is_some_and(char::is_numeric) {
+        return Err(bad("不能以数字开头", "must not start with a digit"));
+    }
+    if crate::contract::metrics::find(&code).is_some() {
+        return Err(bad(
+            "与 headline.csv 的指标代码重名",
+            "is a metric id of headline.csv; choose another name",
+        ));
+    }
+    if crate::contract::schema::TEMPLATE_NAMES.contains(&code.as_str()) {
+        return Err(bad("是模板的保留名称", "is a name templates reserve"));
+    }
+    Ok(Some(code))
+}
+
 /// The committee named by a `填报单位：<name>` cell above a committee
 /// sheet's header (ASCII colon too). Returns the raw name; whether it is one
 /// of the 15 committees is the caller's check.

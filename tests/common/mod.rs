@@ -53,16 +53,15 @@ pub fn command_for(inputs: &Path, outputs: &Path, db: &Path) -> std::process::Co
     c
 }
 
-/// Every file of a folder with its bytes, by name.
+/// Every file below a folder with its bytes, by its path in the folder
+/// (`headline.csv`, `materials/x.docx`).
 pub fn files_of(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| {
-            let p = e.unwrap().path();
-            (
-                p.file_name().unwrap().to_string_lossy().into_owned(),
-                std::fs::read(&p).unwrap(),
-            )
+    let mut files: Vec<(String, Vec<u8>)> = walk(dir)
+        .into_iter()
+        .map(|p| {
+            let name = p.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
+            let bytes = std::fs::read(&p).unwrap();
+            (name, bytes)
         })
         .collect();
     files.sort();
