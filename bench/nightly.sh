@@ -21,6 +21,10 @@
 #   in-process the same with `--in-process` (readers on threads of the run)
 #   no-change  `run` again with nothing changed
 #   one-file   `run` after one company workbook changed (3000 and 30000 only)
+#   sha256sum  `sha256sum` of every input file, one process (what hashing
+#              the tree costs; the member corpora only)
+#   touched    `run` after every input file was touched (a copy, a restore
+#              or an rsync without -t): nothing changed, every file hashed
 # so the commands alternate and share the machine's state. Each is timed by
 # /usr/bin/time (wall, user+sys CPU, peak RSS); the table shows medians,
 # the ratio to the raw parse of the same round set, the cold run's ratio
@@ -53,7 +57,7 @@ source bench/lib.sh  # (the scripts run from the repository root)
 
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
-printf '| corpus | files | command | wall s (median of %s) | CPU s | peak RSS MiB (largest process) | peak MiB (all processes) | x raw parse | workers / in-process | materials ms |\n' "$rounds"
+printf '| corpus | files | command | wall s (median of %s) | CPU s | peak RSS MiB (largest process) | peak MiB (all processes) | x raw parse | cold: workers / in-process; touched: / sha256sum | materials ms |\n' "$rounds"
 printf '|---|---|---|---|---|---|---|---|---|---|\n'
 for name in "${corpora[@]}"; do
   prepare "$name"
@@ -76,11 +80,17 @@ for name in "${corpora[@]}"; do
       cp -p "$one" "$tmp/one.orig"; printf x >> "$one"
       measure one-file "${cs[@]}" run
       cp -p "$tmp/one.orig" "$one"
+      measure sha256sum bash -c "find '$dir/inputs' -type f -print0 | xargs -0 sha256sum"
+      # Older than 2 s, so their times are trusted (a file modified in the
+      # last 2 s is hashed again by the next run too).
+      find "$dir/inputs" -type f -exec touch -d '-10 seconds' {} +
+      measure touched "${cs[@]}" run
     fi
   done
   raw_wall=$(awk '$1=="raw"{print $2}' "$results" | median)
   inproc_wall=$(awk '$1=="in-process"{print $2}' "$results" | median)
-  for label in raw in-process cold no-change one-file; do
+  sha_wall=$(awk '$1=="sha256sum"{print $2}' "$results" | median)
+  for label in raw in-process cold no-change one-file sha256sum touched; do
     grep -q "^$label " "$results" || continue
     wall=$(awk -v l="$label" '$1==l{print $2}' "$results" | median)
     cpu=$(awk -v l="$label" '$1==l{print $3}' "$results" | median)
@@ -89,6 +99,8 @@ for name in "${corpora[@]}"; do
     ratio=$(echo "$raw_wall" | awk -v w="$wall" '$1 >= 0.05 {printf "%.2f", w / $1; next} {print "–"}')
     vs="–"
     [ "$label" = cold ] && vs=$(echo "$inproc_wall" | awk -v w="$wall" '$1 > 0 {printf "%.2f", w / $1; next} {print "–"}')
+    # A touched tree against hashing it.
+    [ "$label" = touched ] && vs="$(echo "$sha_wall" | awk -v w="$wall" '$1 > 0 {printf "%.2f", w / $1; next} {print "–"}') × sha256sum"
     mat="–"
     vals=$(awk -v l="$label" '$1==l && $6!="-"{print $6}' "$results")
     [ -n "$vals" ] && mat=$(echo "$vals" | median | awk '{printf "%.1f", $1}')

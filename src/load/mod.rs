@@ -322,11 +322,7 @@ fn load_rows(
         }
         // Skipped files are listed afresh every run.
         tx.execute_batch("DELETE FROM problems WHERE level = 'skipped'; DROP TABLE stale_paths;")?;
-        let mut update =
-            tx.prepare("UPDATE input_files SET bytes = ?, mtime_ns = ?, inode = ? WHERE path = ?")?;
-        for (path, st) in &restat {
-            update.execute(duckdb::params![st.bytes, st.mtime_ns, st.inode, path])?;
-        }
+        restat_files(&tx, &restat)?;
     }
     // metric_values stays as the last aggregation wrote it: a run with
     // nothing new does not recompute, and the warehouse keeps its figures.
@@ -391,6 +387,31 @@ fn load_rows(
     conn.execute_batch("CHECKPOINT;")
         .context("cannot write the loaded rows to the warehouse file")?;
     Ok((ingest_report, report))
+}
+
+/// Record the new stat of files whose content did not change (touched,
+/// copied back): all in one statement, from a temporary table, however
+/// many there are (a restored tree touches every file).
+fn restat_files(tx: &duckdb::Transaction<'_>, restat: &[(String, ingest::Stat)]) -> Result<()> {
+    if restat.is_empty() {
+        return Ok(());
+    }
+    tx.execute_batch(
+        "CREATE OR REPLACE TEMP TABLE restat (path VARCHAR, bytes BIGINT, mtime_ns BIGINT, inode BIGINT);",
+    )?;
+    {
+        let mut app = tx.appender("restat")?;
+        for (path, st) in restat {
+            app.append_row(duckdb::params![path, st.bytes, st.mtime_ns, st.inode])?;
+        }
+        app.flush()?;
+    }
+    tx.execute_batch(
+        "UPDATE input_files SET bytes = r.bytes, mtime_ns = r.mtime_ns, inode = r.inode
+         FROM restat r WHERE input_files.path = r.path;
+         DROP TABLE restat;",
+    )
+    .context("cannot record the new stat of unchanged files")
 }
 
 #[cfg(test)]
