@@ -43,7 +43,7 @@ measure() {
   local materials
   materials=$(grep '"message":"close"' "$tmp/err" | grep '"name":"materials"}' \
     | sed -n 's/.*"time.busy":"\([0-9.]*\)\(ms\|µs\|s\)".*/\1 \2/p' \
-    | awk '{v=$1; if ($2=="µs") v/=1000; if ($2=="s") v*=1000; print v}' | tail -n 1)
+    | awk '{v=$1; if ($2=="µs") v/=1000; if ($2=="s") v*=1000; print v}' | tail -n 1 || true)
   echo "$label $wall $(echo "$user + $sys" | bc) $rss $all ${materials:--}" >> "$results"
 }
 
