@@ -134,13 +134,7 @@ def write_atomic(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def main(argv) -> None:
-    if len(argv) not in (4, 5):
-        raise SystemExit(__doc__)
-    staged, years_arg, out = Path(argv[1]), argv[2], Path(argv[3])
-    queries = Path(argv[4]) if len(argv) == 5 else Path(__file__).resolve().parent.parent / "queries"
-    years = [int(y) for y in years_arg.split(",")]
-    contract = json.loads((staged / "_contract" / "metrics.json").read_text("utf-8"))
+def session():
     spark = (
         SparkSession.builder.appName("chamberstat")
         .config("spark.sql.session.timeZone", "UTC")
@@ -149,7 +143,13 @@ def main(argv) -> None:
         .getOrCreate()
     )
     spark.sparkContext.setLogLevel("ERROR")
-    register_tables(spark, staged)
+    return spark
+
+
+def write_headlines(spark, staged: Path, years: list, out: Path, queries: Path) -> None:
+    """Run the query files over the staged tables (registered already) and
+    write headline.csv for each year."""
+    contract = json.loads((staged / "_contract" / "metrics.json").read_text("utf-8"))
     figures: list = []
     for f in figure_files(queries):
         run_file(spark, f.name, f.read_text("utf-8"), figures)
@@ -157,6 +157,17 @@ def main(argv) -> None:
         target = out / "headline.csv" if len(years) == 1 else out / str(year) / "headline.csv"
         write_atomic(target, headline(contract, figures, year))
         print(f"wrote {target}", file=sys.stderr)
+
+
+def main(argv) -> None:
+    if len(argv) not in (4, 5):
+        raise SystemExit(__doc__)
+    staged, years_arg, out = Path(argv[1]), argv[2], Path(argv[3])
+    queries = Path(argv[4]) if len(argv) == 5 else Path(__file__).resolve().parent.parent / "queries"
+    years = [int(y) for y in years_arg.split(",")]
+    spark = session()
+    register_tables(spark, staged)
+    write_headlines(spark, staged, years, out, queries)
     spark.stop()
 
 

@@ -209,8 +209,23 @@ pub enum Command {
         #[arg(long)]
         out: PathBuf,
         /// Take the files whose path hash falls in shard K of N.
-        #[arg(long, value_name = "K/N", default_value = "1/1")]
+        #[arg(long, value_name = "K/N", default_value = "1/1", conflicts_with_all = ["files_from", "list"])]
         shard: crate::stage::Shard,
+        /// Take exactly the files listed in FILE (`-`: standard input), one
+        /// path relative to --inputs per line: a scheduler's task. Prints
+        /// each file staged.
+        #[arg(long, value_name = "FILE", requires = "part", conflicts_with = "list")]
+        files_from: Option<PathBuf>,
+        /// The name of this task's files (`part-ID.parquet`): letters,
+        /// digits, - or _, or `auto` (from the files listed, so a retried
+        /// task replaces its own output).
+        #[arg(long, value_name = "ID", requires = "files_from")]
+        part: Option<String>,
+        /// Stage what discovery alone knows (skipped entries, the year
+        /// folders) and print every file to read, one per line, for a
+        /// scheduler to hand to `--files-from` tasks.
+        #[arg(long)]
+        list: bool,
         /// Only this year's folder (and the reference workbooks).
         #[arg(long)]
         year: Option<i32>,

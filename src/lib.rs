@@ -66,8 +66,24 @@ pub fn run(cli: cli::Cli) -> Result<Outcome> {
             staged: Some(ref dir),
             ..
         } => stage::run_staged(g, dir, year).map(|_| Outcome::Done),
-        cli::Command::Stage { ref out, shard, year } => {
-            stage::stage(g, out, shard, year).map(|_| Outcome::Done)
+        cli::Command::Stage {
+            ref out,
+            shard,
+            ref files_from,
+            ref part,
+            list,
+            year,
+        } => {
+            let selection = match (files_from, list) {
+                (Some(from), _) => {
+                    let files = stage::read_list(from)?;
+                    let part = stage::part_id(part.as_deref().unwrap_or("auto"), &files)?;
+                    stage::Selection::Listed { part, files }
+                }
+                (None, true) => stage::Selection::Discovery,
+                (None, false) => stage::Selection::Shard(shard),
+            };
+            stage::stage(g, out, selection, year).map(|_| Outcome::Done)
         }
         cli::Command::Run {
             year,

@@ -25,6 +25,8 @@
 
 use std::path::{Path, PathBuf};
 
+use std::io::Write;
+
 use anyhow::{bail, Context, Result};
 use duckdb::Connection;
 use serde::Serialize;
@@ -81,6 +83,76 @@ impl Shard {
     }
 }
 
+/// Which files one `stage` takes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Selection {
+    /// The files whose path hash falls in shard K of N (machines without a
+    /// scheduler).
+    Shard(Shard),
+    /// Exactly these files (relative to `--inputs`), staged as part `part`
+    /// (a Spark task: a retried task replaces its own output).
+    Listed { part: String, files: Vec<String> },
+    /// What discovery alone knows (skipped entries, the year folders), as
+    /// part `discovery`; the files to read are printed for a scheduler.
+    Discovery,
+}
+
+impl Selection {
+    /// The name of this selection's files: `part-K-of-N`, `part-<id>`.
+    fn file_name(&self) -> String {
+        match self {
+            Selection::Shard(s) => s.file_name(),
+            Selection::Listed { part, .. } => format!("part-{part}"),
+            Selection::Discovery => "part-discovery".into(),
+        }
+    }
+
+    fn label(&self) -> String {
+        match self {
+            Selection::Shard(s) => format!("{}/{}", s.k, s.n),
+            Selection::Listed { part, .. } => part.clone(),
+            Selection::Discovery => "discovery".into(),
+        }
+    }
+}
+
+/// The files of `--files-from` (`-`: standard input): one path relative
+/// to `--inputs` per line; blank lines are ignored.
+pub fn read_list(from: &Path) -> Result<Vec<String>> {
+    let text = if from == Path::new("-") {
+        std::io::read_to_string(std::io::stdin()).context("cannot read the file list from standard input")?
+    } else {
+        std::fs::read_to_string(from)
+            .with_context(|| format!("cannot read the file list {}", from.display()))?
+    };
+    Ok(text
+        .lines()
+        .map(str::trim_end)
+        .filter(|l| !l.is_empty())
+        .map(String::from)
+        .collect())
+}
+
+/// A part id given on the command line, or `auto`: the first 16 hex digits
+/// of the SHA-256 of the files listed (the same list gives the same part,
+/// so a retried task replaces its own output).
+pub fn part_id(given: &str, files: &[String]) -> Result<String> {
+    if given == "auto" {
+        let digest = Sha256::digest(files.join("\n").as_bytes());
+        return Ok(digest.iter().take(8).map(|b| format!("{b:02x}")).collect());
+    }
+    let ok = !given.is_empty()
+        && given.len() <= 64
+        && given
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    anyhow::ensure!(
+        ok,
+        "--part: expected auto or 1-64 letters, digits, - or _, found '{given}'"
+    );
+    Ok(given.to_string())
+}
+
 /// The tables staged: every sheet table, and the accounting ones.
 fn staged_tables() -> Vec<&'static str> {
     let mut t: Vec<&'static str> = SheetKind::ALL.iter().map(|k| k.table()).collect();
@@ -111,16 +183,16 @@ pub struct StageReport {
     pub rows: Vec<(String, u64)>,
 }
 
-/// Remove this shard's earlier files (of `year`, or of every year).
-fn remove_own_files(out: &Path, shard: Shard, year: Option<i32>) -> Result<()> {
-    let name = format!("{}.parquet", shard.file_name());
+/// Remove this selection's earlier files (of `year`, or of every year).
+fn remove_own_files(out: &Path, part: &Selection, year: Option<i32>) -> Result<()> {
+    let name = format!("{}.parquet", part.file_name());
     // years/y<Y>-part-K-of-N.parquet: one file per year and shard.
     if let Ok(entries) = std::fs::read_dir(out.join("years")) {
         for entry in entries.flatten() {
             let file = entry.file_name().to_string_lossy().into_owned();
             let ours = match year {
                 None => file.starts_with('y') && file.ends_with(&format!("-{name}")),
-                Some(y) => file == years_file(y, shard),
+                Some(y) => file == years_file(y, part),
             };
             if ours {
                 std::fs::remove_file(entry.path())?;
@@ -148,22 +220,22 @@ fn remove_own_files(out: &Path, shard: Shard, year: Option<i32>) -> Result<()> {
     Ok(())
 }
 
-/// The file recording that shard K staged year Y (a year folder may hold
+/// The file recording that a part staged year Y (a year folder may hold
 /// no row at all, so the years are staged on their own).
-fn years_file(year: i32, shard: Shard) -> String {
-    format!("y{year}-{}.parquet", shard.file_name())
+fn years_file(year: i32, part: &Selection) -> String {
+    format!("y{year}-{}.parquet", part.file_name())
 }
 
 /// Write one table's rows of one year as a Parquet file (without the year
 /// column, which is the folder's).
-fn write_part(conn: &Connection, out: &Path, table: &str, year: Option<i32>, shard: Shard) -> Result<()> {
+fn write_part(conn: &Connection, out: &Path, table: &str, year: Option<i32>, part: &Selection) -> Result<()> {
     let filter = match year {
         Some(y) => format!("year = {y}"),
         None => "year IS NULL".to_string(),
     };
     let dir = out.join(table).join(partition(year));
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let path = dir.join(format!("{}.parquet", shard.file_name()));
+    let path = dir.join(format!("{}.parquet", part.file_name()));
     // The stat cache (mtime, inode) describes this machine's copy only.
     let exclude = match table {
         "input_files" => "year, mtime_ns, inode",
@@ -178,9 +250,15 @@ fn write_part(conn: &Connection, out: &Path, table: &str, year: Option<i32>, sha
     Ok(())
 }
 
-/// `stage --out DIR [--shard K/N] [--year Y]`.
-pub fn stage(g: &Global, out: &Path, shard: Shard, year: Option<i32>) -> Result<StageReport> {
-    let mut discovery = crate::pipeline::discover(&g.inputs)?;
+/// `stage --out DIR [--shard K/N | --files-from F --part ID | --list] [--year Y]`.
+pub fn stage(g: &Global, out: &Path, selection: Selection, year: Option<i32>) -> Result<StageReport> {
+    let mut discovery = match &selection {
+        Selection::Listed { files, .. } => {
+            inject_failure(out, &selection, files)?;
+            crate::ingest::discover_listed(&g.inputs, files)
+        }
+        _ => crate::pipeline::discover(&g.inputs)?,
+    };
     if let Some(y) = year {
         if !discovery.years.contains(&y) {
             bail!("no inputs for year {y} under {}", g.inputs.display());
@@ -188,15 +266,31 @@ pub fn stage(g: &Global, out: &Path, shard: Shard, year: Option<i32>) -> Result<
         discovery.years.retain(|d| *d == y);
     }
     let in_year = |f: Option<i32>| year.is_none() || f.is_none() || f == year;
-    discovery.files.retain(|f| shard.holds(&f.rel) && in_year(f.year));
-    discovery
-        .skipped
-        .retain(|(y, p)| shard.holds(&p.path) && in_year(*y));
+    match &selection {
+        Selection::Shard(shard) => {
+            discovery.files.retain(|f| shard.holds(&f.rel) && in_year(f.year));
+            discovery
+                .skipped
+                .retain(|(y, p)| shard.holds(&p.path) && in_year(*y));
+        }
+        Selection::Discovery => {
+            // The files go to the scheduler's tasks; this part keeps the rest.
+            discovery.files.retain(|f| in_year(f.year));
+            let mut stdout = std::io::stdout().lock();
+            for f in &discovery.files {
+                writeln!(stdout, "{}", f.rel)?;
+            }
+            stdout.flush()?;
+            discovery.files.clear();
+            discovery.skipped.retain(|(y, _)| in_year(*y));
+        }
+        Selection::Listed { .. } => {}
+    }
     let mut conn = crate::load::open_in_memory(&g.limits.db_memory_limit)?;
     crate::pipeline::load_inputs(&mut conn, &discovery, true, &g.reading()?, None)?;
 
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
-    remove_own_files(out, shard, year)?;
+    remove_own_files(out, &selection, year)?;
     let mut rows = Vec::new();
     for table in staged_tables() {
         let years: Vec<(Option<i32>, i64)> = {
@@ -207,7 +301,7 @@ pub fn stage(g: &Global, out: &Path, shard: Shard, year: Option<i32>) -> Result<
             v.collect::<duckdb::Result<Vec<_>>>()?
         };
         for (y, _) in &years {
-            write_part(&conn, out, table, *y, shard)?;
+            write_part(&conn, out, table, *y, &selection)?;
         }
         rows.push((table.to_string(), years.iter().map(|(_, n)| *n as u64).sum()));
         write_schema(&conn, out, table)?;
@@ -219,22 +313,52 @@ pub fn stage(g: &Global, out: &Path, shard: Shard, year: Option<i32>) -> Result<
     for y in crate::aggregate::years(&conn)? {
         conn.execute_batch(&format!(
             "COPY (SELECT year FROM years WHERE year = {y}) TO {} (FORMAT PARQUET);",
-            literal(&years_dir.join(years_file(y, shard)))
+            literal(&years_dir.join(years_file(y, &selection)))
         ))?;
     }
     write_contract(out)?;
     write_templates(out, &discovery.templates)?;
     let files = manifest::input_hashes(&conn, &g.inputs, &discovery)?;
+    if let Selection::Listed { .. } = &selection {
+        // For the scheduler: what this task staged.
+        let mut stdout = std::io::stdout().lock();
+        for f in &discovery.files {
+            writeln!(stdout, "{}", f.rel)?;
+        }
+    }
     let report = StageReport {
-        shard: format!("{}/{}", shard.k, shard.n),
+        shard: selection.label(),
         year,
         files,
         rows,
     };
-    let record = out.join("_shards").join(format!("{}.json", shard.file_name()));
+    let record = out
+        .join("_shards")
+        .join(format!("{}.json", selection.file_name()));
     crate::emit::write_atomic(&record, &serde_json::to_vec_pretty(&report)?)?;
     tracing::info!(shard = %report.shard, files = report.files.len(), out = %out.display(), "staged");
     Ok(report)
+}
+
+/// The test environment's way to make a task fail: the file
+/// `CHAMBERSTAT_TEST_STAGE_FAIL` names (its path relative to `--inputs`),
+/// among the files listed, fails the task; with `CHAMBERSTAT_TEST_STAGE_FAIL_ONCE` set, only its first
+/// attempt (a marker under `_tasks/` remembers it). Nothing else reads them.
+fn inject_failure(out: &Path, part: &Selection, files: &[String]) -> Result<()> {
+    let Ok(name) = std::env::var("CHAMBERSTAT_TEST_STAGE_FAIL") else {
+        return Ok(());
+    };
+    if !files.contains(&name) {
+        return Ok(());
+    }
+    if std::env::var_os("CHAMBERSTAT_TEST_STAGE_FAIL_ONCE").is_some() {
+        let marker = out.join("_tasks").join(part.file_name());
+        if marker.exists() {
+            return Ok(());
+        }
+        crate::emit::write_atomic(&marker, b"failed once\n")?;
+    }
+    bail!("failing on purpose on {name} (CHAMBERSTAT_TEST_STAGE_FAIL)")
 }
 
 /// The folder of a staging folder that holds the materials templates.

@@ -283,3 +283,86 @@ fn staging_year_by_year_keeps_every_year() {
         assert_eq!(staged, normal, "{year}");
     }
 }
+
+/// The whole night as one Spark job: Spark schedules the parse of the demo
+/// inputs over 3 partitions (`spark/run.sh --inputs`) and writes the same
+/// headline.csv as `chamberstat run` for every demo year. A partition whose
+/// binary fails on its first attempt is retried by Spark with the same
+/// figures; one that fails on every attempt fails the job, which names the
+/// files the partition held and writes no headline.csv.
+#[test]
+fn spark_schedules_the_parse_retries_a_failed_partition_and_names_one_that_keeps_failing() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let inputs = root.join("inputs");
+    let tmp = tempfile::tempdir().unwrap();
+    let spark = |out: &Path, env: &[(&str, &str)]| {
+        Command::new("bash")
+            .arg(root.join("spark/run.sh"))
+            .arg("--inputs")
+            .arg(&inputs)
+            .args(["--year", "2022,2023,2024", "--partitions", "3"])
+            .arg(out)
+            .env("CHAMBERSTAT_BIN", assert_cmd::cargo::cargo_bin("chamberstat"))
+            .env("SPARK_MASTER", "local[2,2]")
+            .envs(env.iter().copied())
+            .output()
+            .expect("bash runs spark/run.sh")
+    };
+    let duckdb: Vec<String> = [2022, 2023, 2024]
+        .iter()
+        .map(|year| {
+            let outputs = tmp.path().join("duckdb-out");
+            let status = command_for(&inputs, &outputs, &tmp.path().join("w.duckdb"))
+                .args(["-q", "run", "--year", &year.to_string()])
+                .status()
+                .unwrap();
+            assert!(status.success());
+            std::fs::read_to_string(outputs.join(year.to_string()).join("headline.csv")).unwrap()
+        })
+        .collect();
+    let same_as_duckdb = |out: &Path| {
+        for (year, want) in [2022, 2023, 2024].iter().zip(&duckdb) {
+            let got = std::fs::read_to_string(out.join(year.to_string()).join("headline.csv")).unwrap();
+            assert_eq!(&got, want, "{year}: Spark-scheduled and DuckDB disagree");
+        }
+    };
+    let out = tmp.path().join("scheduled");
+    let run = spark(&out, &[]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    same_as_duckdb(&out);
+    // One file's partition fails its first attempt: retried, the same figures.
+    let victim = walk(&inputs.join("2024/companies"))
+        .into_iter()
+        .find(|p| p.extension().is_some_and(|e| e == "xlsx"))
+        .map(|p| p.strip_prefix(&inputs).unwrap().to_string_lossy().into_owned())
+        .unwrap();
+    let out = tmp.path().join("retried");
+    let run = spark(
+        &out,
+        &[
+            ("CHAMBERSTAT_TEST_STAGE_FAIL", &victim),
+            ("CHAMBERSTAT_TEST_STAGE_FAIL_ONCE", "1"),
+        ],
+    );
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    assert!(
+        out.join("_staged/_tasks").is_dir(),
+        "the first attempt did not fail"
+    );
+    same_as_duckdb(&out);
+    // It fails on every attempt: the job fails and names the files.
+    let out = tmp.path().join("failed");
+    let run = spark(&out, &[("CHAMBERSTAT_TEST_STAGE_FAIL", &victim)]);
+    assert!(!run.status.success());
+    let err = String::from_utf8_lossy(&run.stderr);
+    let named = err
+        .lines()
+        .find(|l| l.starts_with("partition ") && l.contains("failed after"));
+    assert!(named.is_some_and(|l| l.contains(&victim)), "{err}");
+    assert!(err.contains("no headline.csv was written"), "{err}");
+    let written: Vec<_> = walk(&out)
+        .into_iter()
+        .filter(|p| p.ends_with("headline.csv"))
+        .collect();
+    assert!(written.is_empty(), "{written:?}");
+}

@@ -96,15 +96,7 @@ fn found(root: &Path, entry: walkdir::Result<walkdir::DirEntry>) -> Option<Found
         Ok(rel) => (rel, true),
         Err(lossy) => (lossy, false),
     };
-    let reason = if !utf8 {
-        Some("文件名不是有效的 UTF-8 编码，请重命名 / the file name is not valid UTF-8; rename the file")
-    } else if ty.is_symlink() {
-        Some("符号链接，不跟随；请把文件本身放入文件夹 / a symbolic link, not followed; put the file itself in the folder")
-    } else if !ty.is_file() {
-        Some("不是普通文件（管道、套接字或设备）/ not a regular file (a pipe, socket or device)")
-    } else {
-        None
-    };
+    let reason = skip_reason(ty, utf8);
     Some(match reason {
         Some(r) => Found::Skipped {
             rel,
@@ -115,6 +107,20 @@ fn found(root: &Path, entry: walkdir::Result<walkdir::DirEntry>) -> Option<Found
             rel,
         },
     })
+}
+
+/// Why an entry is listed and not read: a name that is not UTF-8, a link,
+/// anything but a regular file.
+fn skip_reason(ty: std::fs::FileType, utf8: bool) -> Option<&'static str> {
+    if !utf8 {
+        Some("文件名不是有效的 UTF-8 编码，请重命名 / the file name is not valid UTF-8; rename the file")
+    } else if ty.is_symlink() {
+        Some("符号链接，不跟随；请把文件本身放入文件夹 / a symbolic link, not followed; put the file itself in the folder")
+    } else if !ty.is_file() {
+        Some("不是普通文件（管道、套接字或设备）/ not a regular file (a pipe, socket or device)")
+    } else {
+        None
+    }
 }
 
 impl Found {
@@ -155,6 +161,40 @@ pub fn discover(inputs: &Path) -> Result<Discovery> {
         let _s = tracing::debug_span!("walk").entered();
         walk_tree(inputs)?
     };
+    Ok(assemble(walked))
+}
+
+/// Exactly the entries at `rels` (relative to `root`), placed by the same
+/// rules as a walk (a scheduler's task stages the files it was given): a
+/// link or pipe is skipped with its reason, a path that cannot be read is
+/// read and rejected with the system's reason.
+pub fn discover_listed(root: &Path, rels: &[String]) -> Discovery {
+    let found = rels
+        .iter()
+        .map(|rel| {
+            let abs = root.join(rel);
+            let reason = std::fs::symlink_metadata(&abs)
+                .ok()
+                .and_then(|m| skip_reason(m.file_type(), true));
+            match reason {
+                Some(r) => Found::Skipped {
+                    rel: rel.clone(),
+                    reason: r.to_string(),
+                },
+                None => Found::File {
+                    abs,
+                    rel: rel.clone(),
+                },
+            }
+        })
+        .collect();
+    assemble(found)
+}
+
+/// A discovery from the entries found: templates apart, each workbook
+/// placed (or skipped with its reason), the year folders, and a stat per
+/// workbook.
+fn assemble(walked: Vec<Found>) -> Discovery {
     let mut out = Discovery::default();
     let (templates, walked): (Vec<Found>, Vec<Found>) = walked.into_iter().partition(|f| match f {
         Found::File { rel, .. } => {
@@ -189,7 +229,7 @@ pub fn discover(inputs: &Path) -> Result<Discovery> {
     out.files
         .par_iter_mut()
         .for_each(|f| f.stat = super::stat(&f.abs));
-    Ok(out)
+    out
 }
 
 /// One walked entry: the year folder it is in, and the workbook to read or

@@ -32,7 +32,7 @@ use serde::{Deserialize, Serialize};
 use crate::contract::schema::{FolderKind, SheetKind};
 use crate::normalize::{Money, MoneyUnit, Raw, UnitSource};
 pub use batch::{Batch, Table, TableBatch};
-pub use discover::{discover, walk_tree, Discovery, Found};
+pub use discover::{discover, discover_listed, walk_tree, Discovery, Found};
 pub use pool::WorkerConfig;
 pub use rows::Limits;
 pub use sheet::Output;
