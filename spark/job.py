@@ -3,16 +3,19 @@
 Reads the tables `chamberstat stage` wrote under DIR (Hive-style
 `<table>/year=<Y>/part-K-of-N.parquet`), runs the SAME `queries/*.sql` files
 the DuckDB warehouse runs, translated mechanically from the DuckDB dialect
-to Spark SQL by sqlglot, statement by statement, and writes headline.csv by
-the output contract (`DIR/_contract/metrics.json`, written by the binary:
-ids, units and kinds in contract order).
+to Spark SQL by sqlglot, statement by statement, and writes headline.csv
+from the rows of the `headline_values` view (55_headline.sql), as the
+binary does. The figures are rounded and the percentage made there: this
+job computes nothing of its own. The output contract
+(`DIR/_contract/metrics.json`, written by the binary: ids, units and kinds
+in contract order) becomes the table `metric_contract` that view reads.
 
 How statements map:
   CREATE [OR REPLACE] VIEW v AS q    -> temp view v over q
   CREATE [OR REPLACE] TABLE t AS q   -> temp view t over q, cached
-  INSERT INTO metric_values q        -> q's rows collected as figures
-Files are run in name order up to and including the last one that inserts
-into metric_values: the files after it (lineage, anomalies, breakdowns,
+  INSERT INTO metric_values q        -> q's rows added to the view metric_values
+Files are run in name order up to and including the one that creates
+headline_values: the files after it (lineage, anomalies, breakdowns,
 call-back and chase lists) feed the DuckDB emitter only. queries/README.md
 states what may be written in the files Spark runs.
 
@@ -24,7 +27,6 @@ Usage: spark-submit job.py DIR YEARS OUT [QUERIES]
 import json
 import os
 import sys
-from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import sqlglot
@@ -53,8 +55,24 @@ def statements(sql: str):
     return [s for s in sqlglot.parse(sql, read="duckdb") if s is not None]
 
 
+HEADLINE = "headline_values"
+
+
 def inserts_figures(stmt) -> bool:
     return isinstance(stmt, exp.Insert) and stmt.this.find(exp.Table).name == "metric_values"
+
+
+def creates_headline(stmt) -> bool:
+    return isinstance(stmt, exp.Create) and stmt.this.find(exp.Table).name == HEADLINE
+
+
+def register_contract(spark, staged: Path) -> None:
+    """The output contract as the table metric_contract (position, metric,
+    unit, kind), as the binary writes it into the warehouse."""
+    contract = json.loads((staged / "_contract" / "metrics.json").read_text("utf-8"))
+    rows = [(i + 1, m["id"], m["unit"], m["kind"]) for i, m in enumerate(contract)]
+    schema = "position INT, metric STRING, unit STRING, kind STRING"
+    spark.createDataFrame(rows, schema).createOrReplaceTempView("metric_contract")
 
 
 def expand_star_except(stmt, spark):
@@ -74,6 +92,8 @@ def expand_star_except(stmt, spark):
 
 
 def run_file(spark, name: str, sql: str, figures: list) -> None:
+    """Run one query file; the rows each INSERT INTO metric_values selects
+    are appended to `figures` and the view metric_values is their union."""
     for stmt in statements(sql):
         stmt = expand_star_except(stmt, spark)
         if isinstance(stmt, exp.Create) and stmt.kind in ("VIEW", "TABLE"):
@@ -85,46 +105,37 @@ def run_file(spark, name: str, sql: str, figures: list) -> None:
             df.createOrReplaceTempView(target)
         elif inserts_figures(stmt):
             query = stmt.expression.sql(dialect="spark")
-            figures.extend(tuple(r) for r in spark.sql(query).collect())
+            rows = spark.sql(query).toDF("year", "metric", "value")
+            figures.append(rows.selectExpr("CAST(year AS INT) AS year", "metric", "CAST(value AS DECIMAL(38,6)) AS value"))
+            union = figures[0]
+            for more in figures[1:]:
+                union = union.unionAll(more)
+            union.createOrReplaceTempView("metric_values")
         else:
             raise SystemExit(f"{name}: statement Spark cannot run: {stmt.sql(dialect='duckdb')[:200]}")
 
 
 def figure_files(queries: Path):
-    """The query files up to the last one that inserts into metric_values."""
+    """The query files up to the one that creates headline_values."""
     files = sorted(queries.glob("*.sql"))
-    last = max(i for i, f in enumerate(files) if any(inserts_figures(s) for s in statements(f.read_text("utf-8"))))
-    return files[: last + 1]
+    last = [i for i, f in enumerate(files) if any(creates_headline(s) for s in statements(f.read_text("utf-8")))]
+    if not last:
+        raise SystemExit(f"no query file in {queries} creates {HEADLINE}")
+    return files[: last[0] + 1]
 
 
-def fixed(value: Decimal, dp: int) -> str:
-    """Half away from zero to dp decimals, exactly dp written; no -0."""
-    q = value.quantize(Decimal(1).scaleb(-dp), rounding=ROUND_HALF_UP)
-    if q == 0:
-        q = abs(q)
-    return f"{q:.{dp}f}"
-
-
-def headline(contract: list, figures: list, year: int) -> str:
-    found = {}
-    for y, metric, value in figures:
-        if y == year:
-            if metric in found:
-                raise SystemExit(f"query files wrote metric {metric} twice for {year}")
-            found[metric] = Decimal(value)
-    lines = ["metric,value,unit"]
-    for m in contract:
-        if m["kind"] == "percent":
-            num = found.get(m["id"] + ":numerator", Decimal(0))
-            den = found.get(m["id"] + ":denominator", Decimal(0))
-            v = Decimal(0) if den == 0 else num * 100 / den
-            text = fixed(v, 2)
-        elif m["kind"] == "money":
-            text = fixed(found.get(m["id"], Decimal(0)), 2)
-        else:
-            text = fixed(found.get(m["id"], Decimal(0)), 0)
-        lines.append(f"{m['id']},{text},{m['unit']}")
+def headline(rows: list) -> str:
+    """headline.csv from headline_values' rows of one year, as they are."""
+    lines = ["metric,value,unit"] + [f"{metric},{value},{unit}" for metric, value, unit in rows]
     return "\n".join(lines) + "\n"
+
+
+def refuse_twice(spark) -> None:
+    """A metric the query files wrote twice for a year is an error, as in
+    the binary, not two rows of headline.csv."""
+    twice = spark.sql("SELECT year, metric FROM metric_values GROUP BY year, metric HAVING count(*) > 1").collect()
+    if twice:
+        raise SystemExit("query files wrote a metric twice: " + ", ".join(f"{r[1]} ({r[0]})" for r in twice))
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -148,14 +159,19 @@ def session():
 
 def write_headlines(spark, staged: Path, years: list, out: Path, queries: Path) -> None:
     """Run the query files over the staged tables (registered already) and
-    write headline.csv for each year."""
-    contract = json.loads((staged / "_contract" / "metrics.json").read_text("utf-8"))
+    write headline.csv for each year from headline_values."""
+    register_contract(spark, staged)
     figures: list = []
     for f in figure_files(queries):
         run_file(spark, f.name, f.read_text("utf-8"), figures)
+    refuse_twice(spark)
+    published = spark.sql(f"SELECT year, metric, value, unit FROM {HEADLINE} ORDER BY year, position").collect()
     for year in years:
+        rows = [(r["metric"], r["value"], r["unit"]) for r in published if r["year"] == year]
+        if not rows:
+            raise SystemExit(f"{HEADLINE} has no rows for {year}: is it a year of the staged inputs?")
         target = out / "headline.csv" if len(years) == 1 else out / str(year) / "headline.csv"
-        write_atomic(target, headline(contract, figures, year))
+        write_atomic(target, headline(rows))
         print(f"wrote {target}", file=sys.stderr)
 
 

@@ -3,9 +3,9 @@
 //! Each file is one figure family, executed as-is in name order (the
 //! `00_rules.sql` views first). Files write `(year, metric, value)` rows into
 //! `metric_values` for every year in the warehouse; Rust never builds SQL
-//! from input data. The headline of one year is then read back exactly.
+//! from input data. The headline of one year is then read back as
+//! `headline_values` (55_headline.sql) publishes it.
 
-use std::collections::HashMap;
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
@@ -13,8 +13,7 @@ use duckdb::Connection;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use crate::contract::metrics::Headline;
-use crate::contract::metrics::{self, Kind, METRICS};
+use crate::contract::metrics::{Headline, Published, METRICS};
 use crate::ingest::sha256_hex;
 
 /// One SQL file of the queries folder.
@@ -30,7 +29,7 @@ pub struct QueryFile {
 /// folder, and a changed query rebuilds the crate); the unit test
 /// `embedded_queries_are_exactly_the_queries_folder` fails when a file is
 /// added to or removed from `queries/` without this list.
-const EMBEDDED: [(&str, &str); 12] = [
+const EMBEDDED: [(&str, &str); 13] = [
     ("00_rules.sql", include_str!("../queries/00_rules.sql")),
     ("10_membership.sql", include_str!("../queries/10_membership.sql")),
     (
@@ -40,6 +39,7 @@ const EMBEDDED: [(&str, &str); 12] = [
     ("30_financing.sql", include_str!("../queries/30_financing.sql")),
     ("40_partners.sql", include_str!("../queries/40_partners.sql")),
     ("50_events.sql", include_str!("../queries/50_events.sql")),
+    ("55_headline.sql", include_str!("../queries/55_headline.sql")),
     ("60_lineage.sql", include_str!("../queries/60_lineage.sql")),
     ("70_anomalies.sql", include_str!("../queries/70_anomalies.sql")),
     ("80_breakdowns.sql", include_str!("../queries/80_breakdowns.sql")),
@@ -121,6 +121,7 @@ pub fn aggregate(conn: &mut Connection, queries: &[QueryFile]) -> Result<Aggrega
         .transaction()
         .context("cannot start the aggregation transaction")?;
     tx.execute_batch("DELETE FROM metric_values;")?;
+    write_contract(&tx)?;
     // The views and macros are the warehouse's own from the last
     // aggregation when no query file changed: creating them again is
     // binding and planning each, a third of a small run's aggregation.
@@ -147,6 +148,18 @@ pub fn aggregate(conn: &mut Connection, queries: &[QueryFile]) -> Result<Aggrega
         tx.query_row("SELECT count(*) FROM metric_values", [], |r| r.get::<_, i64>(0))? as u64;
     tx.commit().context("cannot commit the aggregation")?;
     Ok(report)
+}
+
+/// The output contract's metrics, in order, into `metric_contract`, which
+/// 55_headline.sql writes the headline from.
+fn write_contract(tx: &duckdb::Transaction<'_>) -> Result<()> {
+    tx.execute("DELETE FROM metric_contract", [])?;
+    let mut app = tx.appender("metric_contract")?;
+    for (i, m) in METRICS.iter().enumerate() {
+        app.append_row(duckdb::params![i as i32 + 1, m.id, m.unit, m.kind.name()])?;
+    }
+    app.flush()?;
+    Ok(())
 }
 
 /// One digest of every query file (names and contents, in order).
@@ -222,37 +235,50 @@ fn return_freed_blocks() {
     }
 }
 
-/// Read one year's headline from `metric_values`. A metric with no row is 0
-/// (the contract: never blank). A percent is computed exactly from its
-/// numerator and denominator rows.
+/// Read one year's headline as the warehouse publishes it
+/// (`headline_values`, 55_headline.sql): every contract metric, in order,
+/// with its rounded figure and text. A metric the query files wrote twice
+/// for the year is an error, not a sum.
 pub fn headline(conn: &Connection, year: i32) -> Result<Headline> {
-    let mut stmt = conn.prepare("SELECT metric, value FROM metric_values WHERE year = ?")?;
-    let rows = stmt.query_map([year], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Decimal>(1)?)))?;
-    let mut found: HashMap<String, Decimal> = HashMap::new();
-    for row in rows {
-        let (metric, value) = row?;
-        if found.insert(metric.clone(), value).is_some() {
-            bail!("query files wrote metric {metric} twice for {year}");
-        }
+    let twice: Vec<String> = conn
+        .prepare("SELECT metric FROM metric_values WHERE year = ? GROUP BY metric HAVING count(*) > 1 ORDER BY metric")?
+        .query_map([year], |r| r.get(0))?
+        .collect::<duckdb::Result<_>>()?;
+    if !twice.is_empty() {
+        bail!("query files wrote metric {} twice for {year}", twice.join(", "));
     }
-    let values = METRICS
-        .iter()
-        .map(|m| {
-            let v = match m.kind {
-                Kind::Percent => {
-                    let part = |suffix: &str| {
-                        found
-                            .get(&format!("{}{suffix}", m.id))
-                            .copied()
-                            .unwrap_or_default()
-                    };
-                    metrics::percent(part(metrics::NUMERATOR), part(metrics::DENOMINATOR))
-                }
-                _ => found.get(m.id).copied().unwrap_or_default(),
-            };
-            (m, v)
-        })
-        .collect();
+    let mut stmt = conn
+        .prepare("SELECT metric, figure, value FROM headline_values WHERE year = ? ORDER BY position")
+        .context("cannot read headline_values (queries/55_headline.sql)")?;
+    let rows = stmt.query_map([year], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, Decimal>(1)?,
+            r.get::<_, String>(2)?,
+        ))
+    })?;
+    let mut values = Vec::with_capacity(METRICS.len());
+    for (row, expected) in rows.zip(METRICS.iter()) {
+        let (id, value, text) = row?;
+        if id != expected.id {
+            bail!(
+                "headline_values gives {id} where the contract has {} for {year}",
+                expected.id
+            );
+        }
+        values.push(Published {
+            metric: expected,
+            value,
+            text,
+        });
+    }
+    if values.len() != METRICS.len() {
+        bail!(
+            "headline_values gives {} of the contract's {} metrics for {year} (is {year} a year of the warehouse?)",
+            values.len(),
+            METRICS.len()
+        );
+    }
     Ok(Headline { year, values })
 }
 

@@ -5,14 +5,14 @@
 
 use std::io::Write;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use duckdb::Connection;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::aggregate;
 use crate::cli::{Format, Global};
-use crate::contract::metrics::{self, Kind};
+use crate::contract::metrics;
 use crate::emit::csv_bytes;
 use crate::Outcome;
 
@@ -39,8 +39,9 @@ pub struct Explanation {
     pub year: i32,
     pub unit: String,
     pub rows: Vec<LineageRow>,
-    /// The sum of the rows (for a percent: numerator / denominator × 100),
-    /// formatted as headline.csv writes it.
+    /// The figure as headline.csv publishes it: the rows with role
+    /// `figure` summed (for a percent: numerator / denominator × 100),
+    /// rounded by the contract.
     pub total: String,
 }
 
@@ -67,17 +68,21 @@ pub fn lineage(conn: &Connection, metric: &metrics::Metric, year: i32) -> Result
             })
         })?
         .collect::<duckdb::Result<Vec<_>>>()?;
-    let sum = |role: &str| -> Decimal { rows.iter().filter(|r| r.role == role).map(|r| r.value).sum() };
-    let total = match metric.kind {
-        Kind::Percent => metrics::percent(sum("numerator"), sum("denominator")),
-        _ => sum("figure"),
-    };
+    // The total is the figure as published: the same rows summed by the
+    // query files, rounded in 55_headline.sql, never a sum made here.
+    let total: String = conn
+        .query_row(
+            "SELECT value FROM headline_values WHERE metric = ? AND year = ?",
+            duckdb::params![metric.id, year],
+            |r| r.get(0),
+        )
+        .with_context(|| format!("cannot read {} for {year} from headline_values", metric.id))?;
     Ok(Explanation {
         metric: metric.id.to_string(),
         label: metric.label.to_string(),
         year,
         unit: metric.unit.to_string(),
-        total: metric.format(total),
+        total,
         rows,
     })
 }

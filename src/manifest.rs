@@ -133,10 +133,10 @@ pub fn query_hashes(queries: &[QueryFile]) -> Vec<FileHash> {
 pub fn headline_values(h: &Headline) -> Vec<MetricValue> {
     h.values
         .iter()
-        .map(|(m, v)| MetricValue {
-            metric: m.id.to_string(),
-            value: m.format(*v),
-            unit: m.unit.to_string(),
+        .map(|p| MetricValue {
+            metric: p.metric.id.to_string(),
+            value: p.text.clone(),
+            unit: p.metric.unit.to_string(),
         })
         .collect()
 }

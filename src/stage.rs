@@ -33,7 +33,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::cli::Global;
-use crate::contract::metrics::{Kind, METRICS};
+use crate::contract::metrics::METRICS;
 use crate::contract::schema::SheetKind;
 use crate::manifest::{self, FileHash};
 
@@ -428,11 +428,7 @@ fn write_contract(out: &Path) -> Result<()> {
         .map(|m| MetricSpec {
             id: m.id,
             unit: m.unit,
-            kind: match m.kind {
-                Kind::Count => "count",
-                Kind::Money => "money",
-                Kind::Percent => "percent",
-            },
+            kind: m.kind.name(),
         })
         .collect();
     crate::emit::write_atomic(

@@ -73,20 +73,118 @@ fn explain_unknown_metric_is_a_usage_error_listing_the_valid_ids() {
         .stderr(contains("event_participants_total"));
 }
 
+/// The contract's metrics, listed here rather than read from the program,
+/// with how each figure is made of its rows: summed, or a percentage of
+/// numerator over denominator rows.
+const METRICS: [(&str, Figure); 24] = [
+    ("member_companies", Figure::Count),
+    ("reporting_companies", Figure::Count),
+    ("listed_companies", Figure::Count),
+    ("listed_or_leading", Figure::Count),
+    ("china_private_top500", Figure::Count),
+    ("shanghai_private_top100", Figure::Count),
+    ("revenue_total", Figure::Money),
+    ("profit_tax_total", Figure::Money),
+    ("tax_total", Figure::Money),
+    ("jobs_total", Figure::Count),
+    ("donations_total", Figure::Money),
+    ("party_members_total", Figure::Count),
+    ("party_org_coverage_vp_plus", Figure::Share),
+    ("financing_facilitated", Figure::Money),
+    ("financing_facilitated_cumulative", Figure::Money),
+    ("financed_companies", Figure::Count),
+    ("bank_partners", Figure::Count),
+    ("bank_credit_lines_cumulative", Figure::Money),
+    ("district_partners", Figure::Count),
+    ("investment_landed_cumulative", Figure::Money),
+    ("committees_reporting", Figure::Count),
+    ("events_total", Figure::Count),
+    ("campus_recruitment_events", Figure::Count),
+    ("event_participants_total", Figure::Count),
+];
+
+#[derive(Clone, Copy)]
+enum Figure {
+    Count,
+    Money,
+    Share,
+}
+
+/// The figure `explain`'s rows make, by this test's own arithmetic: the
+/// rows summed as exact decimals, to whole numbers or cents half away from
+/// zero; a share as whole hundredths of a percent.
+fn figure_of_rows(kind: Figure, rows: &[serde_json::Value]) -> String {
+    use rust_decimal::prelude::*;
+    let sum = |role: &str| -> Decimal {
+        rows.iter()
+            .filter(|r| r["role"] == role)
+            .map(|r| Decimal::from_str(r["value"].as_str().unwrap()).unwrap())
+            .sum()
+    };
+    let round = |v: Decimal, dp: u32| {
+        let mut r = v.round_dp_with_strategy(dp, RoundingStrategy::MidpointAwayFromZero);
+        r.rescale(dp);
+        r.to_string()
+    };
+    match kind {
+        Figure::Count => round(sum("figure"), 0),
+        Figure::Money => round(sum("figure"), 2),
+        Figure::Share => {
+            let (n, d) = (sum("numerator"), sum("denominator"));
+            if d.is_zero() {
+                "0.00".into()
+            } else {
+                let hundredths = ((n * Decimal::from(20_000) + d) / (Decimal::TWO * d)).floor();
+                round(hundredths / Decimal::ONE_HUNDRED, 2)
+            }
+        }
+    }
+}
+
 #[test]
-fn explain_totals_equal_headline_for_every_metric() {
+fn explain_lists_the_rows_every_figure_is_made_of() {
     let ws = Workspace::new();
-    ws.generate(&["--members", "60", "--years", "2023,2024", "--seed", "4"]);
+    // Seed 5 gives every figure cells, a share that is not whole (83.33)
+    // and traps (rows rejected, files superseded) that must not be listed.
+    ws.generate(&[
+        "--members",
+        "120",
+        "--years",
+        "2023,2024",
+        "--seed",
+        "5",
+        "--traps",
+        "0.1",
+    ]);
     let headline = ws.run_year(2024);
-    for line in headline.lines().skip(1) {
-        let mut parts = line.split(',');
-        let (metric, value) = (parts.next().unwrap(), parts.next().unwrap());
+    let published: Vec<(&str, &str)> = headline
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let mut parts = l.split(',');
+            (parts.next().unwrap(), parts.next().unwrap())
+        })
+        .collect();
+    let ids: Vec<&str> = METRICS.iter().map(|(id, _)| *id).collect();
+    assert_eq!(published.iter().map(|(id, _)| *id).collect::<Vec<_>>(), ids);
+    let mut with_rows = 0;
+    for ((metric, kind), (_, value)) in METRICS.iter().zip(&published) {
         let v = ws.json(
             &["explain", metric, "--year", "2024", "--format", "json"],
             Some(0),
         );
-        assert_eq!(v["total"], value, "explain {metric}");
+        let rows = v["rows"].as_array().unwrap();
+        assert_eq!(
+            figure_of_rows(*kind, rows),
+            *value,
+            "the rows of explain {metric}"
+        );
+        assert_eq!(v["total"], *value, "the total line of explain {metric}");
+        with_rows += usize::from(!rows.is_empty());
     }
+    // Every figure of a generated year has cells behind it, so a listing
+    // that went empty (and summed to 0 = 0) fails here.
+    assert_eq!(with_rows, METRICS.len(), "metrics whose explain lists rows");
 }
 
 #[test]

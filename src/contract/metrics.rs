@@ -15,6 +15,17 @@ pub enum Kind {
     Percent,
 }
 
+impl Kind {
+    /// The kind as the query files and the staged contract name it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Count => "count",
+            Kind::Money => "money",
+            Kind::Percent => "percent",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Metric {
     pub id: &'static str,
@@ -73,25 +84,66 @@ pub fn ids() -> Vec<&'static str> {
     METRICS.iter().map(|m| m.id).collect()
 }
 
-/// Suffixes of the two parts a percent metric is computed from.
-pub const NUMERATOR: &str = ":numerator";
-pub const DENOMINATOR: &str = ":denominator";
+/// One headline figure as the warehouse publishes it (`headline_values`,
+/// 55_headline.sql): the figure rounded by the contract and its text in
+/// headline.csv. Rounding and percentages are made there, once, for every
+/// engine; the program reads them and never rounds a figure of its own.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Published {
+    pub metric: &'static Metric,
+    pub value: Decimal,
+    pub text: String,
+}
 
 /// The headline figures of one year, in contract order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Headline {
     pub year: i32,
-    pub values: Vec<(&'static Metric, Decimal)>,
+    pub values: Vec<Published>,
 }
 
 impl Headline {
     pub fn get(&self, id: &str) -> Option<Decimal> {
-        self.values.iter().find(|(m, _)| m.id == id).map(|(_, v)| *v)
+        self.find(id).map(|p| p.value)
+    }
+
+    pub fn find(&self, id: &str) -> Option<&Published> {
+        self.values.iter().find(|p| p.metric.id == id)
+    }
+
+    /// Every metric as 0, written as 55_headline.sql writes a 0 (`0`,
+    /// `0.00`): the names of a template checked without a warehouse.
+    pub fn zero(year: i32) -> Headline {
+        let values = METRICS
+            .iter()
+            .map(|m| Published {
+                metric: m,
+                value: Decimal::ZERO,
+                text: if m.kind == Kind::Count { "0" } else { "0.00" }.to_string(),
+            })
+            .collect();
+        Headline { year, values }
+    }
+
+    /// The headline with metric `id` published as `text` (tests build a
+    /// year's figures as the warehouse would publish them).
+    #[cfg(test)]
+    pub fn with(mut self, id: &str, text: &str) -> Headline {
+        let p = self
+            .values
+            .iter_mut()
+            .find(|p| p.metric.id == id)
+            .expect("a metric id");
+        p.value = text.parse().expect("a decimal");
+        p.text = text.to_string();
+        self
     }
 }
 
 /// Round half away from zero to `dp` decimals and write exactly `dp`
-/// decimals: `12.345` → `12.35`, `-0.005` → `-0.01`, `3` → `3.00`.
+/// decimals: `12.345` → `12.35`, `-0.005` → `-0.01`, `3` → `3.00`. For the
+/// breakdown tables' cells and the figures the materials scale (亿元, 万个);
+/// a headline figure is written as published.
 pub fn fixed(value: Decimal, dp: u32) -> String {
     let mut v = value.round_dp_with_strategy(dp, RoundingStrategy::MidpointAwayFromZero);
     v.rescale(dp);
@@ -100,25 +152,6 @@ pub fn fixed(value: Decimal, dp: u32) -> String {
         v.rescale(dp);
     }
     v.to_string()
-}
-
-/// A percent from its parts: 0 when the denominator is 0 (no data).
-pub fn percent(numerator: Decimal, denominator: Decimal) -> Decimal {
-    if denominator.is_zero() {
-        Decimal::ZERO
-    } else {
-        numerator * Decimal::ONE_HUNDRED / denominator
-    }
-}
-
-impl Metric {
-    /// The value as headline.csv writes it.
-    pub fn format(&self, value: Decimal) -> String {
-        match self.kind {
-            Kind::Count => fixed(value, 0),
-            Kind::Money | Kind::Percent => fixed(value, 2),
-        }
-    }
 }
 
 /// How the annual materials print a figure: money in 亿元, jobs in 万个,
@@ -155,12 +188,12 @@ impl Metric {
         }
     }
 
-    /// The figure for a reader: scaled when the materials scale it, else the
-    /// headline.csv value (counts whole). Returns (text, unit).
-    pub fn display(&self, value: Decimal) -> (String, &'static str) {
+    /// The figure for a reader: scaled when the materials scale it, else
+    /// as headline.csv publishes it. Returns (text, unit).
+    pub fn display(&self, value: Decimal, published: &str) -> (String, &'static str) {
         match scaled(self, value) {
             Some((v, unit)) => (plain(v), unit),
-            None => (self.format(value), self.display_unit()),
+            None => (published.to_string(), self.display_unit()),
         }
     }
 }
@@ -173,21 +206,26 @@ mod tests {
     #[test]
     fn display_scales_money_to_yi_and_drops_zero_decimals() {
         let m = |id| find(id).unwrap();
+        let shown = |id, v: &str| m(id).display(d(v), v);
         assert_eq!(
-            m("bank_credit_lines_cumulative").display(d("806000000000")),
+            shown("bank_credit_lines_cumulative", "806000000000.00"),
             ("8060".into(), "亿元")
         );
         assert_eq!(
-            m("revenue_total").display(d("97333732000")),
+            shown("revenue_total", "97333732000.00"),
             ("973.34".into(), "亿元")
         );
-        assert_eq!(m("jobs_total").display(d("514365")), ("51.44".into(), "万个"));
+        assert_eq!(shown("jobs_total", "514365"), ("51.44".into(), "万个"));
         assert_eq!(
-            m("event_participants_total").display(d("26361")),
+            shown("event_participants_total", "26361"),
             ("2.64".into(), "万人次")
         );
-        assert_eq!(m("district_partners").display(d("13")), ("13".into(), "个"));
-        assert_eq!(m("party_members_total").display(d("8524")), ("8524".into(), "人"));
+        assert_eq!(shown("district_partners", "13"), ("13".into(), "个"));
+        assert_eq!(shown("party_members_total", "8524"), ("8524".into(), "人"));
+        assert_eq!(
+            shown("party_org_coverage_vp_plus", "88.89"),
+            ("88.89".into(), "%")
+        );
     }
 
     fn d(s: &str) -> Decimal {
@@ -207,18 +245,15 @@ mod tests {
         assert_eq!(fixed(d("2.345"), 2), "2.35");
         assert_eq!(fixed(d("-2.345"), 2), "-2.35");
         assert_eq!(fixed(d("2.344999"), 2), "2.34");
-        assert_eq!(fixed(percent(d("2"), d("3")), 2), "66.67");
-        assert_eq!(fixed(percent(d("1"), d("8")), 2), "12.50");
     }
 
     #[test]
-    fn percent_with_no_denominator_is_zero() {
-        assert_eq!(fixed(percent(d("0"), d("0")), 2), "0.00");
-    }
-
-    #[test]
-    fn counts_are_whole_numbers() {
-        assert_eq!(METRICS[0].format(d("38.000000")), "38");
+    fn a_zero_headline_writes_counts_whole_and_the_rest_with_two_decimals() {
+        let h = Headline::zero(2024);
+        assert_eq!(h.find("member_companies").unwrap().text, "0");
+        assert_eq!(h.find("revenue_total").unwrap().text, "0.00");
+        assert_eq!(h.find("party_org_coverage_vp_plus").unwrap().text, "0.00");
+        assert_eq!(h.values.len(), METRICS.len());
     }
 
     #[test]

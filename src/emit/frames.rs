@@ -361,11 +361,18 @@ pub fn submission_rate(h: &Headline) -> String {
     )
 }
 
-/// `报送率 X%（n/m 家）` from its two counts.
+/// `报送率 X%（n/m 家）` from its two counts. The rate is a note beside the
+/// published counts, not a headline figure: no engine but this one writes
+/// it, so it is made here (0 with no members).
 pub fn rate_line(n: Decimal, m: Decimal) -> String {
+    let rate = if m.is_zero() {
+        Decimal::ZERO
+    } else {
+        n * Decimal::ONE_HUNDRED / m
+    };
     format!(
         "报送率 {}%（{}/{} 家）",
-        metrics::fixed(metrics::percent(n, m), 2),
+        metrics::fixed(rate, 2),
         metrics::fixed(n, 0),
         metrics::fixed(m, 0)
     )
@@ -402,7 +409,8 @@ fn overview(h: &Headline) -> Result<Frame> {
     let cells = h
         .values
         .iter()
-        .map(|(m, v)| {
+        .map(|p| {
+            let (m, v) = (p.metric, &p.value);
             let (scaled, unit) = match metrics::scaled(m, *v) {
                 Some((s, unit)) => (Cell::Dec(s), unit),
                 None => (Cell::Null, ""),

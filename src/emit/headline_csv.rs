@@ -10,7 +10,7 @@ pub fn render(headline: &Headline) -> Vec<u8> {
     let rows: Vec<Vec<String>> = headline
         .values
         .iter()
-        .map(|(m, v)| vec![m.id.to_string(), m.format(*v), m.unit.to_string()])
+        .map(|p| vec![p.metric.id.to_string(), p.text.clone(), p.metric.unit.to_string()])
         .collect();
     csv_bytes(&["metric", "value", "unit"], &rows, false)
 }
@@ -27,15 +27,10 @@ impl Exporter for HeadlineCsv {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::contract::metrics::METRICS;
-    use rust_decimal::Decimal;
 
     #[test]
     fn empty_year_writes_every_metric_as_zero_never_blank() {
-        let headline = Headline {
-            year: 2024,
-            values: METRICS.iter().map(|m| (m, Decimal::ZERO)).collect(),
-        };
+        let headline = Headline::zero(2024);
         let text = String::from_utf8(render(&headline)).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 25);

@@ -32,15 +32,16 @@ fn context(h: &Headline) -> Value {
     let rows: Vec<Value> = h
         .values
         .iter()
-        .map(|(m, value)| {
-            let scaled = match metrics::scaled(m, *value) {
+        .map(|p| {
+            let m = p.metric;
+            let scaled = match metrics::scaled(m, p.value) {
                 Some((v, unit)) => format!("{}{unit}", metrics::plain(v)),
                 None => String::new(),
             };
             Value::from(BTreeMap::from([
                 ("label", m.label.to_string()),
                 ("id", m.id.to_string()),
-                ("value", m.format(*value)),
+                ("value", p.text.clone()),
                 ("unit", m.unit.to_string()),
                 ("scaled", scaled),
             ]))
@@ -83,23 +84,13 @@ impl super::Exporter for HeadlineMd {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::contract::metrics::{Metric, METRICS};
-    use rust_decimal::Decimal;
-    use std::str::FromStr;
+    use crate::contract::metrics::METRICS;
 
     fn headline() -> Headline {
-        let mut values: Vec<_> = METRICS.iter().map(|m| (m, Decimal::ZERO)).collect();
-        let set = |values: &mut Vec<_>, id: &str, v: &str| {
-            let slot = values
-                .iter_mut()
-                .find(|(m, _): &&mut (&Metric, Decimal)| m.id == id)
-                .unwrap();
-            slot.1 = Decimal::from_str(v).unwrap();
-        };
-        set(&mut values, "profit_tax_total", "100049999999.99");
-        set(&mut values, "jobs_total", "5012345");
-        set(&mut values, "party_org_coverage_vp_plus", "96");
-        Headline { year: 2024, values }
+        Headline::zero(2024)
+            .with("profit_tax_total", "100049999999.99")
+            .with("jobs_total", "5012345")
+            .with("party_org_coverage_vp_plus", "96.00")
     }
 
     #[test]
@@ -112,14 +103,11 @@ mod tests {
 
     #[test]
     fn paste_text_uses_the_materials_phrasing_and_no_tool_jargon() {
-        let mut h = headline();
-        let set = |h: &mut Headline, id: &str, v: i64| {
-            h.values.iter_mut().find(|(m, _)| m.id == id).unwrap().1 = Decimal::from(v);
-        };
-        set(&mut h, "bank_credit_lines_cumulative", 806_000_000_000);
-        set(&mut h, "bank_partners", 11);
-        set(&mut h, "district_partners", 13);
-        set(&mut h, "event_participants_total", 26361);
+        let h = headline()
+            .with("bank_credit_lines_cumulative", "806000000000.00")
+            .with("bank_partners", "11")
+            .with("district_partners", "13")
+            .with("event_participants_total", "26361");
         let text = paste_text(&h).unwrap();
         assert!(text.contains("综合授信累计达到8060亿元"), "{text}");
         assert!(text.contains("先后和11家银行"), "{text}");

@@ -28,7 +28,7 @@ use serde::Serialize;
 
 use crate::cli::GenerateArgs;
 use crate::contract::schema::{SheetKind, COMMITTEES};
-use crate::emit::{headline_csv, write_atomic};
+use crate::emit::write_atomic;
 use crate::normalize::MoneyUnit;
 use rng::Rng;
 use truth::YearTruth;
@@ -138,11 +138,8 @@ pub fn generate(args: &GenerateArgs) -> Result<GenerateReport> {
         t += &by_committees.truth;
         files += write_junk(out, &p, year)?;
         cumulative += t.financing;
-        let headline = truth::headline(year, &t, cumulative, &banks, &districts);
-        write_atomic(
-            &answer.join(format!("headline-{year}.csv")),
-            &headline_csv::render(&headline),
-        )?;
+        let known = truth::headline_csv(year, &t, cumulative, &banks, &districts);
+        write_atomic(&answer.join(format!("headline-{year}.csv")), known.as_bytes())?;
     }
     if args.group_rows > 0 {
         let year = *years.last().expect("at least one year");

@@ -8,8 +8,7 @@ use std::ops::AddAssign;
 use rust_decimal::Decimal;
 
 use super::world::{Agreement, Company, Event, Submission, Trap};
-use crate::contract::metrics::Headline;
-use crate::contract::metrics::{self, METRICS};
+use crate::contract::metrics::METRICS;
 
 /// Everything one year's figures are made of.
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -113,14 +112,45 @@ pub fn committee(events: &[Event]) -> YearTruth {
     }
 }
 
-/// The headline of `year` in contract order.
-pub fn headline(
+/// One figure of the known answer, in the generator's own terms.
+enum Answer {
+    Count(i64),
+    Money(Decimal),
+    /// A share in percent of two counts.
+    Share(i64, i64),
+}
+
+impl Answer {
+    /// The figure as headline.csv must show it, by the generator's own
+    /// arithmetic so that the pipeline's rounding is checked, not reused:
+    /// money in whole cents rounded half away from zero; a share in whole
+    /// hundredths of a percent, ⌊(20000 n + d) / 2d⌋, 0 without a
+    /// denominator.
+    fn text(&self) -> String {
+        let hundredths = match *self {
+            Answer::Count(n) => return n.to_string(),
+            Answer::Money(v) => (v * Decimal::ONE_HUNDRED)
+                .round_dp_with_strategy(0, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+                .try_into()
+                .expect("an amount of cents that fits in 128 bits"),
+            Answer::Share(_, 0) => 0i128,
+            Answer::Share(n, d) => (20_000 * i128::from(n) + i128::from(d)) / (2 * i128::from(d)),
+        };
+        let sign = if hundredths < 0 { "-" } else { "" };
+        let a = hundredths.abs();
+        format!("{sign}{}.{:02}", a / 100, a % 100)
+    }
+}
+
+/// The known answer of `year`: headline.csv's text, metrics in contract
+/// order.
+pub fn headline_csv(
     year: i32,
     t: &YearTruth,
     financing_cumulative: Decimal,
     banks: &[Agreement],
     districts: &[Agreement],
-) -> Headline {
+) -> String {
     let end = chrono::NaiveDate::from_ymd_opt(year, 12, 31).expect("valid year");
     let signed = |list: &[Agreement]| -> (i64, Decimal) {
         let active: Vec<&Agreement> = list.iter().filter(|a| a.signed <= end).collect();
@@ -131,35 +161,60 @@ pub fn headline(
     };
     let (bank_n, bank_sum) = signed(banks);
     let (district_n, district_sum) = signed(districts);
-    let d = Decimal::from;
-    let values = [
-        d(t.members),
-        d(t.reporting),
-        d(t.listed),
-        d(t.listed_or_leading),
-        d(t.top500),
-        d(t.top100),
-        t.revenue,
-        t.profit_tax,
-        t.tax,
-        d(t.jobs),
-        t.donations,
-        d(t.party_members),
-        metrics::percent(d(t.vp_party_yes), d(t.vp_total)),
-        t.financing,
-        financing_cumulative,
-        d(t.financed),
-        d(bank_n),
-        bank_sum,
-        d(district_n),
-        district_sum,
-        d(t.committees),
-        d(t.events),
-        d(t.recruitment),
-        d(t.participants),
+    use Answer::{Count, Money, Share};
+    let answers = [
+        Count(t.members),
+        Count(t.reporting),
+        Count(t.listed),
+        Count(t.listed_or_leading),
+        Count(t.top500),
+        Count(t.top100),
+        Money(t.revenue),
+        Money(t.profit_tax),
+        Money(t.tax),
+        Count(t.jobs),
+        Money(t.donations),
+        Count(t.party_members),
+        Share(t.vp_party_yes, t.vp_total),
+        Money(t.financing),
+        Money(financing_cumulative),
+        Count(t.financed),
+        Count(bank_n),
+        Money(bank_sum),
+        Count(district_n),
+        Money(district_sum),
+        Count(t.committees),
+        Count(t.events),
+        Count(t.recruitment),
+        Count(t.participants),
     ];
-    Headline {
-        year,
-        values: METRICS.iter().zip(values).collect(),
+    let mut text = String::from("metric,value,unit\n");
+    for (m, a) in METRICS.iter().zip(answers) {
+        text.push_str(&format!("{},{},{}\n", m.id, a.text(), m.unit));
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Answer::{Count, Money, Share};
+    use rust_decimal::Decimal;
+
+    fn money(s: &str) -> String {
+        Money(s.parse::<Decimal>().unwrap()).text()
+    }
+
+    #[test]
+    fn the_answer_rounds_half_away_from_zero_in_its_own_arithmetic() {
+        assert_eq!(Count(38).text(), "38");
+        assert_eq!(money("61728659500"), "61728659500.00");
+        assert_eq!(money("2.345"), "2.35");
+        assert_eq!(money("-2.345"), "-2.35");
+        assert_eq!(money("-0.004"), "0.00");
+        assert_eq!(Share(2, 3).text(), "66.67");
+        assert_eq!(Share(1, 8).text(), "12.50");
+        assert_eq!(Share(1, 400).text(), "0.25");
+        assert_eq!(Share(0, 0).text(), "0.00");
+        assert_eq!(Share(9, 9).text(), "100.00");
     }
 }

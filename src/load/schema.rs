@@ -31,13 +31,17 @@ CREATE TABLE IF NOT EXISTS sheets (
     data_rows BIGINT, accepted_rows BIGINT, rejected_rows BIGINT, rejected BOOLEAN);
 CREATE TABLE IF NOT EXISTS years (year INTEGER PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS metric_values (year INTEGER, metric VARCHAR, value DECIMAL(38,6));
+-- The headline metrics of the output contract, in order, as the program
+-- knows them (kind: count, money, percent): headline.csv is written by
+-- this table's order from 55_headline.sql.
+CREATE TABLE IF NOT EXISTS metric_contract (position INTEGER, metric VARCHAR, unit VARCHAR, kind VARCHAR);
 -- The query files the views and macros were last created from.
 CREATE TABLE IF NOT EXISTS query_digest (sha256 VARCHAR);
 -- The DDL the sheet tables, macro and lineage views were created from.
 CREATE TABLE IF NOT EXISTS schema_digest (sha256 VARCHAR);
 ";
 
-pub(super) const FIXED_NAMES: [&str; 8] = [
+pub(super) const FIXED_NAMES: [&str; 9] = [
     "warehouse_meta",
     "input_files",
     "sheets",
@@ -46,6 +50,7 @@ pub(super) const FIXED_NAMES: [&str; 8] = [
     "metric_values",
     "query_digest",
     "schema_digest",
+    "metric_contract",
 ];
 
 /// The DDL of one sheet's table, derived from the static schema (never from

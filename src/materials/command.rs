@@ -12,7 +12,7 @@ use minijinja::value::Value;
 
 use super::{names, render_all, template_at, Outputs, TemplateFile};
 use crate::cli::Global;
-use crate::contract::metrics::{Headline, METRICS};
+use crate::contract::metrics::Headline;
 use crate::ingest::{Disposition, Problem};
 use crate::Outcome;
 
@@ -115,11 +115,7 @@ pub fn check(
 
 /// The metrics (as zero) and the other names, without a warehouse.
 fn metrics_only(year: i32) -> BTreeMap<String, Value> {
-    let h = Headline {
-        year,
-        values: METRICS.iter().map(|m| (m, rust_decimal::Decimal::ZERO)).collect(),
-    };
-    let mut top = names::metric_figures(&h);
+    let mut top = names::metric_figures(&Headline::zero(year));
     top.insert("year".into(), Value::from(year));
     top.insert("years".into(), Value::from(BTreeMap::<Value, Value>::new()));
     top.insert("银会合作".into(), Value::from(Vec::<Value>::new()));

@@ -247,7 +247,7 @@ fn converted(v: Value) -> Result<Value, Error> {
     let f = figure(&v, "折合")?;
     let text = match f.metric {
         Some(m) => {
-            let (text, unit) = m.display(f.value);
+            let (text, unit) = m.display(f.value, &f.shown);
             format!("{text}{unit}")
         }
         None => format!("{}{}", phrase::plain(f.value), f.unit),

@@ -396,20 +396,17 @@ pub fn template_at(path: &Path) -> TemplateFile {
 mod tests {
     use super::language::Figure;
     use super::*;
-    use crate::contract::metrics::{Headline, METRICS};
+    use crate::contract::metrics::Headline;
     use rust_decimal::Decimal;
     use std::str::FromStr;
 
     /// The names of a year whose metric `id` (or the fact `x`) is `value`.
     fn names_with(id: &str, value: &str) -> Value {
-        let value = Decimal::from_str(value).unwrap();
-        let h = Headline {
-            year: 2024,
-            values: METRICS
-                .iter()
-                .map(|m| (m, if m.id == id { value } else { Decimal::ZERO }))
-                .collect(),
+        let h = match crate::contract::metrics::find(id) {
+            Some(_) => Headline::zero(2024).with(id, value),
+            None => Headline::zero(2024),
         };
+        let value = Decimal::from_str(value).unwrap();
         let mut top = names::metric_figures(&h);
         top.insert(
             "x".into(),

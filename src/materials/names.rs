@@ -13,7 +13,7 @@ use rust_decimal::Decimal;
 
 use super::language::Figure;
 use super::phrase;
-use crate::contract::metrics::{Headline, METRICS};
+use crate::contract::metrics::Headline;
 use crate::contract::schema::SheetKind;
 use crate::ingest::{batch::records_of, rows::a1, Value as Cell};
 
@@ -22,16 +22,16 @@ pub const RESERVED: [&str; 4] = ["year", "years", "银会合作", "区域合作"
 
 /// The metrics of one year as figures, by id.
 pub fn metric_figures(h: &Headline) -> BTreeMap<String, Value> {
-    METRICS
+    h.values
         .iter()
-        .map(|m| {
-            let value = h.get(m.id).unwrap_or_default();
+        .map(|p| {
+            let m = p.metric;
             let figure = Figure {
                 name: m.id.to_string(),
                 year: h.year,
-                value,
+                value: p.value,
                 unit: m.unit.to_string(),
-                shown: m.format(value),
+                shown: p.text.clone(),
                 source: format!("chamberstat explain {} --year {}", m.id, h.year),
                 metric: Some(m),
             };
