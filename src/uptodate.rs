@@ -11,10 +11,9 @@
 //! The next run that computes the same digest, finds the warehouse as it
 //! was left (no write-ahead log) and the outputs byte for byte as written,
 //! has nothing to do, and stops there. This is what makes a run with
-//! nothing new cost a walk and a stat per file: the previous check read
-//! the stat cache back out of DuckDB row by row, parsed the year's
-//! manifest (16 MB at 30,000 members) and opened, locked and closed the
-//! warehouse, a second in all at 30,000 members.
+//! nothing new cost a walk and a stat per file, without reading the stat
+//! cache out of DuckDB, parsing the year's manifest or opening the
+//! warehouse.
 //!
 //! Anything else, and `--full`, goes the long way, which forgets the record
 //! first and writes a new one at the end. When a file was modified in the

@@ -213,11 +213,10 @@ struct Sheet<'a> {
 
 /// A sheet being written: title, header, then rows in order, each on to a
 /// temporary file with its text inline (rust_xlsxwriter's constant-memory
-/// mode), and at the end the filter, widths and print set-up. With 139,830
-/// problems listed, nearly every cell's text its own, the run's peak was
-/// 588 MiB while the workbook held every cell and then its XML, 385–398 MiB
-/// with the rows on file but the text in the shared-string table, and
-/// 356 MiB (and 1.4 s less) with the text inline.
+/// mode), and at the end the filter, widths and print set-up. A long
+/// call-back list has nearly every cell's text its own, so neither the
+/// cells nor a shared-string table are held in memory (bench/README.md has
+/// the measured peaks).
 struct SheetWriter<'w> {
     ws: &'w mut Worksheet,
     f: &'w Formats,
