@@ -1,11 +1,18 @@
-//! Command-line interface (clap derive). Parsing only; each command's work
-//! lives in its stage module.
+//! The command line (clap derive): parsing, and its conversion into the
+//! plain [`Config`] and [`Request`] the commands take. The only module
+//! that names clap; sizes are parsed into bytes here, once.
 
 use std::path::PathBuf;
-
-use anyhow::{bail, Context, Result};
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::commands::{generate, stage, Request};
+use crate::config::{Config, Readers, WORKER_COMMAND};
+use crate::load::MemoryLimit;
+use crate::util::logging::{Log, LogFormat};
+use crate::util::print::Format;
+use crate::util::size::parse_bytes;
 
 const EXIT_CODES: &str = "\
 Exit codes:
@@ -46,20 +53,10 @@ pub struct Global {
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
     /// Log format on stderr: text for people, json (one object per line) for cron.
-    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
-    pub log_format: LogFormat,
+    #[arg(long, global = true, value_enum, default_value_t = LogFormatArg::Text)]
+    pub log_format: LogFormatArg,
     #[command(flatten)]
     pub limits: LimitArgs,
-}
-
-impl Global {
-    /// The warehouse: `--db`, else `warehouse.duckdb` in the outputs folder
-    /// (so `--outputs /srv/x/outputs` from any folder keeps them together).
-    pub fn db(&self) -> PathBuf {
-        self.db
-            .clone()
-            .unwrap_or_else(|| self.outputs.join("warehouse.duckdb"))
-    }
 }
 
 /// Bounds on one input file and on the warehouse's memory, so that no
@@ -90,15 +87,15 @@ pub struct LimitArgs {
         default_value = "512MB",
         env = "CHAMBERSTAT_DB_MEMORY"
     )]
-    pub db_memory_limit: String,
+    pub db_memory_limit: MemoryLimit,
     /// Reject a file whose container (zip, compound file) would unpack to
     /// more than SIZE, as its own directory says; an entry inflating more
     /// than 100:1 beyond 1 MiB rejects it too.
-    #[arg(long, global = true, value_name = "SIZE", default_value = "256MiB", value_parser = size_in_bytes)]
+    #[arg(long, global = true, value_name = "SIZE", default_value = "256MiB", value_parser = parse_bytes)]
     pub max_unpacked_bytes: u64,
     /// Address space one reader worker may use; a file that needs more is
     /// rejected (超出内存上限) and the run goes on.
-    #[arg(long, global = true, value_name = "SIZE", default_value = "1GiB", value_parser = size_in_bytes)]
+    #[arg(long, global = true, value_name = "SIZE", default_value = "1GiB", value_parser = parse_bytes)]
     pub max_reader_memory: u64,
     /// Seconds a reader worker may spend on one file; a file that takes
     /// longer is rejected (读取超时) and the run goes on.
@@ -114,72 +111,27 @@ pub struct LimitArgs {
     pub in_process: bool,
 }
 
-/// A size with an optional unit (`256MiB`, `1GiB`, `64KB`, `1000`), in bytes.
-fn size_in_bytes(s: &str) -> Result<u64, String> {
-    parse_size::parse_size(s).map_err(|e| format!("expected a size such as 256MiB or 1GiB, found '{s}': {e}"))
-}
-
-impl LimitArgs {
-    pub fn limits(&self) -> crate::ingest::Limits {
-        crate::ingest::Limits {
-            rows_per_sheet: self.max_rows_per_sheet,
-            cell_chars: self.max_cell_chars,
-            cells_per_file: self.max_cells_per_file,
-            grid_cells: self.max_grid_cells,
-            unpacked_bytes: self.max_unpacked_bytes,
-        }
-    }
-}
-
-impl Global {
-    /// How this run reads files: in worker processes running this binary
-    /// (unless `--in-process`), within the limits.
-    pub fn reading(&self) -> Result<crate::ingest::Reading> {
-        use crate::ingest::{Isolation, Reading, WorkerConfig};
-        let limits = self.limits.limits();
-        if self.limits.in_process {
-            return Ok(Reading {
-                limits,
-                isolation: Isolation::InProcess,
-            });
-        }
-        let program = std::env::current_exe().context("cannot find this program to start reader workers")?;
-        let mut args: Vec<std::ffi::OsString> = vec!["--log-format".into(), self.log_format.name().into()];
-        if self.quiet {
-            args.push("-q".into());
-        }
-        args.extend((0..self.verbose).map(|_| "-v".into()));
-        args.push(WORKER_COMMAND.into());
-        args.push("--limits".into());
-        args.push(serde_json::to_string(&limits)?.into());
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        Ok(Reading {
-            limits,
-            isolation: Isolation::Workers(WorkerConfig {
-                program,
-                args,
-                workers: self.limits.reader_workers.unwrap_or(cores).max(1),
-                memory_bytes: self.limits.max_reader_memory,
-                file_time: std::time::Duration::from_secs(self.limits.max_file_seconds.max(1)),
-            }),
-        })
-    }
-}
-
-/// The hidden subcommand a reader worker runs.
-pub const WORKER_COMMAND: &str = "__reader-worker";
-
+/// How the logs are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LogFormat {
+pub enum LogFormatArg {
     Text,
     Json,
 }
 
-impl LogFormat {
-    pub fn name(self) -> &'static str {
-        match self {
-            LogFormat::Text => "text",
-            LogFormat::Json => "json",
+/// How a command prints what it found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    Table,
+    Csv,
+    Json,
+}
+
+impl From<FormatArg> for Format {
+    fn from(f: FormatArg) -> Format {
+        match f {
+            FormatArg::Table => Format::Table,
+            FormatArg::Csv => Format::Csv,
+            FormatArg::Json => Format::Json,
         }
     }
 }
@@ -210,7 +162,7 @@ pub enum Command {
         out: PathBuf,
         /// Take the files whose path hash falls in shard K of N.
         #[arg(long, value_name = "K/N", default_value = "1/1", conflicts_with_all = ["files_from", "list"])]
-        shard: crate::stage::Shard,
+        shard: crate::commands::stage::Shard,
         /// Take exactly the files listed in FILE (`-`: standard input), one
         /// path relative to --inputs per line: a scheduler's task. Prints
         /// each file staged.
@@ -242,8 +194,8 @@ pub enum Command {
         /// The year for --status (default: the latest in the warehouse).
         #[arg(long, requires = "status")]
         year: Option<i32>,
-        #[arg(long, value_enum, default_value_t = Format::Table)]
-        format: Format,
+        #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+        format: FormatArg,
         /// Write a copy of each workbook with problems into DIR, offending
         /// cells highlighted and the reason as a cell comment.
         #[arg(long, value_name = "DIR")]
@@ -257,8 +209,8 @@ pub enum Command {
         metric: String,
         #[arg(long)]
         year: Option<i32>,
-        #[arg(long, value_enum, default_value_t = Format::Table)]
-        format: Format,
+        #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+        format: FormatArg,
     },
     /// Rebuild from the inputs a manifest names (in a temporary warehouse)
     /// and report, input by input and figure by figure, what still matches.
@@ -297,19 +249,12 @@ pub enum Command {
     Generate(GenerateArgs),
     /// A reader worker: reads the files its parent names on standard input
     /// and writes what it reads to standard output (internal).
-    #[command(name = "__reader-worker", hide = true)]
+    #[command(name = WORKER_COMMAND, hide = true)]
     ReaderWorker {
         /// The read limits, as JSON.
         #[arg(long)]
         limits: String,
     },
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    Table,
-    Csv,
-    Json,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -348,21 +293,133 @@ pub struct GenerateArgs {
     pub group_unreadable: f64,
 }
 
-/// Choose the reporting year: the one asked for, which must have a folder,
-/// else the latest year folder.
-pub fn pick_year(requested: Option<i32>, years: &[i32]) -> Result<i32> {
-    let listed = || {
-        if years.is_empty() {
-            "none".to_string()
-        } else {
-            years.iter().map(|y| y.to_string()).collect::<Vec<_>>().join(", ")
+impl Cli {
+    /// The plain configuration and the command to run with it.
+    pub fn into_request(self) -> (Config, Request) {
+        (self.global.config(), self.command.into_request())
+    }
+}
+
+impl Global {
+    /// The run configuration: the warehouse is `--db`, else
+    /// `warehouse.duckdb` in the outputs folder (so `--outputs /srv/x/outputs`
+    /// from any folder keeps them together).
+    pub fn config(&self) -> Config {
+        let l = &self.limits;
+        Config {
+            db: self
+                .db
+                .clone()
+                .unwrap_or_else(|| self.outputs.join("warehouse.duckdb")),
+            inputs: self.inputs.clone(),
+            outputs: self.outputs.clone(),
+            queries: self.queries.clone(),
+            db_memory_limit: l.db_memory_limit,
+            limits: crate::ingest::Limits {
+                rows_per_sheet: l.max_rows_per_sheet,
+                cell_chars: l.max_cell_chars,
+                cells_per_file: l.max_cells_per_file,
+                grid_cells: l.max_grid_cells,
+                unpacked_bytes: l.max_unpacked_bytes,
+            },
+            readers: Readers {
+                in_process: l.in_process,
+                workers: l.reader_workers,
+                memory_bytes: l.max_reader_memory,
+                file_time: Duration::from_secs(l.max_file_seconds),
+            },
+            log: self.log(),
         }
-    };
-    match (requested, years.last()) {
-        (Some(y), _) if years.contains(&y) => Ok(y),
-        (Some(y), _) => bail!("no inputs for year {y}: year folders found: {}", listed()),
-        (None, Some(latest)) => Ok(*latest),
-        (None, None) => bail!("no <year>/ folder (e.g. 2024/companies/) in the inputs"),
+    }
+
+    /// What the run logs (needed before the configuration, to log its errors).
+    pub fn log(&self) -> Log {
+        Log {
+            verbose: self.verbose,
+            quiet: self.quiet,
+            format: match self.log_format {
+                LogFormatArg::Text => LogFormat::Text,
+                LogFormatArg::Json => LogFormat::Json,
+            },
+        }
+    }
+}
+
+impl Command {
+    fn into_request(self) -> Request {
+        match self {
+            Command::Run {
+                year,
+                staged: Some(dir),
+                ..
+            } => Request::RunStaged { dir, year },
+            Command::Run {
+                year,
+                full,
+                lock_timeout,
+                staged: None,
+            } => Request::Run {
+                year,
+                full,
+                lock_timeout: Duration::from_secs(lock_timeout),
+            },
+            Command::Stage {
+                out,
+                shard,
+                files_from,
+                part,
+                list,
+                year,
+            } => Request::Stage {
+                out,
+                selection: stage::SelectionArgs {
+                    shard,
+                    files_from,
+                    part,
+                    list,
+                },
+                year,
+            },
+            Command::Check {
+                status: true,
+                year,
+                format,
+                ..
+            } => Request::Status {
+                year,
+                format: format.into(),
+            },
+            Command::Check {
+                paths,
+                format,
+                annotate,
+                ..
+            } => Request::Check {
+                paths,
+                format: format.into(),
+                annotate,
+            },
+            Command::Explain { metric, year, format } => Request::Explain {
+                metric,
+                year,
+                format: format.into(),
+            },
+            Command::Verify { manifest } => Request::Verify { manifest },
+            Command::Template { out, year, prefill } => Request::Template { out, year, prefill },
+            Command::Materials { year, templates } => Request::Materials { year, templates },
+            Command::Generate(a) => Request::Generate(generate::Options {
+                out: a.out,
+                answer: a.answer,
+                members: a.members,
+                years: a.years,
+                seed: a.seed,
+                drift: a.drift,
+                traps: a.traps,
+                group_rows: a.group_rows,
+                group_unreadable: a.group_unreadable,
+            }),
+            Command::ReaderWorker { limits } => Request::ReaderWorker { limits },
+        }
     }
 }
 
@@ -370,16 +427,36 @@ pub fn pick_year(requested: Option<i32>, years: &[i32]) -> Result<i32> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn default_year_is_the_latest_folder() {
-        assert_eq!(pick_year(None, &[2022, 2023, 2024]).unwrap(), 2024);
-        assert_eq!(pick_year(Some(2023), &[2022, 2023, 2024]).unwrap(), 2023);
+    fn parse(args: &[&str]) -> (Config, Request) {
+        Cli::try_parse_from(std::iter::once("chamberstat").chain(args.iter().copied()))
+            .unwrap()
+            .into_request()
     }
 
     #[test]
-    fn a_year_without_a_folder_is_an_error_naming_the_years_found() {
-        let err = pick_year(Some(2030), &[2023, 2024]).unwrap_err().to_string();
-        assert!(err.contains("2030") && err.contains("2023, 2024"), "{err}");
-        assert!(pick_year(None, &[]).is_err());
+    fn sizes_are_bytes_and_the_warehouse_sits_in_the_outputs() {
+        let (config, _) = parse(&["--outputs", "/srv/o", "--max-unpacked-bytes", "1MiB", "run"]);
+        assert_eq!(config.db, PathBuf::from("/srv/o/warehouse.duckdb"));
+        assert_eq!(config.limits.unpacked_bytes, 1 << 20);
+        assert_eq!(config.db_memory_limit, MemoryLimit::Bytes(512_000_000));
+        assert_eq!(config.readers.memory_bytes, 1 << 30);
+    }
+
+    #[test]
+    fn a_bad_size_names_what_was_expected() {
+        let err = Cli::try_parse_from(["chamberstat", "--max-reader-memory", "lots", "run"]).unwrap_err();
+        assert!(err.to_string().contains("expected a size"), "{err}");
+    }
+
+    #[test]
+    fn check_status_is_its_own_request() {
+        let (_, request) = parse(&["check", "--status", "--format", "csv"]);
+        assert!(matches!(
+            request,
+            Request::Status {
+                year: None,
+                format: Format::Csv
+            }
+        ));
     }
 }

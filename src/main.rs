@@ -5,18 +5,19 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use chamberstat::cli::{Cli, LogFormat};
+use chamberstat::cli::Cli;
+use chamberstat::util::logging::{self, LogFormat};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    chamberstat::logging::init(&cli.global);
-    let json = cli.global.log_format == LogFormat::Json;
+    let log = cli.global.log();
+    logging::init(log);
     match chamberstat::run(cli) {
         Ok(outcome) => ExitCode::from(outcome.exit_code()),
         // `chamberstat explain … | head`: the reader has all it wanted.
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            if json {
+            if log.format == LogFormat::Json {
                 // One object on one line, like every other log line.
                 let line = serde_json::json!({
                     "level": "ERROR",

@@ -124,7 +124,7 @@ fn digest(db: &Path, outputs: &Path) -> Digest_ {
 fn run_corpus(args: &[&str], bin: Option<&Path>) -> Digest_ {
     let ws = Workspace::new();
     if args.is_empty() {
-        common::copy_dir(&common::samples().unwrap().join("inputs"), &ws.inputs());
+        common::copy_dir(&common::samples().join("inputs"), &ws.inputs());
     } else {
         ws.generate(args);
     }

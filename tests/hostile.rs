@@ -305,7 +305,7 @@ fn reasons_of_every_trap_are_one_chinese_and_one_english_sentence() {
     assert_reasons_are_bilingual(&ws.db());
 
     let samples = Workspace::new();
-    common::copy_dir(&common::samples().unwrap().join("inputs"), &samples.inputs());
+    common::copy_dir(&common::samples().join("inputs"), &samples.inputs());
     samples.run_year(2023);
     assert_reasons_are_bilingual(&samples.db());
 }

@@ -96,14 +96,14 @@ fn entries(docx: &Path) -> Vec<(String, Vec<u8>)> {
 
 fn samples() -> Workspace {
     let ws = Workspace::new();
-    common::copy_dir(&common::samples().unwrap().join("inputs"), &ws.inputs());
+    common::copy_dir(&common::samples().join("inputs"), &ws.inputs());
     ws
 }
 
 #[test]
 fn the_sample_template_renders_to_the_expected_text_and_keeps_everything_else() {
     let ws = samples();
-    let expected_dir = common::samples().unwrap().join("expected");
+    let expected_dir = common::samples().join("expected");
     let headline = ws.run_year(2024);
     assert_eq!(
         headline,

@@ -117,7 +117,7 @@ fn reasons_with(ws: &Workspace, flag: &str, value: &str) -> Vec<String> {
 fn each_limit_rejects_a_file_naming_the_limit_and_the_run_goes_on() {
     let ws = small_tree();
     // One .xls beside the generated .xlsx files, for the grid limit.
-    let samples = common::samples().unwrap();
+    let samples = common::samples();
     std::fs::copy(
         samples.join("inputs/2023/companies/0002_沪沪沪科技有限公司.xls"),
         ws.inputs().join("2024/companies/9002_sample.xls"),

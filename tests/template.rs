@@ -4,9 +4,9 @@
 
 mod common;
 
+use chamberstat::commands::template::{render, Fill, Form};
 use chamberstat::contract::schema::SheetKind;
 use chamberstat::contract::schema::{FieldType, COMMITTEES, EVENT_KINDS};
-use chamberstat::template::{render, Fill, Form};
 use chrono::NaiveDate;
 use common::{bin, Workspace};
 
@@ -15,7 +15,7 @@ use common::{bin, Workspace};
 fn valid(kind: SheetKind, field: &str, ty: FieldType, i: usize, year: i32) -> Option<Fill> {
     let date = |m, d| Fill::Date(NaiveDate::from_ymd_opt(year, m, d).unwrap());
     Some(match ty {
-        FieldType::CreditCode => Fill::Text(chamberstat::generate::numbered_code(500 + i as u64)),
+        FieldType::CreditCode => Fill::Text(chamberstat::commands::generate::numbered_code(500 + i as u64)),
         FieldType::Text => Fill::Text(match (kind, field) {
             (SheetKind::Events, "name") => format!("第{i}期企业家沙龙"),
             (_, "name") => format!("测试企业{i}有限公司"),

@@ -11,6 +11,7 @@
 //! Ingest, load, emit, check, explain, generate and template all import
 //! from here; nothing here depends on a stage.
 
+pub mod materials;
 pub mod metrics;
 pub mod schema;
 pub mod units;

@@ -6,7 +6,8 @@
 use anyhow::Result;
 use duckdb::Connection;
 
-use super::{people_csv, Context, Exporter};
+use super::{Context, Exporter};
+use crate::util::csv::people_csv;
 
 pub const FILE_NAME: &str = "anomalies.csv";
 

@@ -10,6 +10,11 @@ use rust_decimal::Decimal;
 use crate::contract::metrics::{self, Headline, Kind};
 use crate::contract::schema::{COMMITTEES, TIERS};
 
+/// The sheet of the submission status by committee (with its 合计 row).
+pub const STATUS_BY_COMMITTEE: &str = "报送情况";
+/// The sheet of every member's submission status.
+pub const STATUS_BY_MEMBER: &str = "报送明细";
+
 /// How one column is read and shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ColKind {
@@ -37,6 +42,42 @@ pub struct Frame {
     pub total: Option<Vec<String>>,
     /// Lines printed under the table (the reporting base, units).
     pub notes: Vec<String>,
+}
+
+impl Frame {
+    /// The position of the column headed `header`.
+    pub fn column(&self, header: &str) -> Result<usize> {
+        self.df
+            .get_column_names()
+            .iter()
+            .position(|n| n.as_str() == header)
+            .with_context(|| format!("the breakdown {} has no column {header}", self.sheet))
+    }
+
+    /// `rows` (of this frame) reduced to the columns headed `headers`, in
+    /// that order, for printing.
+    pub fn select<'r>(
+        &self,
+        headers: &[&str],
+        rows: impl IntoIterator<Item = &'r Vec<String>>,
+    ) -> Result<crate::util::print::Rows> {
+        let at: Vec<usize> = headers.iter().map(|h| self.column(h)).collect::<Result<_>>()?;
+        let mut out = crate::util::print::Rows::new(headers);
+        for r in rows {
+            out.push(at.iter().map(|c| r[*c].clone()).collect());
+        }
+        Ok(out)
+    }
+
+    /// Every row, keyed by the header (the breakdown as printed in JSON).
+    pub fn objects(&self) -> Vec<serde_json::Map<String, serde_json::Value>> {
+        let headers: Vec<&str> = self.df.get_column_names().iter().map(|n| n.as_str()).collect();
+        crate::util::print::Rows {
+            header: headers.iter().map(|h| h.to_string()).collect(),
+            rows: self.text.clone(),
+        }
+        .objects()
+    }
 }
 
 /// One column of a breakdown: (the view's column or a constant expression
@@ -155,8 +196,8 @@ const SPECS: [Spec; 7] = [
     Spec { sheet: "金融支持按机构", csv: "financing_by_institution.csv", title: "经商会促成的金融支持（按金融机构）", view: "breakdown_financing_by_institution", order_by: "amount DESC, institution", columns: &BY_INSTITUTION, total: Some((TOTALS, &["financing_rows", "financed_companies", "financing_amount"])), order: None },
     Spec { sheet: "活动统计", csv: "events_by_committee_and_type.csv", title: "活动统计（按专委会和活动类型）", view: "breakdown_events", order_by: "committee, kind", columns: &EVENTS, total: Some((TOTALS, &["events", "participants"])), order: Some(&COMMITTEES) },
     Spec { sheet: "数据质量", csv: "data_quality.csv", title: "数据质量（明细见 rejects.xlsx、anomalies.csv）", view: "data_quality", order_by: "ord", columns: &QUALITY, total: None, order: None },
-    Spec { sheet: "报送情况", csv: "submission_status_by_committee.csv", title: "报送情况（按专委会）", view: "submission_status_by_committee", order_by: "committee", columns: &STATUS, total: Some(("submission_status_total", &["members", "submitted", "missing", "rows_rejected"])), order: Some(&COMMITTEES) },
-    Spec { sheet: "报送明细", csv: "submission_status.csv", title: "报送明细（未报送在前）", view: "submission_status", order_by: "submitted, committee, credit_code", columns: &STATUS_LIST, total: None, order: None },
+    Spec { sheet: STATUS_BY_COMMITTEE, csv: "submission_status_by_committee.csv", title: "报送情况（按专委会）", view: "submission_status_by_committee", order_by: "committee", columns: &STATUS, total: Some(("submission_status_total", &["members", "submitted", "missing", "rows_rejected"])), order: Some(&COMMITTEES) },
+    Spec { sheet: STATUS_BY_MEMBER, csv: "submission_status.csv", title: "报送明细（未报送在前）", view: "submission_status", order_by: "submitted, committee, credit_code", columns: &STATUS_LIST, total: None, order: None },
 ];
 
 fn decimal_f64(d: Decimal) -> f64 {
@@ -343,7 +384,7 @@ pub fn frames(conn: &Connection, headline: &Headline, years: &[Headline]) -> Res
             cells,
             total,
         )?;
-        if spec.sheet == "报送情况" {
+        if spec.sheet == STATUS_BY_COMMITTEE {
             frame.notes.push(format!("注：{}。", submission_rate(headline)));
         }
         out.push(frame);

@@ -1,7 +1,8 @@
 //! `headline.csv`: `metric,value,unit`, one row per metric in contract
 //! order, plain decimals, UTF-8, `\n` line ends.
 
-use super::{csv_bytes, Context, Exporter};
+use super::{Context, Exporter};
+use crate::util::csv::csv_bytes;
 use crate::contract::metrics::Headline;
 
 pub const FILE_NAME: &str = "headline.csv";

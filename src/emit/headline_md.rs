@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use minijinja::value::Value;
 
 use crate::contract::metrics::{self, Headline};
-use crate::materials::{names, Renderer};
+use crate::emit::materials::{names, Renderer};
 
 pub const FILE_NAME: &str = "headline.md";
 

@@ -22,7 +22,7 @@ use duckdb::arrow::array::{Array, StringArray};
 use duckdb::Connection;
 use rust_xlsxwriter::{Workbook, Worksheet};
 
-use super::book::{self, Formats};
+use crate::util::book::{self, Formats};
 use super::{Body, Rendered};
 
 pub const CSV_NAME: &str = "rejects.csv";
@@ -215,8 +215,7 @@ struct Sheet<'a> {
 /// temporary file with its text inline (rust_xlsxwriter's constant-memory
 /// mode), and at the end the filter, widths and print set-up. A long
 /// call-back list has nearly every cell's text its own, so neither the
-/// cells nor a shared-string table are held in memory (bench/README.md has
-/// the measured peaks).
+/// cells nor a shared-string table are held in memory.
 struct SheetWriter<'w> {
     ws: &'w mut Worksheet,
     f: &'w Formats,
@@ -256,9 +255,8 @@ impl<'w> SheetWriter<'w> {
                 }
                 // Text stays text: a credit code or "001" must not become a
                 // number. Its format is the workbook's default (`f.text`
-                // is that format), so the cell needs none: naming it made
-                // rust_xlsxwriter hash the format for every cell, 6% of the
-                // run on a list of 200,000 problems.
+                // is that format), so the cell needs none: naming it makes
+                // rust_xlsxwriter hash the format for every cell.
                 _ => self.ws.write_string(r, c as u16, v)?,
             };
             self.widths[c] = self.widths[c].max(book::text_width(v));
@@ -359,14 +357,14 @@ fn set_aside_sheets(year: i32, c: &SetAside) -> [(Sheet<'static>, &[Vec<String>]
 fn write_files(conn: &Connection, year: i32, dir: &Path) -> Result<Rendered> {
     let f = Formats::new();
     let mut wb = book::workbook("问题清单")?;
-    let csv_file = super::temp_file(dir)?;
+    let csv_file = crate::util::fs::temp_file(dir)?;
     {
         let sheet = problems_sheet(year);
         let mut xlsx = SheetWriter::start(&mut wb, &f, &sheet)?;
-        let mut csv = super::csv_writer(BufWriter::new(csv_file.as_file()), &COLUMNS, true)
+        let mut csv = crate::util::csv::csv_writer(BufWriter::new(csv_file.as_file()), &COLUMNS, true)
             .with_context(|| format!("cannot write {CSV_NAME}"))?;
         for_each_problem(conn, year, |line| {
-            super::csv_row(&mut csv, line).with_context(|| format!("cannot write {CSV_NAME}"))?;
+            crate::util::csv::csv_row(&mut csv, line).with_context(|| format!("cannot write {CSV_NAME}"))?;
             xlsx.row(line)
         })?;
         csv.flush().with_context(|| format!("cannot write {CSV_NAME}"))?;
@@ -381,7 +379,7 @@ fn write_files(conn: &Connection, year: i32, dir: &Path) -> Result<Rendered> {
             .and_then(|()| xlsx.finish())
             .with_context(|| format!("cannot write sheet {}", sheet.name))?;
     }
-    let mut xlsx_file = super::temp_file(dir)?;
+    let mut xlsx_file = crate::util::fs::temp_file(dir)?;
     let mut out = BufWriter::new(xlsx_file.as_file_mut());
     wb.save_to_writer(&mut out)?;
     out.flush().with_context(|| format!("cannot write {XLSX_NAME}"))?;
@@ -435,7 +433,7 @@ mod tests {
 
     /// A warehouse of one year with no rows: the views the lists read.
     fn empty_year() -> Connection {
-        let mut conn = crate::load::open_in_memory("256MB").unwrap();
+        let mut conn = crate::load::open_in_memory(crate::load::MemoryLimit::Bytes(256_000_000)).unwrap();
         conn.execute_batch("INSERT INTO years VALUES (2024);").unwrap();
         crate::aggregate::aggregate(&mut conn, &crate::aggregate::embedded_queries()).unwrap();
         conn
@@ -451,7 +449,7 @@ mod tests {
             panic!("rejects.csv is written as its rows are read")
         };
         let bytes = std::fs::read(csv.path()).unwrap();
-        assert!(bytes.starts_with(super::super::BOM));
+        assert!(bytes.starts_with(crate::util::csv::BOM));
         assert_eq!(
             std::str::from_utf8(&bytes[3..]).unwrap(),
             format!("{}\n", COLUMNS.join(","))

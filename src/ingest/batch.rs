@@ -407,6 +407,23 @@ fn record_row<'r>(width: usize, path: &'r str, year: Option<i32>, rec: &'r Recor
     row
 }
 
+/// A warehouse table's name, as the program spells it: sent by a worker
+/// as text and read back as one of the program's own names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(transparent)]
+pub struct TableName(pub &'static str);
+
+impl<'de> serde::Deserialize<'de> for TableName {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let name = <String as serde::Deserialize>::deserialize(d)?;
+        Table::all()
+            .map(Table::name)
+            .find(|t| *t == name)
+            .map(TableName)
+            .ok_or_else(|| serde::de::Error::custom(format!("expected a table of the warehouse, found {name}")))
+    }
+}
+
 /// Input cells a batch of a sheet table holds values of (its lineage
 /// columns that name a cell).
 pub fn cells_in(batch: &Batch) -> u64 {
@@ -418,6 +435,28 @@ pub fn cells_in(batch: &Batch) -> u64 {
         .filter_map(|c| batch.rows.column_by_name(&format!("col_{}", c.field)))
         .map(|a| (a.len() - a.null_count()) as u64)
         .sum()
+}
+
+/// The 0-based columns past Excel's last (XFD) that a batch of a sheet
+/// table names cells in: only a damaged or hand-made file has any.
+pub fn columns_past_excel(batch: &Batch, into: &mut std::collections::BTreeSet<u32>) {
+    let Table::Sheet(kind) = batch.table else {
+        return;
+    };
+    for c in kind.columns() {
+        let Some(array) = batch.rows.column_by_name(&format!("col_{}", c.field)) else {
+            continue;
+        };
+        let Some(cols) = array.as_primitive_opt::<Int32Type>() else {
+            continue;
+        };
+        into.extend(
+            cols.iter()
+                .flatten()
+                .filter_map(|col| u32::try_from(col).ok())
+                .filter(|col| *col > super::rows::LAST_COL),
+        );
+    }
 }
 
 /// The problems of a `problems` batch, each with its path, in batch order.

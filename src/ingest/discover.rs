@@ -14,9 +14,10 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use rayon::prelude::*;
 
+use super::error::NotUtf8;
 use super::{Disposition, InputFile, Problem};
+use crate::contract::materials;
 use crate::contract::schema::{self, FolderKind};
-use crate::materials;
 
 /// What discovery found: workbooks to read, the materials templates, and
 /// files skipped outright.
@@ -26,7 +27,7 @@ pub struct Discovery {
     pub skipped: Vec<(Option<i32>, Problem)>,
     pub years: Vec<i32>,
     /// `materials/**.docx|.md`, in path order.
-    pub templates: Vec<crate::materials::TemplateFile>,
+    pub templates: Vec<crate::contract::materials::TemplateFile>,
 }
 
 /// One entry of a walk: a regular file to consider, or an entry skipped
@@ -76,7 +77,7 @@ fn found(root: &Path, entry: walkdir::Result<walkdir::DirEntry>) -> Option<Found
         Err(e) => {
             let rel = e
                 .path()
-                .map(|p| relative(root, p).unwrap_or_else(|lossy| lossy))
+                .map(|p| relative(root, p).unwrap_or_else(|e| e.lossy))
                 .unwrap_or_default();
             let io = e
                 .io_error()
@@ -94,7 +95,7 @@ fn found(root: &Path, entry: walkdir::Result<walkdir::DirEntry>) -> Option<Found
     }
     let (rel, utf8) = match relative(root, entry.path()) {
         Ok(rel) => (rel, true),
-        Err(lossy) => (lossy, false),
+        Err(e) => (e.lossy, false),
     };
     let reason = skip_reason(ty, utf8);
     Some(match reason {
@@ -133,7 +134,7 @@ impl Found {
 
 /// `root`-relative, `/`-separated; `Err` with the undecodable bytes shown
 /// as U+FFFD when a name is not UTF-8.
-fn relative(root: &Path, path: &Path) -> Result<String, String> {
+fn relative(root: &Path, path: &Path) -> Result<String, NotUtf8> {
     use std::os::unix::ffi::OsStrExt;
     // A walked path is `root` joined with the rest, so the prefix is cut
     // off as bytes: `Path::strip_prefix` compares component by component,
@@ -145,11 +146,12 @@ fn relative(root: &Path, path: &Path) -> Result<String, String> {
         .map(|r| Path::new(std::ffi::OsStr::from_bytes(r.strip_prefix(b"/").unwrap_or(r))))
         .unwrap_or_else(|| path.strip_prefix(root).unwrap_or(path));
     // On Unix a walked path's separators already are `/`.
-    rel.to_str().map(str::to_owned).ok_or_else(|| {
-        rel.components()
+    rel.to_str().map(str::to_owned).ok_or_else(|| NotUtf8 {
+        lossy: rel
+            .components()
             .map(|c| c.as_os_str().to_string_lossy().into_owned())
             .collect::<Vec<_>>()
-            .join("/")
+            .join("/"),
     })
 }
 
@@ -232,6 +234,25 @@ fn assemble(walked: Vec<Found>) -> Discovery {
     out
 }
 
+/// Why a file of this name is not a submission, whatever folder it is in:
+/// an Office lock file, a hidden file, anything but a workbook. `None` for
+/// a workbook. The one rule for `run` and for `check` on loose files.
+pub fn not_a_submission(name: &str) -> Option<String> {
+    let ext = Path::new(name)
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or_default();
+    if name.starts_with("~$") {
+        Some("Office 临时锁文件（~$…），不是报送文件 / office lock file (~$…), not a submission".into())
+    } else if name.starts_with('.') {
+        Some("隐藏文件 / hidden file".into())
+    } else if !schema::is_workbook_extension(ext) {
+        Some(format!("不是工作簿（.{ext}），仅接受 .xlsx .xlsm .xls .xlsb .ods / not a workbook (.{ext}); accepted: .xlsx .xlsm .xls .xlsb .ods"))
+    } else {
+        None
+    }
+}
+
 /// One walked entry: the year folder it is in, and the workbook to read or
 /// why it is skipped.
 fn place(found: Found) -> (Option<i32>, Result<InputFile, Problem>) {
@@ -248,29 +269,19 @@ fn place(found: Found) -> (Option<i32>, Result<InputFile, Problem>) {
         _ => None,
     };
     let name = parts.last().copied().unwrap_or_default();
-    let ext = Path::new(name)
-        .extension()
-        .and_then(|e| e.to_str())
-        .unwrap_or_default();
-    let reason = match (unreadable, placed) {
-        (Some(reason), _) => reason,
-        (None, None) if parts[0] == materials::FOLDER => {
+    let reason = match (unreadable, placed, not_a_submission(name)) {
+        (Some(reason), _, _) => reason,
+        (None, None, _) if parts[0] == materials::FOLDER => {
             "材料模板文件夹中只放 .docx 或 .md 模板 / not a materials template (.docx, .md)".into()
         }
-        (None, None) if parts[0] == "expected" || rel == "generate.json" => {
+        (None, None, _) if parts[0] == "expected" || rel == "generate.json" => {
             "chamberstat generate 写出的已知答案，不是报送文件 / written by `chamberstat generate` (the known answer), not a submission".into()
         }
-        (None, None) => {
+        (None, None, _) => {
             "不在 reference/、<年度>/companies/ 或 <年度>/committees/ 下 / not inside reference/, <year>/companies/ or <year>/committees/".into()
         }
-        (None, Some(_)) if name.starts_with("~$") => {
-            "Office 临时锁文件（~$…），不是报送文件 / office lock file (~$…), not a submission".into()
-        }
-        (None, Some(_)) if name.starts_with('.') => "隐藏文件 / hidden file".into(),
-        (None, Some(_)) if !schema::is_workbook_extension(ext) => {
-            format!("不是工作簿（.{ext}），仅接受 .xlsx .xlsm .xls .xlsb .ods / not a workbook (.{ext}); accepted: .xlsx .xlsm .xls .xlsb .ods")
-        }
-        (None, Some((folder, year))) => {
+        (None, Some(_), Some(why)) => why,
+        (None, Some((folder, year)), None) => {
             let file = InputFile {
                 abs,
                 rel,

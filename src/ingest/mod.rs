@@ -6,17 +6,19 @@
 //! consumes them while other files are still being read. Nothing here
 //! touches the warehouse: `check` uses the same stage without one.
 
+pub mod annotate;
 pub mod batch;
 mod cell;
 mod container;
 mod discover;
+pub mod error;
 mod extent;
 pub mod pool;
+mod process;
 pub mod rows;
 mod send;
 use send::Transport as _;
 mod sheet;
-mod stat;
 mod wire;
 mod workbook;
 pub mod worker;
@@ -31,14 +33,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::contract::schema::{FolderKind, SheetKind};
 use crate::normalize::{Money, MoneyUnit, Raw, UnitSource};
+pub use crate::util::stat::{identity, lstat, stat, Stat};
 pub use batch::{Batch, Table, TableBatch};
-pub use discover::{discover, discover_listed, walk_tree, Discovery, Found};
+pub use discover::{discover, discover_listed, not_a_submission, walk_tree, Discovery, Found};
 pub use pool::WorkerConfig;
 pub use rows::Limits;
 pub use sheet::Output;
-pub use stat::{identity, lstat, stat, Stat};
 pub use wire::{AnnotateJob, Job, JobReply, PathBytes};
-pub use workbook::{hash_file, parse_file, sha256_hex, visit_sheets, SheetVisitor, SCHEMA_SHEET};
+pub use workbook::{parse_file, visit_sheets, SheetVisitor, SCHEMA_SHEET};
 
 /// A normalised value of one cell.
 #[derive(Debug, Clone, PartialEq)]
@@ -259,11 +261,11 @@ pub struct InputFile {
 /// How the rows of one sheet were accounted for: every non-empty row below
 /// the header is either accepted, rejected on its own, or rejected with its
 /// sheet or file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SheetSummary {
     pub sheet: String,
     /// The warehouse table of the sheet's kind.
-    pub table: &'static str,
+    pub table: batch::TableName,
     /// 1-based header row, when one was found.
     pub header_row: Option<u32>,
     pub data_rows: u64,
@@ -272,7 +274,6 @@ pub struct SheetSummary {
     /// The whole sheet (or its file) was rejected.
     pub rejected: bool,
     /// This sheet rejected its whole file (unknown committee, a limit).
-    #[serde(skip)]
     pub file_rejected: bool,
 }
 

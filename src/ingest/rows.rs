@@ -15,6 +15,7 @@
 
 use calamine::{Data, DataRef, Range};
 
+use super::error::ReaderError;
 use crate::normalize::Raw;
 
 /// Bounds on what one input file may hold. Excel's own limits are far
@@ -68,7 +69,7 @@ pub enum ReadError {
         limit: u64,
     },
     #[error("工作表无法读取 / the sheet cannot be read: {0}")]
-    Reader(String),
+    Reader(ReaderError),
 }
 
 impl ReadError {
@@ -158,21 +159,24 @@ impl Budget {
 }
 
 /// Excel's last column (XFD), 0-based.
-const LAST_COL: u16 = 16_383;
+pub const LAST_COL: u32 = 16_383;
 
 /// A1 reference for 0-based (row, column): rust_xlsxwriter's conversion
 /// inside Excel's grid; beyond it (a damaged file can report any position)
 /// the same letters continued.
 pub fn a1(row: u32, col: u32) -> String {
     match u16::try_from(col) {
-        Ok(c) if c <= LAST_COL && row < u32::MAX => rust_xlsxwriter::utility::row_col_to_cell(row, c),
+        Ok(c) if u32::from(c) <= LAST_COL && row < u32::MAX => {
+            rust_xlsxwriter::utility::row_col_to_cell(row, c)
+        }
         _ => format!("{}{}", col_letters(col), u64::from(row) + 1),
     }
 }
 
 /// Column letters for any 0-based column: 0 → A, 26 → AA. rust_xlsxwriter's
-/// helper stops at Excel's last column; a damaged file can report any, and
-/// the warehouse's `col_letters` macro (load) spells the same.
+/// helper stops at Excel's last column; a damaged file can report any. The
+/// one spelling of the program: the warehouse's `column_letters` table
+/// (load), which `source_cells` spells its A1 cells with, is filled from it.
 pub fn col_letters(col: u32) -> String {
     let mut c = col;
     let mut letters = Vec::new();
@@ -200,7 +204,7 @@ pub struct CellRows<'b, F> {
 
 impl<'b, F> CellRows<'b, F>
 where
-    F: FnMut() -> Result<Option<(u32, u32, Raw)>, String>,
+    F: FnMut() -> Result<Option<(u32, u32, Raw)>, ReaderError>,
 {
     pub fn new(next: F, budget: &'b mut Budget) -> Self {
         CellRows {
@@ -237,7 +241,7 @@ where
 
 impl<F> RowSource for CellRows<'_, F>
 where
-    F: FnMut() -> Result<Option<(u32, u32, Raw)>, String>,
+    F: FnMut() -> Result<Option<(u32, u32, Raw)>, ReaderError>,
 {
     fn next_row(&mut self) -> Result<Option<SparseRow>, ReadError> {
         let Some((row, col, raw)) = self.pull()? else {
@@ -390,7 +394,7 @@ impl RowSource for VecRows {
 mod tests {
     use super::*;
 
-    fn cells(list: Vec<(u32, u32, Raw)>) -> impl FnMut() -> Result<Option<(u32, u32, Raw)>, String> {
+    fn cells(list: Vec<(u32, u32, Raw)>) -> impl FnMut() -> Result<Option<(u32, u32, Raw)>, ReaderError> {
         let mut it = list.into_iter();
         move || Ok(it.next())
     }

@@ -180,66 +180,9 @@ fn find_header(
 /// missing, the file when the committee note names no known committee.
 fn map_columns(p: &mut Parser<'_, '_>, above: &[SparseRow], header: &SparseRow) -> Option<Header> {
     let kind = p.ctx.kind;
-    let mut note_unit = None;
-    let mut committee_note: Option<(String, String, String)> = None;
-    for row in above {
-        for (c, raw) in &row.cells {
-            if let Raw::Text(t) = raw {
-                if note_unit.is_none() {
-                    note_unit = unit_note(t);
-                }
-                if kind == SheetKind::Events && committee_note.is_none() {
-                    if let Some(name) = committee_from_note(t) {
-                        committee_note = Some((name, a1(row.row, *c), t.clone()));
-                    }
-                }
-            }
-        }
-    }
-    let default_unit = match note_unit {
-        Some(u) => (u, UnitSource::Note),
-        None => (MoneyUnit::Wan, UnitSource::Default),
-    };
+    let (default_unit, committee_note) = notes_above(kind, above);
+    let (mapped, labels_found) = header_columns(p, header, default_unit);
     let columns = kind.columns();
-    let mut mapped: Vec<Mapped> = Vec::new();
-    let mut labels_found = Vec::new();
-    for (c, raw) in &header.cells {
-        if raw.is_blank() {
-            continue;
-        }
-        let label = header_label(&raw.display());
-        labels_found.push(label.name.clone());
-        let cell = a1(header.row, *c);
-        match columns.iter().position(|s| s.label == label.name) {
-            Some(i) if mapped.iter().any(|m| m.column == i) => p.problem(
-                Disposition::Note,
-                cell,
-                raw.display(),
-                format!(
-                    "列 {} 出现两次，使用第一列 / column {} appears twice; the first one is used",
-                    label.name, label.name
-                ),
-            ),
-            Some(i) => mapped.push(Mapped {
-                col: *c,
-                column: i,
-                unit: label
-                    .unit
-                    .map(|u| (u, UnitSource::Header))
-                    .unwrap_or(default_unit),
-            }),
-            None => p.problem(
-                Disposition::Note,
-                cell,
-                raw.display(),
-                format!(
-                    "未知列 {} 已忽略 / unknown column {} ignored",
-                    label.name, label.name
-                ),
-            ),
-        }
-    }
-
     let committee_col = columns.iter().position(|s| s.label == "专委会");
     let mut missing: Vec<(&str, &str)> = columns
         .iter()
@@ -294,6 +237,84 @@ fn map_columns(p: &mut Parser<'_, '_>, above: &[SparseRow], header: &SparseRow) 
     })
 }
 
+/// The money unit the notes above the header give (else 万元 by default),
+/// and on an events sheet the committee a `填报单位：` note names.
+fn notes_above(
+    kind: SheetKind,
+    above: &[SparseRow],
+) -> ((MoneyUnit, UnitSource), Option<(String, String, String)>) {
+    let mut note_unit = None;
+    let mut committee_note: Option<(String, String, String)> = None;
+    for row in above {
+        for (c, raw) in &row.cells {
+            if let Raw::Text(t) = raw {
+                if note_unit.is_none() {
+                    note_unit = unit_note(t);
+                }
+                if kind == SheetKind::Events && committee_note.is_none() {
+                    if let Some(name) = committee_from_note(t) {
+                        committee_note = Some((name, a1(row.row, *c), t.clone()));
+                    }
+                }
+            }
+        }
+    }
+    let default_unit = match note_unit {
+        Some(u) => (u, UnitSource::Note),
+        None => (MoneyUnit::Wan, UnitSource::Default),
+    };
+    (default_unit, committee_note)
+}
+
+/// The header's known columns (the first of a repeated one), noting the
+/// repeated and unknown ones; and every label found.
+fn header_columns(
+    p: &mut Parser<'_, '_>,
+    header: &SparseRow,
+    default_unit: (MoneyUnit, UnitSource),
+) -> (Vec<Mapped>, Vec<String>) {
+    let columns = p.ctx.kind.columns();
+    let mut mapped: Vec<Mapped> = Vec::new();
+    let mut labels_found = Vec::new();
+    for (c, raw) in &header.cells {
+        if raw.is_blank() {
+            continue;
+        }
+        let label = header_label(&raw.display());
+        labels_found.push(label.name.clone());
+        let cell = a1(header.row, *c);
+        match columns.iter().position(|s| s.label == label.name) {
+            Some(i) if mapped.iter().any(|m| m.column == i) => p.problem(
+                Disposition::Note,
+                cell,
+                raw.display(),
+                format!(
+                    "列 {} 出现两次，使用第一列 / column {} appears twice; the first one is used",
+                    label.name, label.name
+                ),
+            ),
+            Some(i) => mapped.push(Mapped {
+                col: *c,
+                column: i,
+                unit: label
+                    .unit
+                    .map(|u| (u, UnitSource::Header))
+                    .unwrap_or(default_unit),
+            }),
+            None => p.problem(
+                Disposition::Note,
+                cell,
+                raw.display(),
+                format!(
+                    "未知列 {} 已忽略 / unknown column {} ignored",
+                    label.name, label.name
+                ),
+            ),
+        }
+    }
+    (mapped, labels_found)
+}
+
 /// The rows below the header. Without a usable header they are only
 /// counted (they are rejected with their sheet).
 fn read_rows(
@@ -343,127 +364,31 @@ fn row_text(kind: SheetKind, h: &Header, row: &SparseRow, is: impl Fn(&str) -> b
 /// One cell's problem: (A1, raw text, reason).
 type CellProblem = (String, String, String);
 
+/// One data row normalised: its values and cells, and its problems — those
+/// that reject the row and those that reject a cell only.
+struct RowRead {
+    values: Vec<Option<Value>>,
+    cells: Vec<SourceCell>,
+    row_errors: Vec<CellProblem>,
+    cell_errors: Vec<CellProblem>,
+}
+
 /// Normalise one data row and send it on, or its problems.
 fn read_row(p: &mut Parser<'_, '_>, h: &Header, row: &SparseRow, first_seen: &mut HashMap<String, u32>) {
     let kind = p.ctx.kind;
-    let columns = kind.columns();
-    let is_events = kind == SheetKind::Events;
-    let committee_col = h.committee_col;
-    let mut values: Vec<Option<Value>> = vec![None; columns.len()];
-    let mut cells = Vec::with_capacity(h.mapped.len() + 1);
-    let mut row_errors: Vec<CellProblem> = Vec::new();
-    let mut cell_errors: Vec<CellProblem> = Vec::new();
-    for m in &h.mapped {
-        let spec: &Column = &columns[m.column];
-        let must = spec.required || (is_events && Some(m.column) == committee_col);
-        if is_events && h.committee_note.is_some() && Some(m.column) == committee_col {
-            continue; // the note names the committee for every row
-        }
-        let raw = row.get(m.col);
-        // Named only when a note or problem needs it.
-        let cell = || a1(row.row, m.col);
-        match normalize_cell(spec, raw, m.unit, p.ctx.year) {
-            Ok(Some((value, note))) => {
-                if let Some(note) = note {
-                    name_row(p, h, row);
-                    p.problem(Disposition::Note, cell(), raw.display(), note);
-                }
-                cells.push(SourceCell {
-                    field: spec.field,
-                    col: Some(m.col),
-                    note_cell: None,
-                    raw: raw_unless_same(raw, &value),
-                    unit: match &value {
-                        Value::Money(money) => Some((money.unit, money.source)),
-                        _ => None,
-                    },
-                });
-                values[m.column] = Some(value);
-            }
-            Ok(None) if must => {
-                row_errors.push((
-                    cell(),
-                    raw.display(),
-                    format!("{}: {}", spec.label, CellError::Missing),
-                ));
-            }
-            Ok(None) => {}
-            Err(e) => {
-                let entry = (cell(), raw.display(), format!("{}: {e}", spec.label));
-                if must {
-                    row_errors.push(entry);
-                } else {
-                    cell_errors.push(entry);
-                }
-            }
-        }
-    }
-    if let (true, Some((name, cell, raw)), Some(i)) = (is_events, &h.committee_note, committee_col) {
-        values[i] = Some(Value::Text(name.clone()));
-        cells.push(SourceCell {
-            field: columns[i].field,
-            col: None,
-            note_cell: Some(cell.clone()),
-            raw: Some(raw.clone()),
-            unit: None,
-        });
-    }
-    // One row per (指标代码, 年度) on the 工作台账.
-    if row_errors.is_empty() && kind == SheetKind::Ledger {
-        if let Some(Value::Text(code)) = &values[0] {
-            let year = match &values[2] {
-                Some(Value::Int(y)) => y.to_string(),
-                _ => String::new(),
-            };
-            let key = format!("{code}\u{0}{year}");
-            let shown = if year.is_empty() {
-                "不分年度".to_string()
-            } else {
-                format!("年度 {year}")
-            };
-            let shown_en = if year.is_empty() {
-                "every year".to_string()
-            } else {
-                year.clone()
-            };
-            if let Some(first) = first_seen.get(&key) {
-                let cell = cells
-                    .first()
-                    .and_then(|c| c.col)
-                    .map(|c| a1(row.row, c))
-                    .unwrap_or_default();
-                row_errors.push((
-                    cell,
-                    code.clone(),
-                    format!("重复行：指标代码 {code}（{shown}）已在本表第 {first} 行出现，保留第一行 / duplicate row: {code} for {shown_en} already appears on row {first} of this sheet; the first row is kept"),
-                ));
-            } else {
-                first_seen.insert(key, row.row + 1);
-            }
-        }
-    }
-    // One row per credit code on the registry and on 年度数据.
-    if row_errors.is_empty() && matches!(kind, SheetKind::CompanyAnnual | SheetKind::Members) {
-        if let Some(Value::Text(code)) = &values[0] {
-            if let Some(first) = first_seen.get(code) {
-                let cell = cells
-                    .first()
-                    .and_then(|c| c.col)
-                    .map(|c| a1(row.row, c))
-                    .unwrap_or_default();
-                row_errors.push((
-                    cell,
-                    code.clone(),
-                    format!("重复行：统一社会信用代码 {code} 已在本表第 {first} 行出现，保留第一行 / duplicate row: {code} already appears on row {first} of this sheet; the first row is kept"),
-                ));
-            } else {
-                first_seen.insert(code.clone(), row.row + 1);
-            }
-        }
+    let RowRead {
+        values,
+        cells,
+        mut row_errors,
+        cell_errors,
+    } = normalize_row(p, h, row);
+    if row_errors.is_empty() {
+        row_errors.extend(duplicate(kind, &values, &cells, row, first_seen));
     }
     // Name the row's subject (company, event, bank, partner) so a clerk
     // reading the reason knows whose row it is.
-    let subject = columns
+    let subject = kind
+        .columns()
         .iter()
         .position(|s| matches!(s.field, "name" | "bank" | "partner"))
         .and_then(|i| match &values[i] {
@@ -496,181 +421,129 @@ fn read_row(p: &mut Parser<'_, '_>, h: &Header, row: &SparseRow, first_seen: &mu
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    use crate::ingest::rows::{data_to_raw, VecRows};
-    use calamine::Data;
-
-    #[test]
-    fn a1_references() {
-        assert_eq!(a1(0, 701), "ZZ1");
-        assert_eq!(a1(0, 702), "AAA1");
-    }
-
-    /// Rows as a sheet would stream them (empty cells dropped).
-    fn sheet(rows: &[&[Data]]) -> VecRows {
-        VecRows(
-            rows.iter()
-                .enumerate()
-                .map(|(r, row)| SparseRow {
-                    row: r as u32,
-                    cells: row
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, d)| !matches!(d, Data::Empty))
-                        .map(|(c, d)| (c as u32, data_to_raw(d)))
-                        .collect(),
-                })
-                .filter(|r| !r.cells.is_empty())
-                .collect(),
-        )
-    }
-
-    use crate::ingest::Collect;
-
-    fn parse(kind: SheetKind, mut rows: VecRows) -> Collect {
-        let mut out = Collect::default();
-        parse_sheet(&ctx(kind), &mut rows, &mut out);
-        out
-    }
-
-    fn s(t: &str) -> Data {
-        Data::String(t.into())
-    }
-
-    fn ctx(kind: SheetKind) -> SheetContext<'static> {
-        SheetContext {
-            path: "2023/companies/a.xlsx",
-            sheet: "年度数据",
-            kind,
-            year: Some(2023),
+/// Every mapped cell of the row normalised (notes sent as they are found),
+/// and the committee an events sheet's note names, as a cell of its own.
+fn normalize_row(p: &mut Parser<'_, '_>, h: &Header, row: &SparseRow) -> RowRead {
+    let columns = p.ctx.kind.columns();
+    let is_events = p.ctx.kind == SheetKind::Events;
+    let committee_col = h.committee_col;
+    let mut read = RowRead {
+        values: vec![None; columns.len()],
+        cells: Vec::with_capacity(h.mapped.len() + 1),
+        row_errors: Vec::new(),
+        cell_errors: Vec::new(),
+    };
+    for m in &h.mapped {
+        let spec: &Column = &columns[m.column];
+        let must = spec.required || (is_events && Some(m.column) == committee_col);
+        if is_events && h.committee_note.is_some() && Some(m.column) == committee_col {
+            continue; // the note names the committee for every row
+        }
+        let raw = row.get(m.col);
+        // Named only when a note or problem needs it.
+        let cell = || a1(row.row, m.col);
+        match normalize_cell(spec, raw, m.unit, p.ctx.year) {
+            Ok(Some((value, note))) => {
+                if let Some(note) = note {
+                    name_row(p, h, row);
+                    p.problem(Disposition::Note, cell(), raw.display(), note);
+                }
+                read.cells.push(SourceCell {
+                    field: spec.field,
+                    col: Some(m.col),
+                    note_cell: None,
+                    raw: raw_unless_same(raw, &value),
+                    unit: match &value {
+                        Value::Money(money) => Some((money.unit, money.source)),
+                        _ => None,
+                    },
+                });
+                read.values[m.column] = Some(value);
+            }
+            Ok(None) if must => {
+                let reason = format!("{}: {}", spec.label, CellError::Missing);
+                read.row_errors.push((cell(), raw.display(), reason));
+            }
+            Ok(None) => {}
+            Err(e) => {
+                let entry = (cell(), raw.display(), format!("{}: {e}", spec.label));
+                if must {
+                    read.row_errors.push(entry);
+                } else {
+                    read.cell_errors.push(entry);
+                }
+            }
         }
     }
-
-    const CODE: &str = "91310115F0WTCDKQQD";
-
-    #[test]
-    fn header_found_below_title_and_note_unit_applies() {
-        let r = sheet(&[
-            &[s("2023年度统计表")],
-            &[s("填报单位：某公司    单位：亿元")],
-            &[
-                s("统一社会信用代码"),
-                s("企业\n名称"),
-                s("营业收入"),
-                s("纳税总额(万元)"),
-            ],
-            &[s(CODE), s("甲"), Data::Float(1.5), s("2,000")],
-        ]);
-        let p = parse(SheetKind::CompanyAnnual, r);
-        assert_eq!(p.records.len(), 1, "{:?}", p.problems);
-        let rec = &p.records[0];
-        assert_eq!(rec.row, 4);
-        let Some(Value::Money(rev)) = &rec.values[3] else {
-            panic!()
-        };
-        assert_eq!(rev.yuan.to_string(), "150000000");
-        let Some(Value::Money(tax)) = &rec.values[5] else {
-            panic!()
-        };
-        assert_eq!(tax.yuan.to_string(), "20000000");
-        assert!(rec.cells.iter().any(|c| c.field == "revenue"
-            && c.col == Some(2)
-            && c.raw.as_deref() == Some("1.5")
-            && c.unit == Some((MoneyUnit::Yi, UnitSource::Note))));
+    if let (true, Some((name, cell, raw)), Some(i)) = (is_events, &h.committee_note, committee_col) {
+        read.values[i] = Some(Value::Text(name.clone()));
+        read.cells.push(SourceCell {
+            field: columns[i].field,
+            col: None,
+            note_cell: Some(cell.clone()),
+            raw: Some(raw.clone()),
+            unit: None,
+        });
     }
+    read
+}
 
-    #[test]
-    fn missing_required_column_rejects_the_sheet_naming_labels_found() {
-        let r = sheet(&[
-            &[s("统一社会信用代码"), s("营业收入")],
-            &[s(CODE), Data::Float(1.0)],
-        ]);
-        let p = parse(SheetKind::CompanyAnnual, r);
-        assert!(p.records.is_empty());
-        let reason = &p
-            .problems
-            .iter()
-            .find(|p| p.level == Disposition::RejectedSheet)
-            .unwrap()
-            .reason;
-        assert!(
-            reason.contains("企业名称") && reason.contains("营业收入"),
-            "{reason}"
-        );
-    }
-
-    #[test]
-    fn bad_optional_cell_keeps_the_row_and_bad_required_cell_rejects_it() {
-        let r = sheet(&[
-            &[s("统一社会信用代码"), s("企业名称"), s("纳税总额")],
-            &[s(CODE), s("甲"), Data::Float(-5.0)],
-            &[s("91310104XWTC3DXPHB"), s("乙"), Data::Float(5.0)],
-        ]);
-        let p = parse(SheetKind::CompanyAnnual, r);
-        assert_eq!(p.records.len(), 1);
-        assert_eq!(p.records[0].values[5], None);
-        let cell = p
-            .problems
-            .iter()
-            .find(|p| p.level == Disposition::RejectedCell)
-            .unwrap();
-        assert_eq!((cell.cell.as_str(), cell.raw.as_str()), ("C2", "-5"));
-        let row = p
-            .problems
-            .iter()
-            .find(|p| p.level == Disposition::RejectedRow)
-            .unwrap();
-        assert_eq!(row.cell, "A3");
-        assert!(row.reason.contains("check character"));
-    }
-
-    #[test]
-    fn repeated_credit_code_in_one_sheet_is_a_rejected_duplicate() {
-        let r = sheet(&[
-            &[s("统一社会信用代码"), s("企业名称")],
-            &[s(CODE), s("甲")],
-            &[s(CODE.to_lowercase().as_str()), s("甲")],
-        ]);
-        let p = parse(SheetKind::CompanyAnnual, r);
-        assert_eq!(p.records.len(), 1);
-        assert!(p.problems[0].reason.contains("already appears on row 2"));
-    }
-
-    #[test]
-    fn unknown_committee_in_note_rejects_the_file() {
-        let r = sheet(&[
-            &[s("填报单位：不存在专委会")],
-            &[s("活动名称"), s("活动日期")],
-            &[s("x"), s("2023-05-01")],
-        ]);
-        let p = parse(SheetKind::Events, r);
-        assert!(p.records.is_empty());
-        assert_eq!(p.problems[0].level, Disposition::RejectedFile);
-        assert_eq!(p.problems[0].cell, "A1");
-    }
-
-    #[test]
-    fn event_outside_the_reporting_year_is_rejected_and_odd_type_becomes_other() {
-        let r = sheet(&[
-            &[s("填报单位:金融投资专委会")],
-            &[s("活动名称"), s("活动日期"), s("活动类型")],
-            &[s("跨年活动"), s("2022-12-30"), s("论坛")],
-            &[s("年会"), s("2023年1月5日"), s("年会")],
-        ]);
-        let p = parse(SheetKind::Events, r);
-        assert_eq!(p.records.len(), 1);
-        assert_eq!(p.records[0].values[2], Some(Value::Text("其他".into())));
-        assert_eq!(p.records[0].values[7], Some(Value::Text("金融投资专委会".into())));
-        assert!(p
-            .problems
-            .iter()
-            .any(|p| p.level == Disposition::RejectedRow && p.reason.contains("outside the reporting year")));
-        assert!(p
-            .problems
-            .iter()
-            .any(|p| p.level == Disposition::Note && p.reason.contains("其他")));
+/// A row that repeats an earlier one of the sheet: one row per (指标代码,
+/// 年度) on the 工作台账, one per credit code on the registry and on 年度数据.
+/// The first row is kept; `first_seen` remembers the keys seen.
+fn duplicate(
+    kind: SheetKind,
+    values: &[Option<Value>],
+    cells: &[SourceCell],
+    row: &SparseRow,
+    first_seen: &mut HashMap<String, u32>,
+) -> Option<CellProblem> {
+    let Some(Value::Text(code)) = &values[0] else {
+        return None;
+    };
+    let (key, reason) = match kind {
+        SheetKind::Ledger => {
+            let year = match &values[2] {
+                Some(Value::Int(y)) => y.to_string(),
+                _ => String::new(),
+            };
+            let (shown, shown_en) = if year.is_empty() {
+                ("不分年度".to_string(), "every year".to_string())
+            } else {
+                (format!("年度 {year}"), year.clone())
+            };
+            let reason = move |first: u32| {
+                format!("重复行：指标代码 {code}（{shown}）已在本表第 {first} 行出现，保留第一行 / duplicate row: {code} for {shown_en} already appears on row {first} of this sheet; the first row is kept")
+            };
+            (
+                format!("{code}\u{0}{year}"),
+                Box::new(reason) as Box<dyn Fn(u32) -> String>,
+            )
+        }
+        SheetKind::CompanyAnnual | SheetKind::Members => {
+            let reason = move |first: u32| {
+                format!("重复行：统一社会信用代码 {code} 已在本表第 {first} 行出现，保留第一行 / duplicate row: {code} already appears on row {first} of this sheet; the first row is kept")
+            };
+            (code.clone(), Box::new(reason) as Box<dyn Fn(u32) -> String>)
+        }
+        _ => return None,
+    };
+    match first_seen.get(&key) {
+        Some(first) => {
+            let cell = cells
+                .first()
+                .and_then(|c| c.col)
+                .map(|c| a1(row.row, c))
+                .unwrap_or_default();
+            Some((cell, code.clone(), reason(*first)))
+        }
+        None => {
+            first_seen.insert(key, row.row + 1);
+            None
+        }
     }
 }
+
+#[cfg(test)]
+#[path = "sheet_tests.rs"]
+mod tests;

@@ -121,19 +121,7 @@ pub struct SummaryWire {
     bytes: u64,
     accepted: bool,
     data_rows: u64,
-    sheets: Vec<SheetWire>,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-struct SheetWire {
-    sheet: String,
-    table: String,
-    header_row: Option<u32>,
-    data_rows: u64,
-    accepted_rows: u64,
-    rejected_rows: u64,
-    rejected: bool,
-    file_rejected: bool,
+    sheets: Vec<SheetSummary>,
 }
 
 impl SummaryWire {
@@ -143,52 +131,19 @@ impl SummaryWire {
             bytes: s.bytes,
             accepted: s.accepted,
             data_rows: s.data_rows,
-            sheets: s
-                .sheets
-                .iter()
-                .map(|x| SheetWire {
-                    sheet: x.sheet.clone(),
-                    table: x.table.to_string(),
-                    header_row: x.header_row,
-                    data_rows: x.data_rows,
-                    accepted_rows: x.accepted_rows,
-                    rejected_rows: x.rejected_rows,
-                    rejected: x.rejected,
-                    file_rejected: x.file_rejected,
-                })
-                .collect(),
+            sheets: s.sheets.clone(),
         }
     }
 
-    pub fn into_summary(self, file: InputFile) -> Result<FileSummary> {
-        let sheets = self
-            .sheets
-            .into_iter()
-            .map(|x| {
-                let table = Table::all()
-                    .map(Table::name)
-                    .find(|t| *t == x.table)
-                    .with_context(|| format!("a sheet summary of the unknown table {}", x.table))?;
-                Ok(SheetSummary {
-                    sheet: x.sheet,
-                    table,
-                    header_row: x.header_row,
-                    data_rows: x.data_rows,
-                    accepted_rows: x.accepted_rows,
-                    rejected_rows: x.rejected_rows,
-                    rejected: x.rejected,
-                    file_rejected: x.file_rejected,
-                })
-            })
-            .collect::<Result<_>>()?;
-        Ok(FileSummary {
+    pub fn into_summary(self, file: InputFile) -> FileSummary {
+        FileSummary {
             file,
             sha256: self.sha256,
             bytes: self.bytes,
             accepted: self.accepted,
             data_rows: self.data_rows,
-            sheets,
-        })
+            sheets: self.sheets,
+        }
     }
 }
 

@@ -12,9 +12,10 @@
 use std::io::Cursor;
 use std::panic::AssertUnwindSafe;
 
+use crate::util::hash::sha256_hex;
 use calamine::{open_workbook_from_rs, Data, Ods, Range, Reader, Xls, Xlsb, Xlsx};
-use sha2::{Digest, Sha256};
 
+use super::error::{Classify, FileError, Format, ReaderError};
 use super::extent;
 use super::rows::{data_ref_to_raw, Budget, CellRows, GridRows, Limits, ReadError, RowSource};
 use super::sheet::{parse_sheet, SheetContext, SheetOutcome};
@@ -54,7 +55,7 @@ pub fn parse_file(file: &InputFile, limits: Limits, out: &mut dyn FileOutput) ->
         Ok(Ok(rejected)) => rejected,
         Ok(Err(reason)) => {
             sheets.clear();
-            reject(file, out, reason);
+            reject(file, out, reason.to_string());
             true
         }
         Err(_) => {
@@ -81,18 +82,6 @@ pub fn parse_file(file: &InputFile, limits: Limits, out: &mut dyn FileOutput) ->
     summary
 }
 
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    format!("{:x}", Sha256::digest(bytes))
-}
-
-/// SHA-256 and size of a file, read in pieces (a large file costs this
-/// process its buffer, not its size).
-pub fn hash_file(path: &std::path::Path) -> std::io::Result<(String, u64)> {
-    let mut hasher = Sha256::new();
-    let bytes = std::io::copy(&mut std::fs::File::open(path)?, &mut hasher)?;
-    Ok((format!("{:x}", hasher.finalize()), bytes))
-}
-
 fn reject(file: &InputFile, out: &mut dyn FileOutput, reason: String) {
     out.problem(Problem::of_file(
         Disposition::RejectedFile,
@@ -114,7 +103,7 @@ fn read_workbook(
     limits: Limits,
     out: &mut dyn FileOutput,
     sheets: &mut Vec<SheetSummary>,
-) -> Result<bool, String> {
+) -> Result<bool, FileError> {
     let mut run = Run {
         file,
         out,
@@ -141,7 +130,7 @@ pub trait SheetVisitor {
     fn pick(&mut self, names: &[String]) -> Vec<String>;
     /// One chosen sheet as rows, or the reader's error. `Some(())` stops
     /// the reading (a limit was crossed).
-    fn sheet(&mut self, name: &str, rows: Result<&mut dyn RowSource, String>) -> Option<()>;
+    fn sheet(&mut self, name: &str, rows: Result<&mut dyn RowSource, ReaderError>) -> Option<()>;
 }
 
 impl SheetVisitor for Run<'_, '_> {
@@ -158,7 +147,7 @@ impl SheetVisitor for Run<'_, '_> {
         }
     }
 
-    fn sheet(&mut self, name: &str, rows: Result<&mut dyn RowSource, String>) -> Option<()> {
+    fn sheet(&mut self, name: &str, rows: Result<&mut dyn RowSource, ReaderError>) -> Option<()> {
         let kind = self.chosen.iter().find(|(n, _)| n == name).map(|(_, k)| *k)?;
         let outcome = match rows {
             Ok(rows) => self.parse(name, kind, rows),
@@ -177,19 +166,15 @@ pub fn visit_sheets(
     bytes: &[u8],
     limits: Limits,
     visitor: &mut dyn SheetVisitor,
-) -> Result<(), String> {
+) -> Result<(), FileError> {
     let ext = path.rsplit('.').next().unwrap_or_default().to_ascii_lowercase();
     super::container::check(&ext, bytes, limits.unpacked_bytes)?;
     let mut budget = Budget::new(limits);
-    let open_error = |(zh_label, en_label): (&str, &str), e: &dyn std::fmt::Display| {
-        let (zh, en) = explain(&e.to_string());
-        format!("无法作为{zh_label}打开：{zh} / cannot be opened as {en_label}: {en}")
-    };
     // The cell readers of .xlsx and .xlsb have the same shape but no trait.
     macro_rules! stream {
         ($ty:ty, $label:expr) => {{
             let mut wb: $ty =
-                open_workbook_from_rs(Cursor::new(bytes)).map_err(|e| open_error($label, &e))?;
+                open_workbook_from_rs(Cursor::new(bytes)).map_err(|e| Classify::unopenable(&e, $label))?;
             for name in visitor.pick(&wb.sheet_names()) {
                 let stop = match wb.worksheet_cells_reader(&name) {
                     Ok(mut reader) => {
@@ -202,12 +187,12 @@ pub fn visit_sheets(
                                         (r, col, data_ref_to_raw(c.get_value().clone()))
                                     })
                                 })
-                                .map_err(|e| e.to_string())
+                                .map_err(|e| ReaderError::of(&e))
                         };
                         let mut rows = CellRows::new(next, &mut budget);
                         visitor.sheet(&name, Ok(&mut rows))
                     }
-                    Err(e) => visitor.sheet(&name, Err(e.to_string())),
+                    Err(e) => visitor.sheet(&name, Err(ReaderError::of(&e))),
                 };
                 if stop.is_some() {
                     break;
@@ -219,7 +204,7 @@ pub fn visit_sheets(
     macro_rules! dense {
         ($ty:ty, $label:expr) => {{
             let mut wb: $ty =
-                open_workbook_from_rs(Cursor::new(bytes)).map_err(|e| open_error($label, &e))?;
+                open_workbook_from_rs(Cursor::new(bytes)).map_err(|e| Classify::unopenable(&e, $label))?;
             for name in visitor.pick(&wb.sheet_names()) {
                 let range: Result<Range<Data>, _> = wb.worksheet_range(&name);
                 let stop = match range {
@@ -227,7 +212,7 @@ pub fn visit_sheets(
                         let mut rows = GridRows::new(&range, &mut budget);
                         visitor.sheet(&name, Ok(&mut rows))
                     }
-                    Err(e) => visitor.sheet(&name, Err(e.to_string())),
+                    Err(e) => visitor.sheet(&name, Err(ReaderError::of(&e))),
                 };
                 if stop.is_some() {
                     break;
@@ -236,60 +221,33 @@ pub fn visit_sheets(
             Ok(())
         }};
     }
-    let grid_check = |measured: Option<extent::Extent>| -> Result<(), String> {
-        match measured {
-            Some(e) if e.cells > limits.grid_cells => Err(ReadError::GridTooLarge {
-                rows: e.rows,
-                cols: e.cols,
-                cells: e.cells,
-                limit: limits.grid_cells,
-            }
-            .to_string()),
-            _ => Ok(()),
-        }
-    };
     match ext.as_str() {
-        "xlsx" | "xlsm" => stream!(Xlsx<_>, ("Excel 工作簿（.xlsx）", "an Excel workbook (.xlsx)")),
-        "xlsb" => stream!(
-            Xlsb<_>,
-            ("Excel 二进制工作簿（.xlsb）", "an Excel binary workbook (.xlsb)")
-        ),
+        "xlsx" | "xlsm" => stream!(Xlsx<_>, Format::Xlsx),
+        "xlsb" => stream!(Xlsb<_>, Format::Xlsb),
         "xls" => {
-            grid_check(extent::xls(bytes))?;
-            dense!(
-                Xls<_>,
-                ("Excel 97-2003 工作簿（.xls）", "an Excel 97-2003 workbook (.xls)")
-            )
+            grid_check(extent::xls(bytes), limits)?;
+            dense!(Xls<_>, Format::Xls)
         }
         "ods" => {
-            grid_check(extent::ods(bytes))?;
-            dense!(
-                Ods<_>,
-                ("OpenDocument 表格（.ods）", "an OpenDocument spreadsheet (.ods)")
-            )
+            grid_check(extent::ods(bytes), limits)?;
+            dense!(Ods<_>, Format::Ods)
         }
-        other => Err(format!(
-            "不支持的扩展名 .{other} / unsupported extension .{other}"
-        )),
+        other => Err(FileError::Extension(other.to_string())),
     }
 }
 
-/// Turn a reader error into words a clerk can act on: (Chinese, English);
-/// the reader's own (English) words go in the English half only.
-fn explain(err: &str) -> (String, String) {
-    let lower = err.to_ascii_lowercase();
-    if lower.contains("password") || lower.contains("encrypt") {
-        (
-            "工作簿设有密码，请取消密码后重新提交".into(),
-            "the workbook is password-protected; save it without a password".into(),
-        )
-    } else if lower.contains("zip") || lower.contains("eocd") || lower.contains("cfb") {
-        (
-            "文件已损坏，或其实不是这种格式的工作簿（例如另存为该扩展名的网页或 CSV）".into(),
-            format!("the file is damaged or not really a workbook of this kind ({err})"),
-        )
-    } else {
-        ("文件已损坏或格式无法识别".into(), err.to_string())
+/// A dense format's sheet measured over `--max-grid-cells` is refused
+/// before its grid is built.
+fn grid_check(measured: Option<extent::Extent>, limits: Limits) -> Result<(), FileError> {
+    match measured {
+        Some(e) if e.cells > limits.grid_cells => Err(ReadError::GridTooLarge {
+            rows: e.rows,
+            cols: e.cols,
+            cells: e.cells,
+            limit: limits.grid_cells,
+        }
+        .into()),
+        _ => Ok(()),
     }
 }
 
@@ -373,7 +331,7 @@ impl Run<'_, '_> {
     }
 
     /// A sheet the reader cannot open: rejected with the reader's words.
-    fn unreadable(&mut self, name: &str, err: &str) -> SheetOutcome {
+    fn unreadable(&mut self, name: &str, err: &ReaderError) -> SheetOutcome {
         self.out.problem(Problem::in_sheet(
             Disposition::RejectedSheet,
             self.file.rel.clone(),
@@ -395,7 +353,7 @@ impl Run<'_, '_> {
         }
         self.sheets.push(SheetSummary {
             sheet: name.to_string(),
-            table: kind.table(),
+            table: super::batch::TableName(kind.table()),
             header_row: outcome.header_row,
             data_rows: outcome.data_rows,
             accepted_rows: outcome.accepted_rows,
@@ -420,7 +378,7 @@ impl SheetVisitor for SheetNames {
         Vec::new()
     }
 
-    fn sheet(&mut self, _: &str, _: Result<&mut dyn RowSource, String>) -> Option<()> {
+    fn sheet(&mut self, _: &str, _: Result<&mut dyn RowSource, ReaderError>) -> Option<()> {
         None
     }
 }

@@ -72,8 +72,13 @@ pub fn serve(limits: Limits) -> Result<()> {
                 inject_fault(&faults, &job.path);
                 let abs = job.abs.path();
                 let dir = job.dir.path();
-                let reply = match crate::annotate::annotate_file(&abs, &job.path, &job.problems, &dir, limits)
-                {
+                let reply = match crate::ingest::annotate::annotate_file(
+                    &abs,
+                    &job.path,
+                    &job.problems,
+                    &dir,
+                    limits,
+                ) {
                     Ok(written) => JobReply {
                         ok: written,
                         message: String::new(),

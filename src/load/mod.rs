@@ -4,7 +4,7 @@
 //! (`company_reports`, `financing`, …) with its compact lineage (column,
 //! raw text where it differs, unit code); the view `source_cells` spells
 //! that out as file, sheet, A1 cell, raw text, unit and normalised value
-//! (`schema`). `plan` decides which files need parsing; `sink` appends
+//! (`schema`). It carries out a [`Plan`] of which files to parse; `sink` appends
 //! what the readers send. Every rejected, skipped or noted piece of input
 //! goes to `problems`. Every row carries the path of its input file, so a
 //! changed or removed file's rows are replaced as a unit. All changes of a
@@ -13,23 +13,23 @@
 //! content.
 
 mod memory;
-mod plan;
+pub mod plan;
 mod schema;
 mod sink;
+mod warehouse;
 
-pub use memory::release_cache;
-
-use std::path::{Path, PathBuf};
+pub use memory::{release_cache, MemoryLimit};
+pub use warehouse::{health, open, open_in_memory, open_or_rebuild, open_read_only, set_aside, LoadError};
 
 use anyhow::{Context, Result};
 use duckdb::Connection;
 
-use plan::{plan, Plan};
-use schema::{ensure_schema, per_file_tables};
+pub use plan::Plan;
+pub use schema::per_file_tables;
 use serde::{Deserialize, Serialize};
 use sink::Sink;
 
-use crate::ingest::{self, Discovery, Event, FileSummary, IngestReport, Reading};
+use crate::ingest::{self, Discovery, Event, FileSummary, IngestReport, InputFile, Reading};
 
 /// The load stage's report.
 #[derive(Debug, Default, Clone, Serialize)]
@@ -76,178 +76,6 @@ pub fn totals(conn: &Connection) -> Result<Totals> {
     )?)
 }
 
-/// Rows per row group of the warehouse's tables. DuckDB holds the rows a
-/// transaction appends in memory until a row group is full and then writes
-/// it to the file, so this bounds what one large file's rows cost before
-/// the commit: at DuckDB's default of 122,880, one 200,000-row workbook held
-/// ~90 MB. (`ROW_GROUP_SIZE` is an option of the attachment, not of the
-/// file: an older warehouse opens the same way.)
-const ROW_GROUP_ROWS: u32 = 16_384;
-
-/// A warehouse file that DuckDB cannot open as a warehouse: truncated by a
-/// full disk, restored from a bad backup, not a DuckDB file at all.
-/// Everything in it is derived from the inputs, so `run` sets it aside
-/// and builds it again; the read-only commands say so.
-#[derive(Debug, thiserror::Error)]
-#[error(
-    "the warehouse {} cannot be opened (damaged, truncated or not a DuckDB file): {cause}",
-    path.display()
-)]
-pub struct Damaged {
-    pub path: PathBuf,
-    pub cause: String,
-}
-
-/// Open (or create) the warehouse file and bring its schema up to date.
-/// DuckDB keeps at most `memory_limit` (e.g. `512MB`) of its own buffers in
-/// memory and spills the rest to `<warehouse>.tmp/`, so a large corpus
-/// costs disk, not RAM. A file that exists but will not open as a
-/// warehouse is a [`Damaged`] error.
-pub fn open(db: &Path, memory_limit: &str) -> Result<Connection> {
-    if let Some(dir) = db.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("cannot create the folder for the warehouse {}", db.display()))?;
-    }
-    // The file is attached to an in-memory instance, because the row group
-    // size is an option of ATTACH; USE makes it every statement's default.
-    let conn = start(memory_limit, &beside(db, ".tmp"))?;
-    let attached = conn
-        .execute_batch(&format!(
-            "ATTACH {} AS warehouse (ROW_GROUP_SIZE {ROW_GROUP_ROWS}); USE warehouse;",
-            sql_string(&db.to_string_lossy())
-        ))
-        .map_err(anyhow::Error::from)
-        .and_then(|()| ensure_schema(&conn));
-    match attached {
-        Ok(()) => Ok(conn),
-        Err(e) => Err(damaged_or(db, e)),
-    }
-}
-
-/// An error opening an existing warehouse file: [`Damaged`], unless it is
-/// another process's lock on a sound file (an `explain` while `run`
-/// starts), which is no reason to set the file aside.
-fn damaged_or(db: &Path, e: anyhow::Error) -> anyhow::Error {
-    let cause = format!("{e:#}");
-    let locked = cause.contains("Could not set lock") || cause.contains("Conflicting lock");
-    if db.exists() && !locked {
-        Damaged {
-            path: db.to_path_buf(),
-            cause,
-        }
-        .into()
-    } else {
-        e.context(format!("cannot open the warehouse {}", db.display()))
-    }
-}
-
-/// Move a damaged warehouse (and its write-ahead log) to
-/// `<warehouse>.damaged-<UTC time>`, kept for inspection; the new name.
-pub fn set_aside(db: &Path) -> Result<PathBuf> {
-    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
-    let aside = beside(db, &format!(".damaged-{stamp}"));
-    std::fs::rename(db, &aside).with_context(|| {
-        format!(
-            "cannot move the damaged warehouse {} aside to {}",
-            db.display(),
-            aside.display()
-        )
-    })?;
-    let wal = beside(db, ".wal");
-    if wal.exists() {
-        std::fs::rename(&wal, beside(&aside, ".wal"))
-            .with_context(|| format!("cannot move {} aside", wal.display()))?;
-    }
-    Ok(aside)
-}
-
-/// Open the warehouse for a run: a damaged one is set aside (kept beside
-/// it for inspection) and a new one built from the inputs.
-pub fn open_or_rebuild(db: &Path, memory_limit: &str) -> Result<Connection> {
-    match open(db, memory_limit) {
-        Err(e) if e.is::<Damaged>() => {
-            let aside = set_aside(db)?;
-            tracing::warn!(
-                warehouse = %db.display(),
-                kept_as = %aside.display(),
-                error = %format!("{e:#}"),
-                "the warehouse cannot be opened; it is kept as {} and rebuilt from the inputs",
-                aside.display()
-            );
-            open(db, memory_limit)
-        }
-        other => other,
-    }
-}
-
-/// A setting or path as an SQL string literal: settings are values, not
-/// input data, and DuckDB's SET and ATTACH take no parameters.
-fn sql_string(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
-}
-
-/// A file or folder beside the warehouse: its name with `suffix` added
-/// (`.lock`, `.tmp`, `.wal`, …).
-pub fn beside(db: &Path, suffix: &str) -> PathBuf {
-    let mut name = db.file_name().map(|n| n.to_os_string()).unwrap_or_default();
-    name.push(suffix);
-    db.with_file_name(name)
-}
-
-/// Open an existing warehouse read-only (explain, status, check): an
-/// error that says to run first when there is none.
-pub fn open_read_only(db: &Path) -> Result<Connection> {
-    if !db.exists() {
-        anyhow::bail!("no warehouse at {}: run `chamberstat run` first", db.display());
-    }
-    let config = duckdb::Config::default().access_mode(duckdb::AccessMode::ReadOnly)?;
-    let opened = Connection::open_with_flags(db, config)
-        .map_err(anyhow::Error::from)
-        .and_then(|conn| {
-            // A file that opens can still fail at its first read.
-            conn.query_row("SELECT count(*) FROM input_files", [], |r| r.get::<_, i64>(0))?;
-            Ok(conn)
-        });
-    opened.map_err(|e| match damaged_or(db, e) {
-        e if e.is::<Damaged>() => e.context(format!(
-            "run `chamberstat run`: it keeps this file as {}.damaged-<time> and rebuilds the warehouse from the inputs",
-            db.display()
-        )),
-        e => e,
-    })
-}
-
-/// Why the warehouse cannot be opened, if it cannot (for commands that do
-/// not need it, to say so).
-pub fn health(db: &Path) -> Option<anyhow::Error> {
-    db.exists().then(|| open_read_only(db).err()).flatten()
-}
-
-/// A throw-away warehouse (for `verify` and tests), spilling to a private
-/// folder under the system's temporary directory.
-pub fn open_in_memory(memory_limit: &str) -> Result<Connection> {
-    let temp = std::env::temp_dir().join(format!("chamberstat-{}.tmp", std::process::id()));
-    let conn = start(memory_limit, &temp)?;
-    ensure_schema(&conn)?;
-    Ok(conn)
-}
-
-/// An in-memory DuckDB that keeps within `memory_limit` and spills to `temp`.
-fn start(memory_limit: &str, temp: &Path) -> Result<Connection> {
-    let conn = Connection::open_in_memory().context("cannot start DuckDB")?;
-    limit_memory(&conn, memory_limit, temp)?;
-    Ok(conn)
-}
-
-fn limit_memory(conn: &Connection, memory_limit: &str, temp: &Path) -> Result<()> {
-    memory::set_limit(conn, memory_limit)?;
-    conn.execute_batch(&format!(
-        "SET temp_directory = {};",
-        sql_string(&temp.to_string_lossy())
-    ))
-    .with_context(|| format!("cannot spill the warehouse to {}", temp.display()))
-}
-
 /// Ingest and load the discovered inputs in one transaction.
 ///
 /// Incremental: a file unchanged since the last run (by its stat, else by
@@ -262,16 +90,16 @@ fn limit_memory(conn: &Connection, memory_limit: &str, temp: &Path) -> Result<()
 pub fn load(
     conn: &mut Connection,
     discovery: &Discovery,
-    full: bool,
+    plan: Plan<'_>,
     reading: &Reading,
-    memory_limit: Option<&str>,
+    memory_limit: Option<MemoryLimit>,
     on_file: &mut dyn FnMut(&FileSummary),
 ) -> Result<(IngestReport, LoadReport)> {
     let capped = memory_limit.and_then(|l| memory::load_cap(l, discovery.files.len()).map(|cap| (l, cap)));
     if let Some((_, cap)) = &capped {
-        memory::set_limit(conn, cap)?;
+        memory::set_limit(conn, *cap)?;
     }
-    let loaded = load_rows(conn, discovery, full, reading, on_file);
+    let loaded = load_rows(conn, discovery, plan, reading, on_file);
     if let Some((limit, _)) = capped {
         memory::set_limit(conn, limit)?;
     }
@@ -281,103 +109,53 @@ pub fn load(
 fn load_rows(
     conn: &mut Connection,
     discovery: &Discovery,
-    full: bool,
+    plan: Plan<'_>,
     reading: &Reading,
     on_file: &mut dyn FnMut(&FileSummary),
 ) -> Result<(IngestReport, LoadReport)> {
-    let mut report = LoadReport::default();
-    let Plan {
-        parse: to_parse,
-        kept,
-        restat,
-        stale,
-    } = {
-        let _s = tracing::debug_span!("plan").entered();
-        plan(conn, discovery, full)?
+    let mut report = LoadReport {
+        files_reused: plan.kept,
+        files_dropped: plan.stale.len(),
+        files_parsed: plan.parse.len(),
+        ..LoadReport::default()
     };
-    report.files_reused = kept.len();
-    report.files_dropped = stale.len();
-    report.files_parsed = to_parse.len();
-
     let tx = conn
         .transaction()
         .context("cannot start a warehouse transaction")?;
-    if full {
-        for t in per_file_tables() {
-            tx.execute_batch(&format!("DELETE FROM {t};"))?;
-        }
-    } else {
-        tx.execute_batch("CREATE OR REPLACE TEMP TABLE stale_paths (path VARCHAR PRIMARY KEY);")?;
-        {
-            let mut app = tx.appender("stale_paths")?;
-            for p in &stale {
-                app.append_row([p.as_str()])?;
-            }
-            app.flush()?;
-        }
-        for t in per_file_tables() {
-            tx.execute_batch(&format!(
-                "DELETE FROM {t} WHERE path IN (SELECT path FROM stale_paths);"
-            ))?;
-        }
-        // Skipped files are listed afresh every run.
-        tx.execute_batch("DELETE FROM problems WHERE level = 'skipped'; DROP TABLE stale_paths;")?;
-        restat_files(&tx, &restat)?;
-    }
+    drop_replaced(&tx, &plan)?;
     // metric_values stays as the last aggregation wrote it: a run with
     // nothing new does not recompute, and the warehouse keeps its figures.
     tx.execute_batch("DELETE FROM years;")?;
-    let ingest_report;
-    {
+    let ingest_report = {
         let mut sink = Sink::new(&tx)?;
         for year in &discovery.years {
             sink.years.append_row([*year])?;
         }
         sink.append_problems(&discovery.skipped)?;
         report.problems_recorded += discovery.skipped.len() as u64;
-        let files = to_parse;
-        let mut busy = std::time::Duration::ZERO;
         // While rows stream in, DuckDB's work is the appenders' flushes.
         // With its worker threads each flush is a task handed to them,
         // which wakes them to compete with the readers for the cores; with
         // one thread it runs on the loader's. The commit and checkpoint
-        // below get every thread back.
+        // below get every thread back (the setting as it was).
+        let threads: i64 = tx.query_row("SELECT current_setting('threads')::BIGINT", [], |r| r.get(0))?;
         tx.execute_batch("SET threads = 1;")?;
-        let streamed = ingest::ingest(&files, reading, |event| {
-            let started = std::time::Instant::now();
-            let r = match event {
-                Event::Batch(batch) => {
-                    match batch.table {
-                        ingest::Table::Problems => report.problems_recorded += batch.rows.num_rows() as u64,
-                        ingest::Table::Sheet(_) => {
-                            report.rows_loaded += batch.rows.num_rows() as u64;
-                            report.cells_loaded += ingest::batch::cells_in(&batch);
-                        }
-                    }
-                    sink.append_batch(batch)
-                }
-                Event::Withdraw { file, sheet } => sink.withdraw(&tx, &files[file].rel, sheet.as_deref()),
-                Event::Void { files: void } => {
-                    let paths: Vec<&str> = void.iter().map(|f| files[*f].rel.as_str()).collect();
-                    sink.void(&tx, &paths, &mut report)
-                }
-                Event::Done { summary, .. } => {
-                    on_file(&summary);
-                    sink.append_file(&summary)
-                }
-                Event::Failed { file, message } => Err(anyhow::anyhow!(
-                    "cannot load {}: {message}",
-                    files.get(file).map_or("a file", |f| f.rel.as_str())
-                )),
-            };
-            busy += started.elapsed();
-            r
-        });
-        tx.execute_batch("RESET threads;")?;
-        ingest_report = streamed?;
-        tracing::debug!(loader_busy_ms = busy.as_millis() as u64, "appended");
+        let mut past_excel = std::collections::BTreeSet::new();
+        let streamed = stream(
+            &tx,
+            &mut sink,
+            &plan.parse,
+            reading,
+            on_file,
+            &mut report,
+            &mut past_excel,
+        );
+        tx.execute_batch(&format!("SET threads = {threads};"))?;
+        let streamed = streamed?;
         sink.flush()?;
-    }
+        schema::add_column_letters(&tx, &past_excel)?;
+        streamed
+    };
     let _commit = tracing::debug_span!("commit").entered();
     tx.commit().context("cannot commit the warehouse transaction")?;
     // Write the loaded rows to the warehouse file now rather than when the
@@ -387,6 +165,81 @@ fn load_rows(
     conn.execute_batch("CHECKPOINT;")
         .context("cannot write the loaded rows to the warehouse file")?;
     Ok((ingest_report, report))
+}
+
+/// Empty every per-file table (a full load), or drop the rows of the
+/// files that are gone or changed and record the new stat of unchanged ones.
+fn drop_replaced(tx: &duckdb::Transaction<'_>, plan: &Plan<'_>) -> Result<()> {
+    if plan.full {
+        for t in per_file_tables() {
+            tx.execute_batch(&format!("DELETE FROM {t};"))?;
+        }
+        return Ok(());
+    }
+    tx.execute_batch("CREATE OR REPLACE TEMP TABLE stale_paths (path VARCHAR PRIMARY KEY);")?;
+    {
+        let mut app = tx.appender("stale_paths")?;
+        for p in &plan.stale {
+            app.append_row([p.as_str()])?;
+        }
+        app.flush()?;
+    }
+    for t in per_file_tables() {
+        tx.execute_batch(&format!(
+            "DELETE FROM {t} WHERE path IN (SELECT path FROM stale_paths);"
+        ))?;
+    }
+    // Skipped files are listed afresh every run.
+    tx.execute_batch("DELETE FROM problems WHERE level = 'skipped'; DROP TABLE stale_paths;")?;
+    restat_files(tx, &plan.restat)
+}
+
+/// Read `files` and append what the readers send as it arrives; note the
+/// columns past Excel's grid that cells were read from (`past_excel`).
+fn stream(
+    tx: &duckdb::Transaction<'_>,
+    sink: &mut Sink<'_>,
+    files: &[&InputFile],
+    reading: &Reading,
+    on_file: &mut dyn FnMut(&FileSummary),
+    report: &mut LoadReport,
+    past_excel: &mut std::collections::BTreeSet<u32>,
+) -> Result<IngestReport> {
+    let mut busy = std::time::Duration::ZERO;
+    let streamed = ingest::ingest(files, reading, |event| {
+        let started = std::time::Instant::now();
+        let r = match event {
+            Event::Batch(batch) => {
+                match batch.table {
+                    ingest::Table::Problems => report.problems_recorded += batch.rows.num_rows() as u64,
+                    ingest::Table::Sheet(_) => {
+                        report.rows_loaded += batch.rows.num_rows() as u64;
+                        report.cells_loaded += ingest::batch::cells_in(&batch);
+                        ingest::batch::columns_past_excel(&batch, past_excel);
+                    }
+                }
+                sink.append_batch(batch)
+            }
+            Event::Withdraw { file, sheet } => sink.withdraw(tx, &files[file].rel, sheet.as_deref()),
+            Event::Void { files: void } => {
+                let paths: Vec<&str> = void.iter().map(|f| files[*f].rel.as_str()).collect();
+                sink.void(tx, &paths, report)
+            }
+            Event::Done { summary, .. } => {
+                on_file(&summary);
+                sink.append_file(&summary)
+            }
+            Event::Failed { file, message } => Err(LoadError::ReaderFailed {
+                file: files.get(file).map_or("a file", |f| f.rel.as_str()).to_string(),
+                message,
+            }
+            .into()),
+        };
+        busy += started.elapsed();
+        r
+    });
+    tracing::debug!(loader_busy_ms = busy.as_millis() as u64, "appended");
+    streamed
 }
 
 /// Record the new stat of files whose content did not change (touched,
@@ -514,7 +367,7 @@ mod tests {
 
     #[test]
     fn source_cells_view_covers_every_contract_column() {
-        let conn = open_in_memory("256MB").unwrap();
+        let conn = open_in_memory(crate::load::MemoryLimit::Bytes(256_000_000)).unwrap();
         let n: i64 = conn
             .query_row("SELECT count(*) FROM source_cells", [], |r| r.get(0))
             .unwrap();
@@ -530,24 +383,49 @@ mod tests {
     /// The rows stream in with DuckDB on one thread; the load must give
     /// its threads back to the aggregation.
     #[test]
+    fn source_cells_spells_columns_past_excel_as_the_readers_do() {
+        let conn = open_in_memory(MemoryLimit::Unlimited).unwrap();
+        schema::add_column_letters(&conn, &std::collections::BTreeSet::from([18_278, 20_000])).unwrap();
+        conn.execute_batch(
+            "INSERT INTO members (path, sheet, row_no, credit_code, col_credit_code) VALUES
+             ('a.xlsx', '会员名册', 7, 'X', 18278), ('a.xlsx', '会员名册', 8, 'Y', 16383),
+             ('a.xlsx', '会员名册', 9, 'Z', 0), ('a.xlsx', '会员名册', 10, 'W', 20000);",
+        )
+        .unwrap();
+        let mut stmt = conn
+            .prepare("SELECT cell FROM source_cells WHERE field = 'credit_code' ORDER BY row_no")
+            .unwrap();
+        let cells: Vec<String> = stmt
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(|c| c.unwrap())
+            .collect();
+        // ZZZ is column 18,277, the next AAAA; 20,000 is AAAA + 1,722 = AAAA + (0, 2, 14, 6) = ACOG.
+        assert_eq!(cells, ["AAAA7", "XFD8", "A9", "ACOG10"]);
+    }
+
+    #[test]
     fn the_load_gives_duckdbs_threads_back() {
         let dir = tempfile::tempdir().unwrap();
-        let mut conn = open(&dir.path().join("w.duckdb"), "512MB").unwrap();
+        let limit = MemoryLimit::Bytes(512_000_000);
+        let mut conn = open(&dir.path().join("w.duckdb"), limit).unwrap();
         let threads = |c: &Connection| -> i64 {
             c.query_row("SELECT current_setting('threads')::BIGINT", [], |r| r.get(0))
                 .unwrap()
         };
-        let before = threads(&conn);
+        // A setting that is neither 1 (the load's own) nor the machine's
+        // default, so the check holds on a machine of any size.
+        conn.execute_batch("SET threads = 3;").unwrap();
         let discovery = Discovery::default();
         load(
             &mut conn,
             &discovery,
-            true,
+            Plan::everything(&discovery),
             &Reading::default(),
-            Some("512MB"),
+            Some(limit),
             &mut |_| {},
         )
         .unwrap();
-        assert_eq!(threads(&conn), before);
+        assert_eq!(threads(&conn), 3);
     }
 }

@@ -8,6 +8,7 @@ use duckdb::Connection;
 
 use crate::contract::schema::{Column, FieldType, SheetKind};
 use crate::ingest::batch::{is_money, unit_code, UNITS, UNIT_SOURCES};
+use crate::ingest::rows::{col_letters, LAST_COL};
 use crate::ingest::unit_label;
 
 /// Bumped whenever a table's shape changes; an older warehouse is rebuilt.
@@ -37,11 +38,15 @@ CREATE TABLE IF NOT EXISTS metric_values (year INTEGER, metric VARCHAR, value DE
 CREATE TABLE IF NOT EXISTS metric_contract (position INTEGER, metric VARCHAR, unit VARCHAR, kind VARCHAR);
 -- The query files the views and macros were last created from.
 CREATE TABLE IF NOT EXISTS query_digest (sha256 VARCHAR);
--- The DDL the sheet tables, macro and lineage views were created from.
+-- The DDL the sheet tables and lineage views were created from.
 CREATE TABLE IF NOT EXISTS schema_digest (sha256 VARCHAR);
+-- The letters of a 0-based column, as the readers spell A1 cells
+-- (`ingest::rows::col_letters`): every column of Excel's grid, and any
+-- past it that a loaded file named.
+CREATE TABLE IF NOT EXISTS column_letters (col INTEGER PRIMARY KEY, letters VARCHAR);
 ";
 
-pub(super) const FIXED_NAMES: [&str; 9] = [
+pub(super) const FIXED_NAMES: [&str; 10] = [
     "warehouse_meta",
     "input_files",
     "sheets",
@@ -51,6 +56,7 @@ pub(super) const FIXED_NAMES: [&str; 9] = [
     "query_digest",
     "schema_digest",
     "metric_contract",
+    "column_letters",
 ];
 
 /// The DDL of one sheet's table, derived from the static schema (never from
@@ -107,12 +113,28 @@ pub(super) fn display_sql(c: &Column, expr: &str) -> String {
     }
 }
 
-/// Column letters of a 0-based column in SQL (A … XFD and on to ZZZ), as a
-/// macro the view below uses.
-pub(super) const COL_LETTERS_MACRO: &str = "CREATE OR REPLACE MACRO col_letters(c) AS
-    CASE WHEN c < 26 THEN chr(65 + c)
-         WHEN c < 702 THEN chr(64 + c // 26) || chr(65 + c % 26)
-         ELSE chr(64 + (c - 26) // 676) || chr(65 + ((c - 26) // 26) % 26) || chr(65 + c % 26) END;";
+/// Fill `column_letters` with every column of Excel's grid, when it is
+/// empty (a new warehouse).
+fn fill_column_letters(conn: &Connection) -> Result<()> {
+    let filled: i64 = conn.query_row("SELECT count(*) FROM column_letters", [], |r| r.get(0))?;
+    if filled > 0 {
+        return Ok(());
+    }
+    let mut app = conn.appender("column_letters")?;
+    for col in 0..=LAST_COL {
+        app.append_row(duckdb::params![col, col_letters(col)])?;
+    }
+    app.flush().context("cannot write the column letters")
+}
+
+/// Add the letters of columns past Excel's grid that a load named cells in.
+pub(super) fn add_column_letters(conn: &Connection, cols: &std::collections::BTreeSet<u32>) -> Result<()> {
+    let mut insert = conn.prepare("INSERT INTO column_letters VALUES (?, ?) ON CONFLICT DO NOTHING")?;
+    for col in cols {
+        insert.execute(duckdb::params![col, col_letters(*col)])?;
+    }
+    Ok(())
+}
 
 /// The view `source_cells`: one row per accepted input cell (file, sheet,
 /// row, field, A1 cell, raw text, unit applied, normalised value), put back
@@ -122,24 +144,21 @@ pub(super) const COL_LETTERS_MACRO: &str = "CREATE OR REPLACE MACRO col_letters(
 /// Beside it, `company_reports_cells`: the same rows of the company table
 /// only, from the same branches, for the anomaly flags, which look up
 /// company cells alone. DuckDB binds and optimises every branch of a view
-/// each time a query names it, whatever its filter: that was 47 of the
-/// flags' 75 ms at 3,000 members, and the one-table view halves it. Only
-/// that one: every view is bound again when it is created, at each open
-/// (12–21 ms for this one on a busy machine).
+/// each time a query names it, whatever its filter, so a view of one table
+/// costs the flags a fraction of the whole. Only that one: every view is
+/// bound again when it is created, at each open.
 pub(super) fn source_cells_ddl() -> String {
     // The A1 cell is spelled once, over the union, rather than in every
-    // branch: DuckDB expands the macro wherever it is named. With 48
-    // copies, creating the view took 40–47 ms against 17–29 ms now (8
-    // alternations in one process), paid at every open and by every query
+    // branch: DuckDB binds every branch at every open and in every query
     // that names the view.
     let view = |name: &str, branches: Vec<String>| {
         format!(
             "CREATE OR REPLACE VIEW {name} AS\n\
-             SELECT path, sheet, row_no, field, \
-                    CASE WHEN col IS NULL THEN note_cell \
-                         ELSE col_letters(col) || CAST(row_no AS VARCHAR) END AS cell, \
-                    raw, unit, value\n\
-             FROM (\n{}\n);\n",
+             SELECT u.path, u.sheet, u.row_no, u.field, \
+                    CASE WHEN u.col IS NULL THEN u.note_cell \
+                         ELSE l.letters || CAST(u.row_no AS VARCHAR) END AS cell, \
+                    u.raw, u.unit, u.value\n\
+             FROM (\n{}\n) u LEFT JOIN column_letters l ON l.col = u.col;\n",
             branches.join("\nUNION ALL\n")
         )
     };
@@ -174,7 +193,6 @@ fn cell_branches(kind: SheetKind) -> Vec<String> {
 /// Every statement that shapes the warehouse beyond its fixed tables.
 fn shape_ddl() -> Vec<String> {
     let mut ddl: Vec<String> = SheetKind::ALL.into_iter().map(sheet_table_ddl).collect();
-    ddl.push(COL_LETTERS_MACRO.to_string());
     ddl.push(source_cells_ddl());
     ddl
 }
@@ -207,7 +225,7 @@ pub(super) fn ensure_schema(conn: &Connection) -> Result<()> {
     // program's DDL is the same: creating the views binds every branch of
     // them, most of the cost of opening a warehouse.
     let ddl = shape_ddl();
-    let digest = crate::ingest::sha256_hex(ddl.concat().as_bytes());
+    let digest = crate::util::hash::sha256_hex(ddl.concat().as_bytes());
     let recorded: Option<String> =
         conn.query_row("SELECT max(sha256) FROM schema_digest", [], |r| r.get(0))?;
     if version == Some(SCHEMA_VERSION) && recorded.as_deref() == Some(digest.as_str()) {
@@ -217,8 +235,7 @@ pub(super) fn ensure_schema(conn: &Connection) -> Result<()> {
         conn.execute_batch(statement)
             .with_context(|| format!("cannot create table {}", kind.table()))?;
     }
-    conn.execute_batch(COL_LETTERS_MACRO)
-        .context("cannot create the macro col_letters")?;
+    fill_column_letters(conn)?;
     conn.execute_batch(&source_cells_ddl())
         .context("cannot create the view source_cells")?;
     if version != Some(SCHEMA_VERSION) {
@@ -231,7 +248,7 @@ pub(super) fn ensure_schema(conn: &Connection) -> Result<()> {
 }
 
 /// Every table holding rows that came from one input file.
-pub(super) fn per_file_tables() -> Vec<&'static str> {
+pub fn per_file_tables() -> Vec<&'static str> {
     let mut t: Vec<&str> = SheetKind::ALL.iter().map(|k| k.table()).collect();
     t.extend(["input_files", "sheets", "problems"]);
     t

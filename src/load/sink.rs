@@ -19,9 +19,9 @@ const FLUSH_ROWS: usize = 16_384;
 
 /// An appender that hands its rows to the table every FLUSH_ROWS rows,
 /// single rows (input files, sheets) or record batches (the sheet tables,
-/// problems) alike. DuckDB's appender would hold 204,800 first: every
-/// file's rows at 30,000 members (84,635 files), and all the problems of
-/// a workbook with a bad cell on each of its 200,000 rows.
+/// problems) alike. DuckDB's appender would hold 204,800 first: on a large
+/// tree every file's row, and every problem of a workbook with a bad cell
+/// on each row.
 struct RowSink<'c> {
     table: &'static str,
     app: Appender<'c>,
@@ -126,7 +126,7 @@ impl<'c> Sink<'c> {
                 f.rel,
                 f.year,
                 s.sheet,
-                s.table,
+                s.table.0,
                 s.header_row,
                 s.data_rows as i64,
                 s.accepted_rows as i64,

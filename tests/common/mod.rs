@@ -16,13 +16,13 @@ pub fn bin() -> Command {
 /// headlines), copied into the repository from `../shared/samples` so the
 /// tests that use them run on every clone. Always `Some`; a missing copy
 /// fails the test instead of skipping it.
-pub fn samples() -> Option<PathBuf> {
+pub fn samples() -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/samples");
     assert!(
         dir.join("inputs").is_dir() && dir.join("expected").is_dir(),
         "tests/fixtures/samples is missing: copy ../shared/samples there"
     );
-    Some(dir)
+    dir
 }
 
 pub fn copy_dir(from: &Path, to: &Path) {

@@ -145,28 +145,7 @@ pub fn companies(p: &Params) -> Vec<Company> {
         }
         let tier = tier.unwrap_or_else(|| TIERS[4 + rng.weighted(&[0.1, 0.25, 0.65])]);
         let committee = rng.chance(0.8).then(|| rng.pick(&COMMITTEES));
-        let joined = if rng.chance(0.06) {
-            // Joins during the reporting years.
-            ymd(
-                rng.range(first as i64, last as i64) as i32,
-                rng.range(1, 12) as u32,
-                rng.range(1, 28) as u32,
-            )
-        } else {
-            ymd(
-                rng.range(1986, first as i64 - 1) as i32,
-                rng.range(1, 12) as u32,
-                rng.range(1, 28) as u32,
-            )
-        };
-        let left = rng.chance(0.05).then(|| {
-            let y = rng.range(first as i64 - 1, last as i64) as i32;
-            ymd(
-                y.max(joined.year() + 1),
-                rng.range(1, 12) as u32,
-                rng.range(1, 28) as u32,
-            )
-        });
+        let (joined, left) = membership(&mut rng, first, last);
         let size = rng.lognormal(1.8) * if idx < senior.iter().sum() { 8.0 } else { 1.0 };
         let top500 = size > 50.0;
         let top100 = size > 48.0 && rng.chance(0.85);
@@ -199,6 +178,25 @@ pub fn companies(p: &Params) -> Vec<Company> {
         }
     }
     out
+}
+
+/// When a member joined (a few during the reporting years) and, for some,
+/// left; drawn in this order from the company's own stream.
+fn membership(rng: &mut Rng, first: i32, last: i32) -> (NaiveDate, Option<NaiveDate>) {
+    let day_in = |rng: &mut Rng, year: i32| ymd(year, rng.range(1, 12) as u32, rng.range(1, 28) as u32);
+    let joined = if rng.chance(0.06) {
+        // Joins during the reporting years.
+        let y = rng.range(first as i64, last as i64) as i32;
+        day_in(rng, y)
+    } else {
+        let y = rng.range(1986, first as i64 - 1) as i32;
+        day_in(rng, y)
+    };
+    let left = rng.chance(0.05).then(|| {
+        let y = rng.range(first as i64 - 1, last as i64) as i32;
+        day_in(rng, y.max(joined.year() + 1))
+    });
+    (joined, left)
 }
 
 /// Amount in 元 rounded to 100 元 (a 万元 figure with two decimals).
@@ -381,6 +379,21 @@ fn draw_submission(p: &Params, c: &Company, year: i32, yi: i32, rng: &mut Rng, t
         },
         party_members: Some((c.size * 12.0 * rng.unit()).round() as i64),
     };
+    let financing = draw_financing(p, c, year, rng);
+    let reported_on =
+        (!rng.chance(0.1)).then(|| ymd(year + 1, rng.range(1, 4) as u32, rng.range(1, 28) as u32));
+    Submission {
+        reported_on,
+        annual,
+        financing,
+        trap,
+        draft: None,
+    }
+}
+
+/// A company's financing rows of a year (a few companies have any), and
+/// now and then one dated the year before (a trap).
+fn draw_financing(p: &Params, c: &Company, year: i32, rng: &mut Rng) -> Vec<FinancingRow> {
     let fin_p = 0.07 * (1.0 + c.size.min(20.0) / 20.0);
     let mut financing = Vec::new();
     if rng.chance(fin_p) {
@@ -409,15 +422,7 @@ fn draw_submission(p: &Params, c: &Company, year: i32, yi: i32, rng: &mut Rng, t
             });
         }
     }
-    let reported_on =
-        (!rng.chance(0.1)).then(|| ymd(year + 1, rng.range(1, 4) as u32, rng.range(1, 28) as u32));
-    Submission {
-        reported_on,
-        annual,
-        financing,
-        trap,
-        draft: None,
-    }
+    financing
 }
 
 /// One committee event row as written.
@@ -580,61 +585,5 @@ pub fn agreements(p: &Params) -> (Vec<Agreement>, Vec<Agreement>) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::normalize::{parse_credit_code, Raw};
-
-    fn params() -> Params {
-        Params {
-            seed: 3,
-            members: 200,
-            years: vec![2023, 2024],
-            drift: 0.3,
-            traps: 0.03,
-        }
-    }
-
-    #[test]
-    fn generated_credit_codes_pass_the_check_character() {
-        for c in companies(&params()) {
-            assert!(
-                parse_credit_code(&Raw::Text(c.code.clone())).is_ok(),
-                "{}",
-                c.code
-            );
-        }
-    }
-
-    #[test]
-    fn registry_has_senior_tiers_and_outsiders() {
-        let cs = companies(&params());
-        assert_eq!(cs[0].tier, "会长");
-        assert!(cs
-            .iter()
-            .any(|c| c.vice_president_or_above() && c.tier == "副会长"));
-        assert!(cs.iter().any(|c| !c.in_registry));
-    }
-
-    #[test]
-    fn derived_profit_tax_ignores_a_rejected_negative_tax() {
-        let mut a = Annual {
-            revenue: None,
-            profit: Some(Decimal::from(10)),
-            tax: Some(Decimal::from(5)),
-            tax_negative_trap: false,
-            profit_tax: None,
-            jobs: None,
-            donations: None,
-            listed: None,
-            stock_code: None,
-            leading: None,
-            top500: None,
-            top100: None,
-            party_org: None,
-            party_members: None,
-        };
-        assert_eq!(a.profit_tax_counted(), Some(Decimal::from(15)));
-        a.tax_negative_trap = true;
-        assert_eq!(a.profit_tax_counted(), None);
-    }
-}
+#[path = "world_tests.rs"]
+mod tests;

@@ -10,11 +10,11 @@ use duckdb::Connection;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
+use super::Outcome;
 use crate::aggregate;
-use crate::cli::{Format, Global};
+use crate::config::Config;
 use crate::contract::metrics;
-use crate::emit::csv_bytes;
-use crate::Outcome;
+use crate::util::print::{write_json, Format, Rows};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct LineageRow {
@@ -114,7 +114,7 @@ pub fn fact(conn: &Connection, code: &str, year: i32) -> Result<Option<Explanati
                     }),
                     raw: r.get::<_, Option<String>>(5)?.unwrap_or_default(),
                     unit: None,
-                    normalized: crate::materials::phrase::plain(value),
+                    normalized: crate::emit::materials::phrase::plain(value),
                     value,
                 },
                 r.get::<_, String>(7)?,
@@ -138,8 +138,8 @@ fn fact_codes(conn: &Connection, year: i32) -> Result<Vec<String>> {
     Ok(codes.collect::<duckdb::Result<_>>()?)
 }
 
-pub fn explain(g: &Global, name: &str, year: Option<i32>, format: Format) -> Result<Outcome> {
-    let conn = match (crate::load::open_read_only(&g.db()), metrics::find(name)) {
+pub fn explain(config: &Config, name: &str, year: Option<i32>, format: Format) -> Result<Outcome> {
+    let conn = match (crate::load::open_read_only(&config.db), metrics::find(name)) {
         (Ok(conn), _) => conn,
         (Err(e), Some(_)) => return Err(e),
         (Err(e), None) => anyhow::bail!(
@@ -148,7 +148,7 @@ pub fn explain(g: &Global, name: &str, year: Option<i32>, format: Format) -> Res
         ),
     };
     let years = aggregate::years(&conn)?;
-    let year = crate::cli::pick_year(year, &years)?;
+    let year = super::pick_year(year, &years)?;
     let e = match metrics::find(name) {
         Some(metric) => lineage(&conn, metric, year)?,
         None => fact(&conn, name, year)?.ok_or_else(|| {
@@ -159,49 +159,46 @@ pub fn explain(g: &Global, name: &str, year: Option<i32>, format: Format) -> Res
             )
         })?,
     };
-    let mut out = std::io::stdout().lock();
+    print(&e, format, &mut std::io::stdout().lock())?;
+    Ok(Outcome::Done)
+}
+
+/// The columns of the CSV listing, as `LineageRow` names them.
+const CSV_COLUMNS: [&str; 10] = [
+    "role",
+    "credit_code",
+    "subject",
+    "path",
+    "sheet",
+    "cell",
+    "raw",
+    "unit",
+    "normalized",
+    "value",
+];
+
+/// An explanation as a person or a script reads it.
+fn print(e: &Explanation, format: Format, out: &mut impl Write) -> Result<()> {
     match format {
-        Format::Json => {
-            serde_json::to_writer_pretty(&mut out, &e)?;
-            writeln!(out)?;
-        }
+        Format::Json => write_json(out, e),
         Format::Csv => {
-            let mut rows: Vec<Vec<String>> = e
-                .rows
-                .iter()
-                .map(|r| {
-                    vec![
-                        r.role.clone(),
-                        r.credit_code.clone().unwrap_or_default(),
-                        r.subject.clone().unwrap_or_default(),
-                        r.path.clone(),
-                        r.sheet.clone(),
-                        r.cell.clone(),
-                        r.raw.clone(),
-                        r.unit.clone().unwrap_or_default(),
-                        r.normalized.clone(),
-                        r.value.normalize().to_string(),
-                    ]
-                })
-                .collect();
-            let mut total = vec![String::new(); 10];
-            total[0] = "total".into();
-            total[7] = e.unit.to_string();
-            total[9] = e.total.clone();
-            rows.push(total);
-            let header = [
-                "role",
-                "credit_code",
-                "subject",
-                "path",
-                "sheet",
-                "cell",
-                "raw",
-                "unit",
-                "normalized",
-                "value",
-            ];
-            out.write_all(&csv_bytes(&header, &rows, false))?;
+            let mut rows = Rows::new(&CSV_COLUMNS);
+            for r in &e.rows {
+                rows.push(vec![
+                    r.role.clone(),
+                    r.credit_code.clone().unwrap_or_default(),
+                    r.subject.clone().unwrap_or_default(),
+                    r.path.clone(),
+                    r.sheet.clone(),
+                    r.cell.clone(),
+                    r.raw.clone(),
+                    r.unit.clone().unwrap_or_default(),
+                    r.normalized.clone(),
+                    r.value.normalize().to_string(),
+                ]);
+            }
+            rows.push_named(&[("role", "total"), ("unit", &e.unit), ("value", &e.total)]);
+            rows.write_csv(out)
         }
         Format::Table => {
             writeln!(
@@ -212,24 +209,21 @@ pub fn explain(g: &Global, name: &str, year: Option<i32>, format: Format) -> Res
                 e.label,
                 e.rows.len()
             )?;
-            writeln!(out, "ROLE\tCREDIT CODE\tSUBJECT\tSOURCE\tRAW\tUNIT\tVALUE")?;
+            let mut rows = Rows::new(&["ROLE", "CREDIT CODE", "SUBJECT", "SOURCE", "RAW", "UNIT", "VALUE"]);
             for r in &e.rows {
-                writeln!(
-                    out,
-                    "{}\t{}\t{}\t{}:{}!{}\t{}\t{}\t{}",
-                    r.role,
-                    r.credit_code.as_deref().unwrap_or("-"),
-                    r.subject.as_deref().unwrap_or("-"),
-                    r.path,
-                    r.sheet,
-                    r.cell,
-                    r.raw.replace(['\n', '\t'], " "),
-                    r.unit.as_deref().unwrap_or(""),
-                    r.value.normalize()
-                )?;
+                rows.push(vec![
+                    r.role.clone(),
+                    r.credit_code.clone().unwrap_or_else(|| "-".into()),
+                    r.subject.clone().unwrap_or_else(|| "-".into()),
+                    format!("{}:{}!{}", r.path, r.sheet, r.cell),
+                    r.raw.clone(),
+                    r.unit.clone().unwrap_or_default(),
+                    r.value.normalize().to_string(),
+                ]);
             }
+            rows.write_tabs(out)?;
             writeln!(out, "TOTAL\t{} {}", e.total, e.unit)?;
+            Ok(())
         }
     }
-    Ok(Outcome::Done)
 }

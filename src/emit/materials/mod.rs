@@ -8,52 +8,20 @@
 //! file, the paragraph, the tag) go to the call-back list and the run goes
 //! on. `headline.md` is a template of the same language, compiled in.
 
-pub mod command;
 pub mod docx;
 pub mod language;
 pub mod names;
 pub mod phrase;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context as _, Result};
 use minijinja::value::Value;
 use minijinja::{Environment, ErrorKind, OutputSpanKind};
 
-use crate::ingest::{Disposition, Problem, Stat};
+pub use crate::contract::materials::{is_template_name, TemplateFile, FOLDER, SOURCES_FILE};
+use crate::ingest::{Disposition, Problem};
 use language::{Trace, Traces};
-
-/// The folder of `--inputs` that holds the templates.
-pub const FOLDER: &str = "materials";
-/// The sources of every number written, beside the year's other outputs.
-pub const SOURCES_FILE: &str = "materials_sources.csv";
-
-/// A template found under `inputs/materials/`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TemplateFile {
-    pub abs: PathBuf,
-    /// Relative to `--inputs` (`materials/先进事迹材料.docx`).
-    pub rel: String,
-    pub stat: Option<Stat>,
-}
-
-impl TemplateFile {
-    /// The file name without its folder and extension.
-    pub fn stem(&self) -> &str {
-        let name = self.rel.rsplit('/').next().unwrap_or(&self.rel);
-        name.rsplit_once('.').map_or(name, |(stem, _)| stem)
-    }
-
-    fn is_docx(&self) -> bool {
-        self.rel.to_ascii_lowercase().ends_with(".docx")
-    }
-}
-
-/// True for the kinds of file a template may be.
-pub fn is_template_name(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
-    !name.starts_with("~$") && !name.starts_with('.') && (lower.ends_with(".docx") || lower.ends_with(".md"))
-}
 
 /// One expression written, for `materials_sources.csv`.
 #[derive(Debug, Clone)]
@@ -285,7 +253,7 @@ fn docx_text(paragraphs: &[(docx::Place, String)]) -> String {
     out
 }
 
-fn problem(t: &TemplateFile, e: TemplateError) -> Problem {
+pub fn problem(t: &TemplateFile, e: TemplateError) -> Problem {
     Problem {
         level: Disposition::RejectedFile,
         path: t.rel.clone(),
@@ -319,7 +287,7 @@ pub fn sources_csv(written: &[Written]) -> Vec<u8> {
             ]
         })
         .collect();
-    crate::emit::people_csv(
+    crate::util::csv::people_csv(
         &[
             "模板",
             "段落",
@@ -371,12 +339,6 @@ pub fn remove_stale(dir: &Path, files: &[(String, Vec<u8>)]) {
             let _ = std::fs::remove_file(entry.path());
         }
     }
-}
-
-/// The templates under `inputs/materials/` and the other files there
-/// (listed as skipped).
-pub fn is_in_folder(rel: &str) -> bool {
-    rel.starts_with("materials/")
 }
 
 /// A template named on the command line, as a [`TemplateFile`].

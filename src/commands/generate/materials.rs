@@ -15,7 +15,7 @@ use docx_rs::{AlignmentType, Docx, Header, Paragraph, Run, RunFonts, Table, Tabl
 use super::writer::{self, Cell, Table as Sheet};
 use super::Params;
 use crate::contract::schema::SheetKind;
-use crate::emit::write_atomic;
+use crate::util::fs::write_atomic;
 
 /// One fact of the 工作台账: code, label, unit, note, and its value for
 /// each year (latest last); `None` as a year is a fact for every year.

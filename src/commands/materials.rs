@@ -10,16 +10,17 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, Result};
 use minijinja::value::Value;
 
-use super::{names, render_all, template_at, Outputs, TemplateFile};
-use crate::cli::Global;
+use super::Outcome;
+use crate::config::Config;
+use crate::contract::materials::TemplateFile;
 use crate::contract::metrics::Headline;
+use crate::emit::materials::{self, names, render_all, template_at, Outputs, FOLDER};
 use crate::ingest::{Disposition, Problem};
-use crate::Outcome;
 
 /// The templates named, or every one under `inputs/materials/`.
-fn templates_of(g: &Global, paths: &[PathBuf]) -> Result<Vec<TemplateFile>> {
+fn templates_of(config: &Config, paths: &[PathBuf]) -> Result<Vec<TemplateFile>> {
     if paths.is_empty() {
-        return Ok(crate::ingest::discover(&g.inputs)?.templates);
+        return Ok(crate::ingest::discover(&config.inputs)?.templates);
     }
     Ok(paths.iter().map(|p| template_at(p)).collect())
 }
@@ -27,7 +28,7 @@ fn templates_of(g: &Global, paths: &[PathBuf]) -> Result<Vec<TemplateFile>> {
 /// The names of `year` from an open warehouse.
 fn warehouse_names(conn: &duckdb::Connection, year: Option<i32>) -> Result<(i32, BTreeMap<String, Value>)> {
     let years = crate::aggregate::years(conn)?;
-    let year = crate::cli::pick_year(year, &years)?;
+    let year = super::pick_year(year, &years)?;
     let history = years
         .iter()
         .filter(|y| **y <= year)
@@ -36,19 +37,19 @@ fn warehouse_names(conn: &duckdb::Connection, year: Option<i32>) -> Result<(i32,
     Ok((year, names::names_map(conn, year, &history)?))
 }
 
-pub fn materials(g: &Global, year: Option<i32>, paths: &[PathBuf]) -> Result<Outcome> {
-    let conn = crate::load::open_read_only(&g.db())?;
+pub fn materials(config: &Config, year: Option<i32>, paths: &[PathBuf]) -> Result<Outcome> {
+    let conn = crate::load::open_read_only(&config.db)?;
     let (year, names) = warehouse_names(&conn, year)?;
-    let templates = templates_of(g, paths)?;
+    let templates = templates_of(config, paths)?;
     anyhow::ensure!(
         !templates.is_empty(),
         "no template to render: put .docx or .md templates in {}",
-        g.inputs.join(super::FOLDER).display()
+        config.inputs.join(FOLDER).display()
     );
     let out = render_all(&templates, &Value::from(names))?;
-    let dir = g.outputs.join(year.to_string());
+    let dir = config.outputs.join(year.to_string());
     for (name, bytes) in &out.files {
-        crate::emit::write_atomic(&dir.join(name), bytes)?;
+        crate::util::fs::write_atomic(&dir.join(name), bytes)?;
     }
     tracing::info!(year, files = out.files.len(), dir = %dir.display(), "materials rendered");
     report(&out)
@@ -92,7 +93,7 @@ pub fn check(
     };
     names::add_facts(&mut names, facts, year);
     let names = Value::from(names);
-    let renderer = super::Renderer::default();
+    let renderer = materials::Renderer::default();
     for (abs, shown) in templates {
         let t = TemplateFile {
             abs: abs.clone(),
@@ -100,9 +101,9 @@ pub fn check(
             stat: None,
         };
         let bytes = std::fs::read(abs).with_context(|| format!("cannot read {}", abs.display()))?;
-        match super::render_template(&renderer, &t, &bytes, &names) {
+        match materials::render_template(&renderer, &t, &bytes, &names) {
             Ok(Ok(_)) => {}
-            Ok(Err(errors)) => problems.extend(errors.into_iter().map(|e| super::problem(&t, e))),
+            Ok(Err(errors)) => problems.extend(errors.into_iter().map(|e| materials::problem(&t, e))),
             Err(e) => problems.push(Problem::of_file(
                 Disposition::RejectedFile,
                 shown.clone(),

@@ -22,10 +22,10 @@ use rust_xlsxwriter::{
 };
 use serde::Serialize;
 
-use crate::cli::Global;
+use crate::config::Config;
 use crate::contract::schema::{Column, FieldType, SheetKind};
-use crate::emit::book;
 use crate::ingest::SCHEMA_SHEET;
+use crate::util::book;
 
 /// Bumped with the input contract; written into every template.
 pub const TEMPLATE_VERSION: &str = "2026.11";
@@ -364,7 +364,7 @@ pub fn write_templates(
     let mut files = Vec::new();
     for form in Form::ALL {
         let path = out.join(form.file_name(year));
-        crate::emit::write_atomic(&path, &render(form, year, &[])?)?;
+        crate::util::fs::write_atomic(&path, &render(form, year, &[])?)?;
         files.push(path);
     }
     if let Some(members) = members {
@@ -376,7 +376,7 @@ pub fn write_templates(
                 let row = vec![Some(Fill::Text(code.clone())), Some(Fill::Text(name.clone()))];
                 let bytes = render(Form::Company, year, &[vec![row]])?;
                 let path = dir.join(format!("{}_{}.xlsx", code, safe_name(name)));
-                crate::emit::write_atomic(&path, &bytes)?;
+                crate::util::fs::write_atomic(&path, &bytes)?;
                 Ok(path)
             })
             .collect::<Result<Vec<_>>>()?;
@@ -399,15 +399,15 @@ fn default_year() -> i32 {
 /// Members of `year` (code, name) by the registry in the inputs, through the
 /// warehouse's own membership rule (`member_years` in 00_rules.sql), in a
 /// temporary in-memory warehouse holding the reference workbooks only.
-fn members_of(g: &Global, year: i32) -> Result<Vec<(String, String)>> {
+fn members_of(config: &Config, year: i32) -> Result<Vec<(String, String)>> {
     // The registry is all it takes: only the reference workbooks are read.
-    let mut discovery = crate::pipeline::discover(&g.inputs)?;
+    let mut discovery = super::run::discover(&config.inputs)?;
     discovery
         .files
         .retain(|f| f.folder == crate::contract::schema::FolderKind::Reference);
     discovery.skipped.clear();
-    let queries = crate::aggregate::load_queries(g.queries.as_deref())?;
-    let (conn, _) = crate::pipeline::build_in_memory(g, discovery, &queries)?;
+    let queries = crate::aggregate::load_queries(config.queries.as_deref())?;
+    let (conn, _) = super::run::build_in_memory(config, discovery, &queries)?;
     // `years` holds only the year folders found; the registry answers for
     // any year asked.
     conn.execute(
@@ -421,14 +421,14 @@ fn members_of(g: &Global, year: i32) -> Result<Vec<(String, String)>> {
 }
 
 /// The `template` command.
-pub fn template(g: &Global, out: &Path, year: Option<i32>, prefill: bool) -> Result<TemplateReport> {
+pub fn template(config: &Config, out: &Path, year: Option<i32>, prefill: bool) -> Result<TemplateReport> {
     let year = year.unwrap_or_else(default_year);
     let members = if prefill {
-        let m = members_of(g, year)?;
+        let m = members_of(config, year)?;
         if m.is_empty() {
             anyhow::bail!(
                 "no member of {year} in the registry under {} (reference/会员名册); nothing to prefill",
-                g.inputs.display()
+                config.inputs.display()
             );
         }
         Some(m)

@@ -13,11 +13,11 @@ use std::str::FromStr;
 use anyhow::Result;
 use rust_decimal::Decimal;
 
+use super::run;
+use super::Outcome;
 use crate::aggregate;
-use crate::cli::Global;
-use crate::manifest::{self, FileHash};
-use crate::pipeline;
-use crate::Outcome;
+use crate::config::Config;
+use crate::state::manifest::{self, FileHash};
 
 /// The verdict on one item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -69,7 +69,7 @@ pub fn compare_files(recorded: &[FileHash], current: &[FileHash]) -> Vec<(String
     out
 }
 
-pub fn verify(g: &Global, manifest_path: &Path) -> Result<Outcome> {
+pub fn verify(config: &Config, manifest_path: &Path) -> Result<Outcome> {
     let m = manifest::read(manifest_path)?;
     if m.command.iter().any(|c| c == "--staged") {
         anyhow::bail!(
@@ -78,13 +78,13 @@ pub fn verify(g: &Global, manifest_path: &Path) -> Result<Outcome> {
             m.inputs_dir
         );
     }
-    if let Some(e) = crate::load::health(&g.db()) {
+    if let Some(e) = crate::load::health(&config.db) {
         tracing::warn!("{e:#}; verify rebuilds from the inputs in memory and does not need it");
     }
     let inputs = PathBuf::from(&m.inputs_dir);
-    let discovery = pipeline::discover(&inputs)?;
-    let queries = aggregate::load_queries(g.queries.as_deref())?;
-    let (conn, built) = pipeline::build_in_memory(g, discovery, &queries)?;
+    let discovery = run::discover(&inputs)?;
+    let queries = aggregate::load_queries(config.queries.as_deref())?;
+    let (conn, built) = run::build_in_memory(config, discovery, &queries)?;
     let headline = aggregate::headline(&conn, m.year)?;
 
     let mut out = std::io::stdout().lock();
@@ -106,40 +106,7 @@ pub fn verify(g: &Global, manifest_path: &Path) -> Result<Outcome> {
         differences += (status != Status::Ok) as usize;
     }
 
-    let now = manifest::headline_values(&headline);
-    for recorded in &m.headline {
-        let Some(current) = now.iter().find(|v| v.metric == recorded.metric) else {
-            writeln!(out, "figure\tmissing\t{}", recorded.metric)?;
-            differences += 1;
-            continue;
-        };
-        if current.value == recorded.value {
-            writeln!(out, "figure\tok\t{}\t{}", recorded.metric, recorded.value)?;
-            continue;
-        }
-        differences += 1;
-        let delta = match (
-            Decimal::from_str(&current.value),
-            Decimal::from_str(&recorded.value),
-        ) {
-            (Ok(a), Ok(b)) => format!("{:+}", a - b),
-            _ => "?".into(),
-        };
-        let sources = feeding_files(&conn, &recorded.metric, m.year, &touched)?;
-        writeln!(
-            out,
-            "figure\tchanged\t{}\t{} -> {} ({delta} {})\t{}",
-            recorded.metric,
-            recorded.value,
-            current.value,
-            recorded.unit,
-            if sources.is_empty() {
-                "changed inputs: ".to_string() + &touched.iter().cloned().collect::<Vec<_>>().join(", ")
-            } else {
-                "from: ".to_string() + &sources.join(", ")
-            }
-        )?;
-    }
+    differences += compare_figures(&mut out, &conn, &m, &headline, &touched)?;
 
     let out_dir = manifest_path.parent().unwrap_or(Path::new("."));
     let outputs_now: Vec<FileHash> = m
@@ -167,6 +134,54 @@ pub fn verify(g: &Global, manifest_path: &Path) -> Result<Outcome> {
     } else {
         Outcome::Problems
     })
+}
+
+/// Each recorded figure against the rebuilt one, a line each; a changed
+/// figure names the changed inputs that feed it. The number of differences.
+fn compare_figures(
+    out: &mut impl Write,
+    conn: &duckdb::Connection,
+    m: &manifest::Manifest,
+    headline: &crate::contract::metrics::Headline,
+    touched: &BTreeSet<String>,
+) -> Result<usize> {
+    let mut differences = 0;
+    let now = manifest::headline_values(headline);
+    for recorded in &m.headline {
+        let Some(current) = now.iter().find(|v| v.metric == recorded.metric) else {
+            writeln!(out, "figure\tmissing\t{}", recorded.metric)?;
+            differences += 1;
+            continue;
+        };
+        if current.value == recorded.value {
+            writeln!(out, "figure\tok\t{}\t{}", recorded.metric, recorded.value)?;
+            continue;
+        }
+        differences += 1;
+        let delta = match (
+            Decimal::from_str(&current.value),
+            Decimal::from_str(&recorded.value),
+        ) {
+            (Ok(a), Ok(b)) => format!("{:+}", a - b),
+            _ => "?".into(),
+        };
+        let sources = feeding_files(conn, &recorded.metric, m.year, touched)?;
+        writeln!(
+            out,
+            "figure\tchanged\t{}\t{} -> {} ({delta} {})\t{}",
+            recorded.metric,
+            recorded.value,
+            current.value,
+            recorded.unit,
+            if sources.is_empty() {
+                "changed inputs: ".to_string() + &touched.iter().cloned().collect::<Vec<_>>().join(", ")
+            } else {
+                "from: ".to_string() + &sources.join(", ")
+            }
+        )?;
+    }
+
+    Ok(differences)
 }
 
 /// The changed input files that feed `metric` in the rebuilt warehouse.

@@ -14,7 +14,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::contract::metrics::{Headline, Published, METRICS};
-use crate::ingest::sha256_hex;
+use crate::util::hash::sha256_hex;
 
 /// One SQL file of the queries folder.
 #[derive(Debug, Clone)]
@@ -30,22 +30,28 @@ pub struct QueryFile {
 /// `embedded_queries_are_exactly_the_queries_folder` fails when a file is
 /// added to or removed from `queries/` without this list.
 const EMBEDDED: [(&str, &str); 13] = [
-    ("00_rules.sql", include_str!("../queries/00_rules.sql")),
-    ("10_membership.sql", include_str!("../queries/10_membership.sql")),
+    ("00_rules.sql", include_str!("../../queries/00_rules.sql")),
+    (
+        "10_membership.sql",
+        include_str!("../../queries/10_membership.sql"),
+    ),
     (
         "20_profit_tax_jobs_donations.sql",
-        include_str!("../queries/20_profit_tax_jobs_donations.sql"),
+        include_str!("../../queries/20_profit_tax_jobs_donations.sql"),
     ),
-    ("30_financing.sql", include_str!("../queries/30_financing.sql")),
-    ("40_partners.sql", include_str!("../queries/40_partners.sql")),
-    ("50_events.sql", include_str!("../queries/50_events.sql")),
-    ("55_headline.sql", include_str!("../queries/55_headline.sql")),
-    ("60_lineage.sql", include_str!("../queries/60_lineage.sql")),
-    ("70_anomalies.sql", include_str!("../queries/70_anomalies.sql")),
-    ("80_breakdowns.sql", include_str!("../queries/80_breakdowns.sql")),
-    ("85_callback.sql", include_str!("../queries/85_callback.sql")),
-    ("90_status.sql", include_str!("../queries/90_status.sql")),
-    ("95_materials.sql", include_str!("../queries/95_materials.sql")),
+    ("30_financing.sql", include_str!("../../queries/30_financing.sql")),
+    ("40_partners.sql", include_str!("../../queries/40_partners.sql")),
+    ("50_events.sql", include_str!("../../queries/50_events.sql")),
+    ("55_headline.sql", include_str!("../../queries/55_headline.sql")),
+    ("60_lineage.sql", include_str!("../../queries/60_lineage.sql")),
+    ("70_anomalies.sql", include_str!("../../queries/70_anomalies.sql")),
+    (
+        "80_breakdowns.sql",
+        include_str!("../../queries/80_breakdowns.sql"),
+    ),
+    ("85_callback.sql", include_str!("../../queries/85_callback.sql")),
+    ("90_status.sql", include_str!("../../queries/90_status.sql")),
+    ("95_materials.sql", include_str!("../../queries/95_materials.sql")),
 ];
 
 /// The query files compiled into the binary (`queries/` at build time).
@@ -222,10 +228,10 @@ fn is_definition(statement: &str) -> bool {
 /// is its own mapping, which goes back to the system when it is freed.
 /// glibc would otherwise raise that threshold as large blocks are freed
 /// and serve them from its heaps, which keep the memory of every statement
-/// before: measured at 30,000 members, the run's peak fell from 268–281
-/// to 251–254 MiB, and at 3,000 from 118–121 to 101–104 MiB, in the same
-/// time. Set after the load, not before: a 200,000-row workbook's load,
-/// which frees and allocates such blocks all the time, was 20% slower.
+/// before, so the run's peak would be the sum of its statements' working
+/// sets rather than the largest of them. Set after the load, not before:
+/// the load frees and allocates such blocks all the time, and a mapping
+/// each time costs it more than it saves (bench/README.md).
 fn return_freed_blocks() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only sets a parameter of glibc's allocator; it may
@@ -291,6 +297,31 @@ pub fn years(conn: &Connection) -> Result<Vec<i32>> {
     Ok(years)
 }
 
+/// How many rows the business rules set aside (views in `00_rules.sql`).
+#[derive(Debug, Default, Clone, Serialize, serde::Deserialize)]
+pub struct RuleCounts {
+    pub superseded_submissions: u64,
+    pub non_member_rows: u64,
+    pub duplicate_events: u64,
+    pub duplicate_members: u64,
+}
+
+/// Count what the rules set aside in `year`.
+pub fn rule_counts(conn: &Connection, year: i32) -> Result<RuleCounts> {
+    let count = |sql: &str| -> Result<u64> {
+        let n: i64 = conn
+            .query_row(sql, [year], |r| r.get(0))
+            .with_context(|| format!("cannot count: {sql}"))?;
+        Ok(n as u64)
+    };
+    Ok(RuleCounts {
+        superseded_submissions: count("SELECT count(*) FROM superseded_submissions WHERE year = ?")?,
+        non_member_rows: count("SELECT count(*) FROM non_member_rows WHERE year = ?")?,
+        duplicate_events: count("SELECT count(*) FROM event_duplicates WHERE year = ?")?,
+        duplicate_members: count("SELECT count(*) FROM member_duplicates WHERE ? IS NOT NULL")?,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -330,7 +361,7 @@ mod tests {
     #[test]
     fn rule_views_keep_every_contract_column_and_no_lineage_column() {
         use crate::contract::schema::SheetKind;
-        let mut conn = crate::load::open_in_memory("256MB").unwrap();
+        let mut conn = crate::load::open_in_memory(crate::load::MemoryLimit::Bytes(256_000_000)).unwrap();
         aggregate(&mut conn, &embedded_queries()).unwrap();
         let views = [
             ("member_registry", SheetKind::Members),

@@ -16,7 +16,8 @@ use std::path::{Component, Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Note, Workbook, Worksheet};
 
-use crate::emit::write_atomic;
+use crate::util::fs::write_atomic;
+use crate::ingest::error::ReaderError;
 use crate::ingest::rows::{Limits, RowSource};
 use crate::ingest::{
     pool, visit_sheets, AnnotateJob, Isolation, Job, JobReply, PathBytes, Problem, Reading, SheetVisitor,
@@ -169,7 +170,7 @@ struct Copy<'p> {
 
 impl<'p> Copy<'p> {
     fn new(problems: Vec<&'p Problem>) -> Result<Self> {
-        let mut out = crate::emit::book::new_workbook()?;
+        let mut out = crate::util::book::new_workbook()?;
         let fixed = ExcelDateTime::from_ymd(2000, 1, 1)?;
         out.set_properties(&DocProperties::new().set_creation_datetime(&fixed));
         Ok(Copy {
@@ -258,7 +259,7 @@ impl SheetVisitor for Copy<'_> {
         names.to_vec()
     }
 
-    fn sheet(&mut self, name: &str, rows: Result<&mut dyn RowSource, String>) -> Option<()> {
+    fn sheet(&mut self, name: &str, rows: Result<&mut dyn RowSource, ReaderError>) -> Option<()> {
         let result = match rows {
             Ok(rows) => self.copy_sheet(name, rows),
             Err(e) => Err(anyhow::anyhow!(e)),

@@ -34,7 +34,7 @@ pub struct RunLock {
 
 /// The lock file that guards `db`.
 pub fn lock_path(db: &Path) -> PathBuf {
-    crate::load::beside(db, ".lock")
+    crate::util::fs::beside(db, ".lock")
 }
 
 /// Take the lock, waiting up to `timeout`.

@@ -26,10 +26,9 @@ use rust_decimal::Decimal;
 use rust_xlsxwriter::Workbook;
 use serde::Serialize;
 
-use crate::cli::GenerateArgs;
 use crate::contract::schema::{SheetKind, COMMITTEES};
-use crate::emit::write_atomic;
 use crate::normalize::MoneyUnit;
+use crate::util::fs::write_atomic;
 use rng::Rng;
 use truth::YearTruth;
 use world::{Company, Params, Submission, Trap};
@@ -71,9 +70,31 @@ impl Written {
     }
 }
 
+/// What to generate (`chamberstat generate --help` says each in full).
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Folder to write (created; must be empty or absent).
+    pub out: std::path::PathBuf,
+    /// Folder for the known answer [default: `<out>-expected`].
+    pub answer: Option<std::path::PathBuf>,
+    /// Registry entries (members and former members).
+    pub members: usize,
+    pub years: Vec<i32>,
+    /// The same options and seed give byte-identical files.
+    pub seed: u64,
+    /// Share of cells written with contract-accepted drift.
+    pub drift: f64,
+    /// Share of rows and files written to be rejected or set aside.
+    pub traps: f64,
+    /// Rows of the one group workbook (0: none).
+    pub group_rows: usize,
+    /// Share of the group workbook's rows with an unreadable amount.
+    pub group_unreadable: f64,
+}
+
 /// Where the known answer goes: `--answer`, else `<out>-expected` beside
 /// the inputs tree.
-pub fn answer_dir(args: &GenerateArgs) -> std::path::PathBuf {
+pub fn answer_dir(args: &Options) -> std::path::PathBuf {
     args.answer.clone().unwrap_or_else(|| {
         let mut name = args.out.file_name().unwrap_or_default().to_os_string();
         name.push("-expected");
@@ -81,7 +102,7 @@ pub fn answer_dir(args: &GenerateArgs) -> std::path::PathBuf {
     })
 }
 
-pub fn generate(args: &GenerateArgs) -> Result<GenerateReport> {
+pub fn generate(args: &Options) -> Result<GenerateReport> {
     if args.years.is_empty() || args.members == 0 {
         bail!("generate needs at least one year and one member");
     }

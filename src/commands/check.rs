@@ -10,11 +10,11 @@ use std::collections::HashMap;
 
 use anyhow::{Context, Result};
 
-use crate::cli::{Format, Global};
+use super::Outcome;
+use crate::config::Config;
 use crate::contract::schema::{FolderKind, SheetKind};
-use crate::emit::csv_bytes;
 use crate::ingest::{self, Disposition, Event, InputFile, Problem, Table};
-use crate::Outcome;
+use crate::util::print::{write_json, Format, Rows};
 
 /// The check stage's report.
 #[derive(Debug, Default, serde::Serialize)]
@@ -46,25 +46,29 @@ impl CheckReport {
     }
 }
 
-pub fn check(g: &Global, paths: &[PathBuf], format: Format, annotate: Option<&Path>) -> Result<Outcome> {
+pub fn check(config: &Config, paths: &[PathBuf], format: Format, annotate: Option<&Path>) -> Result<Outcome> {
     let targets: Vec<PathBuf> = if paths.is_empty() {
-        vec![g.inputs.clone()]
+        vec![config.inputs.clone()]
     } else {
         paths.to_vec()
     };
     let mut report = CheckReport::default();
-    let reading = g.reading()?;
+    let reading = config.reading()?;
     for target in &targets {
         check_path(target, &reading, &mut report)?;
     }
-    flag_against_previous_year(&g.db(), &mut report);
+    flag_against_previous_year(&config.db, &mut report);
     if !report.templates.is_empty() {
-        let problems =
-            crate::materials::command::check(&g.db(), &report.templates, &report.facts, report.latest_year)?;
+        let problems = crate::commands::materials::check(
+            &config.db,
+            &report.templates,
+            &report.facts,
+            report.latest_year,
+        )?;
         report.problems.extend(problems);
     }
     if let Some(dir) = annotate {
-        let n = crate::annotate::annotate(
+        let n = crate::ingest::annotate::annotate(
             &report.problems,
             |p| report.sources.get(p).cloned().unwrap_or_else(|| PathBuf::from(p)),
             dir,
@@ -74,11 +78,11 @@ pub fn check(g: &Global, paths: &[PathBuf], format: Format, annotate: Option<&Pa
     }
     let mut out = std::io::stdout().lock();
     match format {
-        Format::Json => {
-            serde_json::to_writer_pretty(&mut out, &report)?;
-            writeln!(out)?;
+        Format::Json => write_json(&mut out, &report)?,
+        Format::Csv => {
+            let header = ["level", "path", "sheet", "cell", "raw", "reason"];
+            problem_rows(&header, &report.problems).write_csv(&mut out)?;
         }
-        Format::Csv => write_csv(&mut out, &report.problems)?,
         Format::Table => write_table(&mut out, &report)?,
     }
     Ok(if report.has_rejections() {
@@ -130,20 +134,14 @@ fn check_path(target: &Path, reading: &ingest::Reading, report: &mut CheckReport
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let ext = abs.extension().and_then(|e| e.to_str()).unwrap_or_default();
-        if crate::materials::is_template_name(&name) {
+        if crate::contract::materials::is_template_name(&name) {
             report.templates.push((abs, rel));
             continue;
         }
-        if name.starts_with("~$")
-            || name.starts_with('.')
-            || !crate::contract::schema::is_workbook_extension(ext)
-        {
-            report.problems.push(Problem::of_file(
-                Disposition::Skipped,
-                rel,
-                "不是工作簿报送文件（.xlsx .xlsm .xls .xlsb .ods），已跳过 / not a workbook submission; skipped",
-            ));
+        if let Some(reason) = ingest::not_a_submission(&name) {
+            report
+                .problems
+                .push(Problem::of_file(Disposition::Skipped, rel, reason));
             continue;
         }
         let placed = place_of(&abs);
@@ -355,6 +353,22 @@ fn place_of(abs: &Path) -> Option<(FolderKind, Option<i32>)> {
     None
 }
 
+/// Every problem with its level, file, sheet, cell, raw text and reason.
+fn problem_rows(header: &[&str], problems: &[Problem]) -> Rows {
+    let mut rows = Rows::new(header);
+    for p in problems {
+        rows.push(vec![
+            p.level.label().to_string(),
+            p.path.clone(),
+            p.sheet.clone(),
+            p.cell.clone(),
+            p.raw.clone(),
+            p.reason.clone(),
+        ]);
+    }
+    rows
+}
+
 fn write_table(out: &mut impl Write, report: &CheckReport) -> Result<()> {
     if report.problems.is_empty() {
         writeln!(
@@ -364,22 +378,15 @@ fn write_table(out: &mut impl Write, report: &CheckReport) -> Result<()> {
         )?;
         return Ok(());
     }
-    writeln!(
-        out,
-        "级别 LEVEL\t文件 FILE\t工作表 SHEET\t单元格 CELL\t原文 RAW\t原因 REASON"
-    )?;
-    for p in &report.problems {
-        writeln!(
-            out,
-            "{}\t{}\t{}\t{}\t{}\t{}",
-            p.level.label(),
-            p.path,
-            p.sheet,
-            p.cell,
-            p.raw.replace(['\n', '\t'], " "),
-            p.reason
-        )?;
-    }
+    let header = [
+        "级别 LEVEL",
+        "文件 FILE",
+        "工作表 SHEET",
+        "单元格 CELL",
+        "原文 RAW",
+        "原因 REASON",
+    ];
+    problem_rows(&header, &report.problems).write_tabs(out)?;
     let rejected = report.problems.iter().filter(|p| p.level.rejects()).count();
     writeln!(
         out,
@@ -389,27 +396,5 @@ fn write_table(out: &mut impl Write, report: &CheckReport) -> Result<()> {
         rejected,
         report.problems.len() - rejected
     )?;
-    Ok(())
-}
-
-fn write_csv(out: &mut impl Write, problems: &[Problem]) -> Result<()> {
-    let rows: Vec<Vec<String>> = problems
-        .iter()
-        .map(|p| {
-            vec![
-                p.level.label().to_string(),
-                p.path.clone(),
-                p.sheet.clone(),
-                p.cell.clone(),
-                p.raw.clone(),
-                p.reason.clone(),
-            ]
-        })
-        .collect();
-    out.write_all(&csv_bytes(
-        &["level", "path", "sheet", "cell", "raw", "reason"],
-        &rows,
-        false,
-    ))?;
     Ok(())
 }

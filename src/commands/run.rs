@@ -5,18 +5,19 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use duckdb::Connection;
 use serde::Serialize;
 
+use crate::aggregate::RuleCounts;
 use crate::aggregate::{self, AggregateReport, QueryFile};
-use crate::cli::Global;
+use crate::config::Config;
 use crate::contract::metrics::Headline;
 use crate::emit;
 use crate::ingest::{self, Discovery, IngestReport};
-use crate::load::{self, LoadReport};
-use crate::manifest::{self, Manifest};
-use crate::uptodate;
+use crate::load::{self, LoadReport, MemoryLimit};
+use crate::state::changes;
+use crate::state::manifest::{self, Manifest};
 
 /// What one run did, stage by stage.
 #[derive(Debug, Clone, Serialize)]
@@ -28,15 +29,6 @@ pub struct RunReport {
     pub aggregate: AggregateReport,
     pub rules: RuleCounts,
     pub outputs: Vec<PathBuf>,
-}
-
-/// How many rows the business rules set aside (views in `00_rules.sql`).
-#[derive(Debug, Default, Clone, Serialize, serde::Deserialize)]
-pub struct RuleCounts {
-    pub superseded_submissions: u64,
-    pub non_member_rows: u64,
-    pub duplicate_events: u64,
-    pub duplicate_members: u64,
 }
 
 /// A run id for the logs: start time (ms since the epoch, hex) and pid.
@@ -71,7 +63,7 @@ pub fn load_inputs(
     discovery: &Discovery,
     full: bool,
     reading: &ingest::Reading,
-    memory_limit: Option<&str>,
+    memory_limit: Option<MemoryLimit>,
 ) -> Result<(IngestReport, LoadReport)> {
     let _s = tracing::info_span!("load", files = discovery.files.len()).entered();
     let bar = progress_bar(discovery.files.len() as u64);
@@ -86,7 +78,11 @@ pub fn load_inputs(
             bar.inc(1);
         }
     };
-    let loaded = load::load(conn, discovery, full, reading, memory_limit, &mut tick)?;
+    let plan = {
+        let _s = tracing::debug_span!("plan").entered();
+        changes::files_to_parse(conn, discovery, full)?
+    };
+    let loaded = load::load(conn, discovery, plan, reading, memory_limit, &mut tick)?;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
@@ -114,7 +110,7 @@ pub fn build(
     queries: &[QueryFile],
     full: bool,
     reading: &ingest::Reading,
-    memory_limit: Option<&str>,
+    memory_limit: Option<MemoryLimit>,
     current: Option<&Current>,
 ) -> Result<Build> {
     let (ingest_report, load_report) = load_inputs(conn, &discovery, full, reading, memory_limit)?;
@@ -139,45 +135,21 @@ pub fn build(
 /// A throw-away warehouse in memory with `discovery` loaded and aggregated
 /// within the run's limits (`verify`, the registry behind `template`).
 pub fn build_in_memory(
-    g: &Global,
+    config: &Config,
     discovery: Discovery,
     queries: &[QueryFile],
 ) -> Result<(Connection, Build)> {
-    let mut conn = load::open_in_memory(&g.limits.db_memory_limit)?;
-    let built = build(&mut conn, discovery, queries, true, &g.reading()?, None, None)?;
+    let mut conn = load::open_in_memory(config.db_memory_limit)?;
+    let built = build(
+        &mut conn,
+        discovery,
+        queries,
+        true,
+        &config.reading()?,
+        None,
+        None,
+    )?;
     Ok((conn, built))
-}
-
-/// True when the year's outputs were written by this program version from
-/// exactly these input and query files and are untouched since: the
-/// manifest says so, file by file. Then a run with nothing new has nothing
-/// to recompute.
-fn outputs_current(
-    g: &Global,
-    conn: &Connection,
-    discovery: &Discovery,
-    queries: &[QueryFile],
-    year: i32,
-) -> Result<bool> {
-    let _s = tracing::debug_span!("outputs_current").entered();
-    let dir = g.outputs.join(year.to_string());
-    let Ok(m) = manifest::read(&dir.join(manifest::FILE_NAME)) else {
-        return Ok(false);
-    };
-    if m.version != env!("CARGO_PKG_VERSION")
-        || m.year != year
-        || m.inputs_dir != g.inputs.to_string_lossy()
-        || m.queries != manifest::query_hashes(queries)
-        || m.duckdb_version != manifest::duckdb_version(conn)?
-    {
-        return Ok(false);
-    }
-    if m.inputs != manifest::input_hashes(conn, &g.inputs, discovery)? {
-        return Ok(false);
-    }
-    Ok(m.outputs
-        .iter()
-        .all(|f| manifest::hash_file(&f.path, &dir.join(&f.path)).is_ok_and(|h| h == *f)))
 }
 
 /// A bar over files, only when a person watches (stderr is a terminal and
@@ -195,7 +167,7 @@ fn progress_bar(files: u64) -> Option<indicatif::ProgressBar> {
 }
 
 pub fn run(
-    g: &Global,
+    config: &Config,
     requested_year: Option<i32>,
     full: bool,
     lock_timeout: std::time::Duration,
@@ -203,21 +175,21 @@ pub fn run(
     let started = Instant::now();
     // Every log line of the run carries its id (logs only, never outputs).
     let _run = tracing::info_span!("run", run_id = %run_id()).entered();
-    let _lock = crate::lock::acquire(&g.db(), lock_timeout)?;
+    let _lock = crate::util::lock::acquire(&config.db, lock_timeout)?;
     // What the last run left is read (and the outputs hashed) while the
     // inputs are walked: the walk alone leaves a core idle.
     let (discovery, previous) = std::thread::scope(|s| {
-        let previous = s.spawn(|| (!full).then(|| uptodate::previous(g)).flatten());
-        let discovery = discover(&g.inputs);
+        let previous = s.spawn(|| (!full).then(|| changes::last_run(config)).flatten());
+        let discovery = discover(&config.inputs);
         (discovery, previous.join().ok().flatten())
     });
     // Fail fast, before the long load, on a missing folder, year or query.
     let discovery = discovery?;
-    let year = crate::cli::pick_year(requested_year, &discovery.years)?;
-    let queries = aggregate::load_queries(g.queries.as_deref())?;
-    let digest = uptodate::digest(g, year, &queries, &discovery);
+    let year = super::pick_year(requested_year, &discovery.years)?;
+    let queries = aggregate::load_queries(config.queries.as_deref())?;
+    let digest = changes::digest(config, year, &queries, &discovery);
     let unchanged = match (&digest, previous) {
-        (Some(digest), Some(previous)) => uptodate::current(g, year, digest, previous),
+        (Some(digest), Some(previous)) => changes::unchanged(config, year, digest, previous),
         _ => None,
     };
     let report = match unchanged {
@@ -237,11 +209,11 @@ pub fn run(
             }
         }
         None => {
-            uptodate::forget(&g.db())?;
-            let report = run_stages(g, year, discovery, &queries, full)?;
+            changes::forget(&config.db)?;
+            let report = run_stages(config, year, discovery, &queries, full)?;
             if let Some(digest) = digest {
                 let remembered =
-                    uptodate::remember(g, year, digest, report.totals.clone(), report.rules.clone());
+                    changes::remember(config, year, digest, report.totals.clone(), report.rules.clone());
                 if let Err(e) = remembered {
                     tracing::warn!("the next run will check the warehouse for changes: {e:#}");
                 }
@@ -263,43 +235,49 @@ fn log_nothing_new(year: i32) {
 /// The long way: load, aggregate (unless the outputs are current) and
 /// emit. The warehouse is closed on return, so its stat is final.
 fn run_stages(
-    g: &Global,
+    config: &Config,
     year: i32,
     discovery: Discovery,
     queries: &[QueryFile],
     full: bool,
 ) -> Result<RunReport> {
-    let mut conn = load::open_or_rebuild(&g.db(), &g.limits.db_memory_limit)?;
-    let current = |conn: &Connection, load: &LoadReport, discovery: &Discovery| -> Result<bool> {
-        let nothing_new = !full && load.files_parsed == 0 && load.files_dropped == 0;
-        Ok(nothing_new && outputs_current(g, conn, discovery, queries, year)?)
+    let mut conn = load::open_or_rebuild(&config.db, config.db_memory_limit)?;
+    let current = |conn: &Connection, load: &LoadReport, discovery: &Discovery| {
+        changes::outputs_current(config, conn, load, full, discovery, queries, year)
     };
     let built = build(
         &mut conn,
         discovery,
         queries,
         full,
-        &g.reading()?,
-        Some(&g.limits.db_memory_limit),
+        &config.reading()?,
+        Some(config.db_memory_limit),
         Some(&current),
     )?;
     if built.up_to_date {
         log_nothing_new(year);
     }
     let totals = load::totals(&conn)?;
-    let rules = rule_counts(&conn, year)?;
+    let rules = aggregate::rule_counts(&conn, year)?;
     let outputs = if built.up_to_date {
         Vec::new()
     } else {
         let headline = aggregate::headline(&conn, year)?;
-        load::release_cache(&conn, &g.limits.db_memory_limit)?;
+        load::release_cache(&conn, config.db_memory_limit)?;
         let _s = tracing::info_span!("emit", year).entered();
         let sources = Sources {
-            dir: g.inputs.to_string_lossy().into_owned(),
-            files: manifest::input_hashes(&conn, &g.inputs, &built.discovery)?,
+            dir: config.inputs.to_string_lossy().into_owned(),
+            files: manifest::input_hashes(&conn, &config.inputs, &built.discovery)?,
             command: vec!["run".into(), "--year".into(), year.to_string()],
         };
-        emit_year(g, &conn, &sources, queries, &headline, &built.discovery.templates)?
+        emit_year(
+            config,
+            &conn,
+            &sources,
+            queries,
+            &headline,
+            &built.discovery.templates,
+        )?
     };
     Ok(RunReport {
         year,
@@ -358,12 +336,12 @@ pub struct Sources {
 /// Render every output file of the year through the emit stage, and the
 /// manifest last (it hashes the others).
 pub fn emit_year(
-    g: &Global,
+    config: &Config,
     conn: &Connection,
     sources: &Sources,
     queries: &[QueryFile],
     headline: &Headline,
-    templates: &[crate::materials::TemplateFile],
+    templates: &[crate::contract::materials::TemplateFile],
 ) -> Result<Vec<PathBuf>> {
     // 同比 covers the years up to the reporting year, so a year's outputs
     // never change when a later year arrives.
@@ -372,13 +350,13 @@ pub fn emit_year(
         .filter(|y| *y <= headline.year)
         .map(|y| aggregate::headline(conn, y))
         .collect::<Result<Vec<_>>>()?;
-    let dir = g.outputs.join(headline.year.to_string());
+    let dir = config.outputs.join(headline.year.to_string());
     let materials = {
         let _s = tracing::info_span!("materials", templates = templates.len()).entered();
-        let names = crate::materials::names::names(conn, headline.year, &history)?;
-        crate::materials::render_all(templates, &names)?
+        let names = crate::emit::materials::names::names(conn, headline.year, &history)?;
+        crate::emit::materials::render_all(templates, &names)?
     };
-    crate::materials::record_problems(conn, &materials.problems)?;
+    crate::emit::materials::record_problems(conn, &materials.problems)?;
     let cx = emit::Context {
         dir: &dir,
         conn,
@@ -395,28 +373,13 @@ pub fn emit_year(
             year: headline.year,
             inputs_dir: sources.dir.clone(),
             inputs: sources.files.clone(),
-            queries_source: aggregate::queries_source(g.queries.as_deref()),
+            queries_source: aggregate::queries_source(config.queries.as_deref()),
             queries: manifest::query_hashes(queries),
             headline: manifest::headline_values(headline),
             outputs,
         })
     };
     let report = emit::emit(&cx, manifest)?;
-    crate::materials::remove_stale(&dir, &materials.files);
+    crate::emit::materials::remove_stale(&dir, &materials.files);
     Ok(report.files)
-}
-
-fn rule_counts(conn: &Connection, year: i32) -> Result<RuleCounts> {
-    let count = |sql: &str| -> Result<u64> {
-        let n: i64 = conn
-            .query_row(sql, [year], |r| r.get(0))
-            .with_context(|| format!("cannot count: {sql}"))?;
-        Ok(n as u64)
-    };
-    Ok(RuleCounts {
-        superseded_submissions: count("SELECT count(*) FROM superseded_submissions WHERE year = ?")?,
-        non_member_rows: count("SELECT count(*) FROM non_member_rows WHERE year = ?")?,
-        duplicate_events: count("SELECT count(*) FROM event_duplicates WHERE year = ?")?,
-        duplicate_members: count("SELECT count(*) FROM member_duplicates WHERE ? IS NOT NULL")?,
-    })
 }

@@ -4,13 +4,40 @@
 
 use tracing_subscriber::EnvFilter;
 
-use crate::cli::{Global, LogFormat};
+/// What the run logs, and how.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Log {
+    /// -v count: 1 info, 2 debug, 3 trace.
+    pub verbose: u8,
+    /// Only errors.
+    pub quiet: bool,
+    pub format: LogFormat,
+}
 
-pub fn init(g: &Global) {
-    let default = if g.quiet {
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum LogFormat {
+    /// For people.
+    #[default]
+    Text,
+    /// One JSON object per line, for cron's collectors.
+    Json,
+}
+
+impl LogFormat {
+    pub fn name(self) -> &'static str {
+        match self {
+            LogFormat::Text => "text",
+            LogFormat::Json => "json",
+        }
+    }
+}
+
+/// Log to stderr as `log` says, unless `RUST_LOG` says otherwise.
+pub fn init(log: Log) {
+    let default = if log.quiet {
         "error"
     } else {
-        match g.verbose {
+        match log.verbose {
             0 => "warn,chamberstat=info",
             1 => "info",
             2 => "debug",
@@ -27,7 +54,7 @@ pub fn init(g: &Global) {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(false);
     // A second init (tests calling the library twice) is harmless.
-    let _ = match g.log_format {
+    let _ = match log.format {
         LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder
             .json()

@@ -15,7 +15,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::aggregate::QueryFile;
 use crate::contract::metrics::Headline;
-use crate::ingest::{sha256_hex, Discovery};
+use crate::ingest::Discovery;
+use crate::util::hash::sha256_hex;
 
 pub const FILE_NAME: &str = "manifest.json";
 
@@ -63,7 +64,7 @@ fn embedded() -> String {
 /// output of tens of MB (rejects.csv of a long call-back list) costs no
 /// more memory to check than a small one.
 pub fn hash_file(path: &str, abs: &Path) -> std::io::Result<FileHash> {
-    let (sha256, bytes) = crate::ingest::hash_file(abs)?;
+    let (sha256, bytes) = crate::util::hash::hash_file(abs)?;
     Ok(FileHash {
         path: path.to_string(),
         sha256,

@@ -39,7 +39,7 @@ pub struct Table {
 
 /// A new workbook whose metadata never varies (byte-identical reruns).
 pub fn workbook() -> Result<Workbook, XlsxError> {
-    let mut wb = crate::emit::book::new_workbook()
+    let mut wb = crate::util::book::new_workbook()
         .map_err(|e| XlsxError::IoError(std::io::Error::other(format!("{e:#}"))))?;
     let fixed = ExcelDateTime::from_ymd(2024, 1, 1)?;
     wb.set_properties(

@@ -32,10 +32,10 @@ use duckdb::Connection;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::cli::Global;
+use crate::config::Config;
 use crate::contract::metrics::METRICS;
-use crate::contract::schema::SheetKind;
-use crate::manifest::{self, FileHash};
+use crate::ingest::Discovery;
+use crate::state::manifest::{self, FileHash};
 
 /// A K-of-N share of the input files (`--shard 2/3`), 1 ≤ K ≤ N.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,11 +44,16 @@ pub struct Shard {
     pub n: u32,
 }
 
-impl std::str::FromStr for Shard {
-    type Err = String;
+/// A `--shard` that is not K/N with 1 ≤ K ≤ N.
+#[derive(Debug, thiserror::Error)]
+#[error("expected K/N with 1 ≤ K ≤ N (e.g. 2/3), found '{0}'")]
+pub struct ShardError(String);
 
-    fn from_str(s: &str) -> Result<Self, String> {
-        let err = || format!("expected K/N with 1 ≤ K ≤ N (e.g. 2/3), found '{s}'");
+impl std::str::FromStr for Shard {
+    type Err = ShardError;
+
+    fn from_str(s: &str) -> Result<Self, ShardError> {
+        let err = || ShardError(s.to_string());
         let (k, n) = s.split_once('/').ok_or_else(err)?;
         let (k, n): (u32, u32) = (
             k.trim().parse().map_err(|_| err())?,
@@ -116,6 +121,33 @@ impl Selection {
     }
 }
 
+/// The selection as the command line gives it.
+#[derive(Debug, Clone)]
+pub struct SelectionArgs {
+    pub shard: Shard,
+    /// `--files-from`: a file of paths, or `-` for standard input.
+    pub files_from: Option<PathBuf>,
+    /// `--part`: the id of the listed files' part, or `auto`.
+    pub part: Option<String>,
+    /// `--list`: discovery only.
+    pub list: bool,
+}
+
+impl SelectionArgs {
+    /// Read the file list, if one is named, and settle the part id.
+    pub fn resolve(self) -> Result<Selection> {
+        Ok(match (self.files_from, self.list) {
+            (Some(from), _) => {
+                let files = read_list(&from)?;
+                let part = part_id(self.part.as_deref().unwrap_or("auto"), &files)?;
+                Selection::Listed { part, files }
+            }
+            (None, true) => Selection::Discovery,
+            (None, false) => Selection::Shard(self.shard),
+        })
+    }
+}
+
 /// The files of `--files-from` (`-`: standard input): one path relative
 /// to `--inputs` per line; blank lines are ignored.
 pub fn read_list(from: &Path) -> Result<Vec<String>> {
@@ -151,13 +183,6 @@ pub fn part_id(given: &str, files: &[String]) -> Result<String> {
         "--part: expected auto or 1-64 letters, digits, - or _, found '{given}'"
     );
     Ok(given.to_string())
-}
-
-/// The tables staged: every sheet table, and the accounting ones.
-fn staged_tables() -> Vec<&'static str> {
-    let mut t: Vec<&'static str> = SheetKind::ALL.iter().map(|k| k.table()).collect();
-    t.extend(["input_files", "sheets", "problems"]);
-    t
 }
 
 /// The partition folder of a year.
@@ -199,7 +224,7 @@ fn remove_own_files(out: &Path, part: &Selection, year: Option<i32>) -> Result<(
             }
         }
     }
-    for table in staged_tables() {
+    for table in crate::load::per_file_tables() {
         let dir = out.join(table);
         let Ok(entries) = std::fs::read_dir(&dir) else {
             continue;
@@ -251,22 +276,57 @@ fn write_part(conn: &Connection, out: &Path, table: &str, year: Option<i32>, par
 }
 
 /// `stage --out DIR [--shard K/N | --files-from F --part ID | --list] [--year Y]`.
-pub fn stage(g: &Global, out: &Path, selection: Selection, year: Option<i32>) -> Result<StageReport> {
-    let mut discovery = match &selection {
-        Selection::Listed { files, .. } => {
-            inject_failure(out, &selection, files)?;
-            crate::ingest::discover_listed(&g.inputs, files)
+pub fn stage(config: &Config, out: &Path, selection: Selection, year: Option<i32>) -> Result<StageReport> {
+    let discovery = select(config, out, &selection, year)?;
+    let mut conn = crate::load::open_in_memory(config.db_memory_limit)?;
+    super::run::load_inputs(&mut conn, &discovery, true, &config.reading()?, None)?;
+
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    remove_own_files(out, &selection, year)?;
+    let rows = write_tables(&conn, out, &selection)?;
+    write_contract(out)?;
+    write_templates(out, &discovery.templates)?;
+    let files = manifest::input_hashes(&conn, &config.inputs, &discovery)?;
+    if let Selection::Listed { .. } = &selection {
+        // For the scheduler: what this task staged.
+        let mut stdout = std::io::stdout().lock();
+        for f in &discovery.files {
+            writeln!(stdout, "{}", f.rel)?;
         }
-        _ => crate::pipeline::discover(&g.inputs)?,
+    }
+    let report = StageReport {
+        shard: selection.label(),
+        year,
+        files,
+        rows,
+    };
+    let record = out
+        .join("_shards")
+        .join(format!("{}.json", selection.file_name()));
+    crate::util::fs::write_atomic(&record, &serde_json::to_vec_pretty(&report)?)?;
+    tracing::info!(shard = %report.shard, files = report.files.len(), out = %out.display(), "staged");
+    Ok(report)
+}
+
+/// What this selection stages: the discovered (or listed) files of its
+/// share, of `year` when one is given. `--list` prints every file to read
+/// and keeps none.
+fn select(config: &Config, out: &Path, selection: &Selection, year: Option<i32>) -> Result<Discovery> {
+    let mut discovery = match selection {
+        Selection::Listed { files, .. } => {
+            inject_failure(out, selection, files)?;
+            crate::ingest::discover_listed(&config.inputs, files)
+        }
+        _ => super::run::discover(&config.inputs)?,
     };
     if let Some(y) = year {
         if !discovery.years.contains(&y) {
-            bail!("no inputs for year {y} under {}", g.inputs.display());
+            bail!("no inputs for year {y} under {}", config.inputs.display());
         }
         discovery.years.retain(|d| *d == y);
     }
     let in_year = |f: Option<i32>| year.is_none() || f.is_none() || f == year;
-    match &selection {
+    match selection {
         Selection::Shard(shard) => {
             discovery.files.retain(|f| shard.holds(&f.rel) && in_year(f.year));
             discovery
@@ -286,13 +346,15 @@ pub fn stage(g: &Global, out: &Path, selection: Selection, year: Option<i32>) ->
         }
         Selection::Listed { .. } => {}
     }
-    let mut conn = crate::load::open_in_memory(&g.limits.db_memory_limit)?;
-    crate::pipeline::load_inputs(&mut conn, &discovery, true, &g.reading()?, None)?;
+    Ok(discovery)
+}
 
-    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
-    remove_own_files(out, &selection, year)?;
+/// Every per-file table, a part per year with rows, and its schema; and
+/// the reporting years found, a file each (so staging one year leaves the
+/// shard's other years in place). The rows staged per table.
+fn write_tables(conn: &Connection, out: &Path, selection: &Selection) -> Result<Vec<(String, u64)>> {
     let mut rows = Vec::new();
-    for table in staged_tables() {
+    for table in crate::load::per_file_tables() {
         let years: Vec<(Option<i32>, i64)> = {
             let mut stmt = conn.prepare(&format!(
                 "SELECT year, count(*) FROM {table} GROUP BY year ORDER BY year"
@@ -301,43 +363,20 @@ pub fn stage(g: &Global, out: &Path, selection: Selection, year: Option<i32>) ->
             v.collect::<duckdb::Result<Vec<_>>>()?
         };
         for (y, _) in &years {
-            write_part(&conn, out, table, *y, &selection)?;
+            write_part(conn, out, table, *y, selection)?;
         }
         rows.push((table.to_string(), years.iter().map(|(_, n)| *n as u64).sum()));
-        write_schema(&conn, out, table)?;
+        write_schema(conn, out, table)?;
     }
-    // The reporting years found (folder names), a file each, so staging one
-    // year leaves the shard's other years in place.
     let years_dir = out.join("years");
     std::fs::create_dir_all(&years_dir)?;
-    for y in crate::aggregate::years(&conn)? {
+    for y in crate::aggregate::years(conn)? {
         conn.execute_batch(&format!(
             "COPY (SELECT year FROM years WHERE year = {y}) TO {} (FORMAT PARQUET);",
-            literal(&years_dir.join(years_file(y, &selection)))
+            literal(&years_dir.join(years_file(y, selection)))
         ))?;
     }
-    write_contract(out)?;
-    write_templates(out, &discovery.templates)?;
-    let files = manifest::input_hashes(&conn, &g.inputs, &discovery)?;
-    if let Selection::Listed { .. } = &selection {
-        // For the scheduler: what this task staged.
-        let mut stdout = std::io::stdout().lock();
-        for f in &discovery.files {
-            writeln!(stdout, "{}", f.rel)?;
-        }
-    }
-    let report = StageReport {
-        shard: selection.label(),
-        year,
-        files,
-        rows,
-    };
-    let record = out
-        .join("_shards")
-        .join(format!("{}.json", selection.file_name()));
-    crate::emit::write_atomic(&record, &serde_json::to_vec_pretty(&report)?)?;
-    tracing::info!(shard = %report.shard, files = report.files.len(), out = %out.display(), "staged");
-    Ok(report)
+    Ok(rows)
 }
 
 /// The test environment's way to make a task fail: the file
@@ -356,7 +395,7 @@ fn inject_failure(out: &Path, part: &Selection, files: &[String]) -> Result<()> 
         if marker.exists() {
             return Ok(());
         }
-        crate::emit::write_atomic(&marker, b"failed once\n")?;
+        crate::util::fs::write_atomic(&marker, b"failed once\n")?;
     }
     bail!("failing on purpose on {name} (CHAMBERSTAT_TEST_STAGE_FAIL)")
 }
@@ -366,16 +405,16 @@ const TEMPLATES: &str = "_materials";
 
 /// Every materials template, so that `run --staged` renders the same
 /// documents as `run` (each shard writes the same copies).
-fn write_templates(out: &Path, templates: &[crate::materials::TemplateFile]) -> Result<()> {
+fn write_templates(out: &Path, templates: &[crate::contract::materials::TemplateFile]) -> Result<()> {
     for t in templates {
         let bytes = std::fs::read(&t.abs).with_context(|| format!("cannot read {}", t.abs.display()))?;
-        crate::emit::write_atomic(&out.join(TEMPLATES).join(&t.rel), &bytes)?;
+        crate::util::fs::write_atomic(&out.join(TEMPLATES).join(&t.rel), &bytes)?;
     }
     Ok(())
 }
 
 /// The templates a staging folder holds.
-fn staged_templates(dir: &Path) -> Vec<crate::materials::TemplateFile> {
+fn staged_templates(dir: &Path) -> Vec<crate::contract::materials::TemplateFile> {
     let root = dir.join(TEMPLATES);
     let mut out: Vec<_> = walkdir::WalkDir::new(&root)
         .sort_by_file_name()
@@ -389,7 +428,7 @@ fn staged_templates(dir: &Path) -> Vec<crate::materials::TemplateFile> {
                 .ok()?
                 .to_string_lossy()
                 .replace('\\', "/");
-            Some(crate::materials::TemplateFile {
+            Some(crate::contract::materials::TemplateFile {
                 stat: crate::ingest::stat(e.path()),
                 abs: e.into_path(),
                 rel,
@@ -431,7 +470,7 @@ fn write_contract(out: &Path) -> Result<()> {
             kind: m.kind.name(),
         })
         .collect();
-    crate::emit::write_atomic(
+    crate::util::fs::write_atomic(
         &out.join("_contract/metrics.json"),
         &serde_json::to_vec_pretty(&specs)?,
     )
@@ -467,7 +506,7 @@ pub fn load_staged(conn: &Connection, dir: &Path) -> Result<()> {
             dir.display()
         );
     }
-    for table in staged_tables() {
+    for table in crate::load::per_file_tables() {
         let folder = dir.join(table);
         if !folder.is_dir() {
             continue; // no shard had rows for it
@@ -488,25 +527,25 @@ pub fn load_staged(conn: &Connection, dir: &Path) -> Result<()> {
 }
 
 /// `run --staged DIR`: aggregate and emit from staged Parquet.
-pub fn run_staged(g: &Global, dir: &Path, requested_year: Option<i32>) -> Result<Vec<PathBuf>> {
-    let queries = crate::aggregate::load_queries(g.queries.as_deref())?;
-    let mut conn = crate::load::open_in_memory(&g.limits.db_memory_limit)?;
+pub fn run_staged(config: &Config, dir: &Path, requested_year: Option<i32>) -> Result<Vec<PathBuf>> {
+    let queries = crate::aggregate::load_queries(config.queries.as_deref())?;
+    let mut conn = crate::load::open_in_memory(config.db_memory_limit)?;
     load_staged(&conn, dir)?;
     let years = crate::aggregate::years(&conn)?;
-    let year = crate::cli::pick_year(requested_year, &years)?;
-    crate::pipeline::aggregate_figures(&mut conn, &queries)?;
+    let year = super::pick_year(requested_year, &years)?;
+    super::run::aggregate_figures(&mut conn, &queries)?;
     let headline = crate::aggregate::headline(&conn, year)?;
-    let sources = crate::pipeline::Sources {
+    let sources = super::run::Sources {
         dir: dir.to_string_lossy().into_owned(),
         files: staged_files(dir)?,
         command: vec!["run".into(), "--staged".into(), "--year".into(), year.to_string()],
     };
-    let _lock = crate::lock::acquire(&g.db(), std::time::Duration::ZERO)?;
+    let _lock = crate::util::lock::acquire(&config.db, std::time::Duration::ZERO)?;
     // The outputs change under the last run's record.
-    crate::uptodate::forget(&g.db())?;
+    crate::state::changes::forget(&config.db)?;
     let _s = tracing::info_span!("emit", year).entered();
     let templates = staged_templates(dir);
-    let written = crate::pipeline::emit_year(g, &conn, &sources, &queries, &headline, &templates)?;
+    let written = super::run::emit_year(config, &conn, &sources, &queries, &headline, &templates)?;
     tracing::info!(year, staged = %dir.display(), "run from staged Parquet finished");
     Ok(written)
 }

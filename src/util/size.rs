@@ -1,0 +1,33 @@
+//! Sizes as an operator writes them (`256MiB`, `1GiB`, `512MB`, `1000`),
+//! in bytes: parsed once, on the command line, by `parse_size` (decimal
+//! units in powers of 1,000, binary ones in powers of 1,024).
+
+/// A size that is not one.
+#[derive(Debug, thiserror::Error)]
+#[error("expected a size such as 256MiB, 1GiB or 512MB, found '{found}': {reason}")]
+pub struct SizeError {
+    pub found: String,
+    pub reason: parse_size::Error,
+}
+
+/// A size in bytes.
+pub fn parse_bytes(s: &str) -> Result<u64, SizeError> {
+    parse_size::parse_size(s).map_err(|reason| SizeError {
+        found: s.to_string(),
+        reason,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimal_and_binary_units() {
+        assert_eq!(parse_bytes("512MB").unwrap(), 512_000_000);
+        assert_eq!(parse_bytes("256MiB").unwrap(), 256 << 20);
+        assert_eq!(parse_bytes("1000").unwrap(), 1000);
+        let err = parse_bytes("80%").unwrap_err().to_string();
+        assert!(err.contains("expected a size") && err.contains("'80%'"), "{err}");
+    }
+}
