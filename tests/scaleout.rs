@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
-use common::{command_for, files_of, walk, Workspace};
+use common::{command_for, files_of, walk, write_sheet, Workspace, V};
 
 fn stage(inputs: &Path, out: &Path, shard: &str) {
     let scratch = tempfile::tempdir().unwrap();
@@ -94,6 +94,17 @@ fn three_shards_stage_the_same_rows_as_one_and_run_staged_equals_run() {
         "--traps",
         "0.1",
     ]);
+    // The generator writes no 期初累计; one balance, so that every table
+    // of the input contract has rows to stage.
+    let cells = [
+        (0, 0, V::S("指标")),
+        (0, 1, V::S("截至日期")),
+        (0, 2, V::S("金额（万元）")),
+        (1, 0, V::S("financing_facilitated_cumulative")),
+        (1, 1, V::S("2021-12-31")),
+        (1, 2, V::N(120000.0)),
+    ];
+    write_sheet(&ws.inputs().join("reference/期初累计.xlsx"), "期初累计", &cells);
     let one = ws.outputs().join("staged-1");
     let three = ws.outputs().join("staged-3");
     stage(&ws.inputs(), &one, "1/1");

@@ -166,6 +166,7 @@ mod tests {
     #[test]
     fn objects_are_keyed_by_the_header() {
         let json = serde_json::to_string(&sample().objects()).unwrap();
-        assert_eq!(json, r#"[{"名称":"甲公司","n":"1"},{"名称":"a\tb,c","n":"22"}]"#);
+        // serde_json's maps keep their keys sorted.
+        assert_eq!(json, r#"[{"n":"1","名称":"甲公司"},{"n":"22","名称":"a\tb,c"}]"#);
     }
 }
