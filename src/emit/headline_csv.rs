@@ -2,8 +2,8 @@
 //! order, plain decimals, UTF-8, `\n` line ends.
 
 use super::{Context, Exporter};
-use crate::util::csv::csv_bytes;
 use crate::contract::metrics::Headline;
+use crate::util::csv::csv_bytes;
 
 pub const FILE_NAME: &str = "headline.csv";
 

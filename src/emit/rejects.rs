@@ -22,8 +22,8 @@ use duckdb::arrow::array::{Array, StringArray};
 use duckdb::Connection;
 use rust_xlsxwriter::{Workbook, Worksheet};
 
-use crate::util::book::{self, Formats};
 use super::{Body, Rendered};
+use crate::util::book::{self, Formats};
 
 pub const CSV_NAME: &str = "rejects.csv";
 pub const XLSX_NAME: &str = "rejects.xlsx";

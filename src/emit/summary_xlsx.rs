@@ -10,8 +10,8 @@ use anyhow::{Context, Result};
 use polars_excel_writer::PolarsExcelWriter;
 use rust_xlsxwriter::{Chart, ChartFont, ChartType, Worksheet};
 
-use crate::util::book::{self, Formats};
 use super::frames::{ColKind, Frame};
+use crate::util::book::{self, Formats};
 use crate::util::csv::people_csv;
 
 pub const FILE_NAME: &str = "summary.xlsx";

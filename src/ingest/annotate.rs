@@ -16,13 +16,13 @@ use std::path::{Component, Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Note, Workbook, Worksheet};
 
-use crate::util::fs::write_atomic;
 use crate::ingest::error::ReaderError;
 use crate::ingest::rows::{Limits, RowSource};
 use crate::ingest::{
     pool, visit_sheets, AnnotateJob, Isolation, Job, JobReply, PathBytes, Problem, Reading, SheetVisitor,
 };
 use crate::normalize::Raw;
+use crate::util::fs::write_atomic;
 
 /// Excel's limit on the text of one cell.
 const CELL_CHARS: usize = 32_767;

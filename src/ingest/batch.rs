@@ -420,7 +420,9 @@ impl<'de> serde::Deserialize<'de> for TableName {
             .map(Table::name)
             .find(|t| *t == name)
             .map(TableName)
-            .ok_or_else(|| serde::de::Error::custom(format!("expected a table of the warehouse, found {name}")))
+            .ok_or_else(|| {
+                serde::de::Error::custom(format!("expected a table of the warehouse, found {name}"))
+            })
     }
 }
 

@@ -3,7 +3,7 @@
 //! form: these texts are what the call-back list shows the submitter, so
 //! a change of wording here is a change of the outputs.
 
-use super::process::human_bytes;
+use crate::util::size::human_bytes;
 
 /// A whole file that is not read (it is rejected; the run goes on).
 #[derive(Debug, thiserror::Error)]
@@ -26,7 +26,7 @@ pub enum FileError {
     /// A dense format's sheet over `--max-grid-cells`, measured before the
     /// grid is built.
     #[error(transparent)]
-    Limit(#[from] super::rows::ReadError),
+    Limit(#[from] ReadError),
     #[error("无法作为{}打开：{} / cannot be opened as {}: {}", .format.zh(), .failure.zh(), .format.en(), .failure.en(.detail))]
     Unopenable {
         format: Format,
@@ -154,6 +154,48 @@ impl Classify for calamine::OdsError {
             calamine::OdsError::Zip(_) => Failure::NotThisFormat,
             _ => Failure::Damaged,
         }
+    }
+}
+
+/// Why a file stopped being read: a limit, or the reader's own error.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReadError {
+    #[error("工作表超过 {limit} 个非空行（--max-rows-per-sheet）/ the sheet has more than {limit} non-empty rows (--max-rows-per-sheet)")]
+    TooManyRows { limit: u64, cell: String },
+    #[error("单元格文字超过 {limit} 个字符（--max-cell-chars），实际 {found} 个 / a cell holds {found} characters, more than {limit} (--max-cell-chars)")]
+    CellTooLong {
+        limit: usize,
+        found: usize,
+        cell: String,
+    },
+    #[error("文件超过 {limit} 个非空单元格（--max-cells-per-file）/ the file has more than {limit} non-empty cells (--max-cells-per-file)")]
+    TooManyCells { limit: u64, cell: String },
+    #[error("工作表范围 {rows} 行 × {cols} 列，共 {cells} 个单元格，超过 {limit}（--max-grid-cells），该格式只能整表读入 / the sheet spans {rows} rows x {cols} columns = {cells} cells, more than {limit} (--max-grid-cells); this format can only be read as a whole grid")]
+    GridTooLarge {
+        rows: u64,
+        cols: u64,
+        cells: u64,
+        limit: u64,
+    },
+    #[error("工作表无法读取 / the sheet cannot be read: {0}")]
+    Reader(ReaderError),
+}
+
+impl ReadError {
+    /// The A1 cell where the limit was crossed, if there is one.
+    pub fn cell(&self) -> &str {
+        match self {
+            ReadError::TooManyRows { cell, .. }
+            | ReadError::CellTooLong { cell, .. }
+            | ReadError::TooManyCells { cell, .. } => cell,
+            _ => "",
+        }
+    }
+
+    /// True when a limit was crossed (the whole file is rejected); false for
+    /// a reader error (the sheet is).
+    pub fn is_limit(&self) -> bool {
+        !matches!(self, ReadError::Reader(_))
     }
 }
 

@@ -24,9 +24,10 @@ use anyhow::{bail, Context, Result};
 use super::batch::{Table, TableBatch};
 use super::error::WorkerDied;
 pub use super::process::WorkerConfig;
-use super::process::{describe, human_bytes, Death, Got, Worker};
+use super::process::{describe, Death, Got, Worker};
 use super::wire::{self, Frame, Job, JobReply, ReadJob};
 use super::{Disposition, Event, FileSummary, InputFile, Problem};
+use crate::util::size::human_bytes;
 
 /// Jobs a worker holds at once: enough that it never waits for the next.
 const WINDOW: usize = 64;

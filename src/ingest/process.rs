@@ -13,6 +13,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 
 use super::wire::{Decoder, Frame, Frames, Job};
+use crate::util::size::human_bytes;
 
 /// How the pool's workers are started and bounded.
 #[derive(Debug, Clone)]
@@ -67,16 +68,6 @@ impl Death {
                 "读取时程序异常退出（{how}），文件可能已损坏 / the reader exited abnormally on this file ({how}; damaged file?)"
             ),
         }
-    }
-}
-
-pub fn human_bytes(n: u64) -> String {
-    const GIB: u64 = 1 << 30;
-    const MIB: u64 = 1 << 20;
-    match n {
-        n if n >= GIB && n % GIB == 0 => format!("{} GiB", n / GIB),
-        n if n >= MIB && n % MIB == 0 => format!("{} MiB", n / MIB),
-        n => format!("{n} bytes"),
     }
 }
 

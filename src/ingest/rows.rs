@@ -15,7 +15,7 @@
 
 use calamine::{Data, DataRef, Range};
 
-use super::error::ReaderError;
+pub use super::error::{ReadError, ReaderError};
 use crate::normalize::Raw;
 
 /// Bounds on what one input file may hold. Excel's own limits are far
@@ -45,48 +45,6 @@ impl Default for Limits {
             grid_cells: 4_000_000,
             unpacked_bytes: 256 << 20,
         }
-    }
-}
-
-/// Why a file stopped being read: a limit, or the reader's own error.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ReadError {
-    #[error("工作表超过 {limit} 个非空行（--max-rows-per-sheet）/ the sheet has more than {limit} non-empty rows (--max-rows-per-sheet)")]
-    TooManyRows { limit: u64, cell: String },
-    #[error("单元格文字超过 {limit} 个字符（--max-cell-chars），实际 {found} 个 / a cell holds {found} characters, more than {limit} (--max-cell-chars)")]
-    CellTooLong {
-        limit: usize,
-        found: usize,
-        cell: String,
-    },
-    #[error("文件超过 {limit} 个非空单元格（--max-cells-per-file）/ the file has more than {limit} non-empty cells (--max-cells-per-file)")]
-    TooManyCells { limit: u64, cell: String },
-    #[error("工作表范围 {rows} 行 × {cols} 列，共 {cells} 个单元格，超过 {limit}（--max-grid-cells），该格式只能整表读入 / the sheet spans {rows} rows x {cols} columns = {cells} cells, more than {limit} (--max-grid-cells); this format can only be read as a whole grid")]
-    GridTooLarge {
-        rows: u64,
-        cols: u64,
-        cells: u64,
-        limit: u64,
-    },
-    #[error("工作表无法读取 / the sheet cannot be read: {0}")]
-    Reader(ReaderError),
-}
-
-impl ReadError {
-    /// The A1 cell where the limit was crossed, if there is one.
-    pub fn cell(&self) -> &str {
-        match self {
-            ReadError::TooManyRows { cell, .. }
-            | ReadError::CellTooLong { cell, .. }
-            | ReadError::TooManyCells { cell, .. } => cell,
-            _ => "",
-        }
-    }
-
-    /// True when a limit was crossed (the whole file is rejected); false for
-    /// a reader error (the sheet is).
-    pub fn is_limit(&self) -> bool {
-        !matches!(self, ReadError::Reader(_))
     }
 }
 

@@ -52,13 +52,16 @@ struct Mapped {
     unit: (MoneyUnit, UnitSource),
 }
 
+/// The committee a `填报单位：` note names: (name, A1, raw text).
+type CommitteeNote = (String, String, String);
+
 /// What the rows above the header said.
 struct Header {
     mapped: Vec<Mapped>,
     /// Index of 专委会 among the sheet kind's columns, if it has one.
     committee_col: Option<usize>,
-    /// The committee named by a `填报单位：` note: (name, A1, raw text).
-    committee_note: Option<(String, String, String)>,
+    /// The committee named by a `填报单位：` note.
+    committee_note: Option<CommitteeNote>,
 }
 
 struct Parser<'c, 'o> {
@@ -239,12 +242,9 @@ fn map_columns(p: &mut Parser<'_, '_>, above: &[SparseRow], header: &SparseRow) 
 
 /// The money unit the notes above the header give (else 万元 by default),
 /// and on an events sheet the committee a `填报单位：` note names.
-fn notes_above(
-    kind: SheetKind,
-    above: &[SparseRow],
-) -> ((MoneyUnit, UnitSource), Option<(String, String, String)>) {
+fn notes_above(kind: SheetKind, above: &[SparseRow]) -> ((MoneyUnit, UnitSource), Option<CommitteeNote>) {
     let mut note_unit = None;
-    let mut committee_note: Option<(String, String, String)> = None;
+    let mut committee_note: Option<CommitteeNote> = None;
     for row in above {
         for (c, raw) in &row.cells {
             if let Raw::Text(t) = raw {

@@ -193,4 +193,3 @@ fn limit_memory(conn: &Connection, memory_limit: MemoryLimit, temp: &Path) -> Re
     ))
     .with_context(|| format!("cannot spill the warehouse to {}", temp.display()))
 }
-

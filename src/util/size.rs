@@ -1,6 +1,7 @@
 //! Sizes as an operator writes them (`256MiB`, `1GiB`, `512MB`, `1000`),
 //! in bytes: parsed once, on the command line, by `parse_size` (decimal
-//! units in powers of 1,000, binary ones in powers of 1,024).
+//! units in powers of 1,000, binary ones in powers of 1,024); and a limit
+//! in bytes as a message names it.
 
 /// A size that is not one.
 #[derive(Debug, thiserror::Error)]
@@ -16,6 +17,18 @@ pub fn parse_bytes(s: &str) -> Result<u64, SizeError> {
         found: s.to_string(),
         reason,
     })
+}
+
+/// A size in bytes as a message names a limit: `1 GiB`, `256 MiB`, else
+/// `N bytes`.
+pub fn human_bytes(n: u64) -> String {
+    const GIB: u64 = 1 << 30;
+    const MIB: u64 = 1 << 20;
+    match n {
+        n if n >= GIB && n % GIB == 0 => format!("{} GiB", n / GIB),
+        n if n >= MIB && n % MIB == 0 => format!("{} MiB", n / MIB),
+        n => format!("{n} bytes"),
+    }
 }
 
 #[cfg(test)]
