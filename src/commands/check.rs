@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use anyhow::{Context, Result};
 
-use super::Outcome;
+use super::common::Outcome;
 use crate::config::Config;
 use crate::contract::schema::{FolderKind, SheetKind};
 use crate::ingest::{self, Disposition, Event, InputFile, Problem, Table};

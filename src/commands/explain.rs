@@ -10,7 +10,7 @@ use duckdb::Connection;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use super::Outcome;
+use super::common::Outcome;
 use crate::aggregate;
 use crate::config::Config;
 use crate::contract::metrics;
@@ -148,7 +148,7 @@ pub fn explain(config: &Config, name: &str, year: Option<i32>, format: Format) -
         ),
     };
     let years = aggregate::years(&conn)?;
-    let year = super::pick_year(year, &years)?;
+    let year = super::common::pick_year(year, &years)?;
     let e = match metrics::find(name) {
         Some(metric) => lineage(&conn, metric, year)?,
         None => fact(&conn, name, year)?.ok_or_else(|| {

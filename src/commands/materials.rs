@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, Result};
 use minijinja::value::Value;
 
-use super::Outcome;
+use super::common::Outcome;
 use crate::config::Config;
 use crate::contract::materials::TemplateFile;
 use crate::contract::metrics::Headline;
@@ -28,7 +28,7 @@ fn templates_of(config: &Config, paths: &[PathBuf]) -> Result<Vec<TemplateFile>>
 /// The names of `year` from an open warehouse.
 fn warehouse_names(conn: &duckdb::Connection, year: Option<i32>) -> Result<(i32, BTreeMap<String, Value>)> {
     let years = crate::aggregate::years(conn)?;
-    let year = super::pick_year(year, &years)?;
+    let year = super::common::pick_year(year, &years)?;
     let history = years
         .iter()
         .filter(|y| **y <= year)

@@ -185,7 +185,7 @@ pub fn run(
     });
     // Fail fast, before the long load, on a missing folder, year or query.
     let discovery = discovery?;
-    let year = super::pick_year(requested_year, &discovery.years)?;
+    let year = super::common::pick_year(requested_year, &discovery.years)?;
     let queries = aggregate::load_queries(config.queries.as_deref())?;
     let digest = changes::digest(config, year, &queries, &discovery);
     let unchanged = match (&digest, previous) {

@@ -532,7 +532,7 @@ pub fn run_staged(config: &Config, dir: &Path, requested_year: Option<i32>) -> R
     let mut conn = crate::load::open_in_memory(config.db_memory_limit)?;
     load_staged(&conn, dir)?;
     let years = crate::aggregate::years(&conn)?;
-    let year = super::pick_year(requested_year, &years)?;
+    let year = super::common::pick_year(requested_year, &years)?;
     super::run::aggregate_figures(&mut conn, &queries)?;
     let headline = crate::aggregate::headline(&conn, year)?;
     let sources = super::run::Sources {

@@ -8,7 +8,7 @@ use std::io::Write;
 use anyhow::Result;
 use rust_decimal::Decimal;
 
-use super::Outcome;
+use super::common::Outcome;
 use crate::config::Config;
 use crate::emit::frames::{self, Frame, STATUS_BY_COMMITTEE, STATUS_BY_MEMBER};
 use crate::util::print::{write_json, Format};
@@ -47,7 +47,7 @@ fn total(frame: &Frame, header: &str) -> Result<Decimal> {
 pub fn status(config: &Config, year: Option<i32>, format: Format) -> Result<Outcome> {
     let conn = crate::load::open_read_only(&config.db)?;
     let years = crate::aggregate::years(&conn)?;
-    let year = super::pick_year(year, &years)?;
+    let year = super::common::pick_year(year, &years)?;
     let by_committee = frames::breakdown(&conn, STATUS_BY_COMMITTEE, year)?;
     let members = frames::breakdown(&conn, STATUS_BY_MEMBER, year)?;
     let (n_members, submitted) = (total(&by_committee, MEMBERS)?, total(&by_committee, SUBMITTED)?);

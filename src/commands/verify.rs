@@ -13,8 +13,8 @@ use std::str::FromStr;
 use anyhow::Result;
 use rust_decimal::Decimal;
 
+use super::common::Outcome;
 use super::run;
-use super::Outcome;
 use crate::aggregate;
 use crate::config::Config;
 use crate::state::manifest::{self, FileHash};

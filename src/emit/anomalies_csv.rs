@@ -6,7 +6,7 @@
 use anyhow::Result;
 use duckdb::Connection;
 
-use super::{Context, Exporter};
+use super::exporter::{Context, Exporter, Rendered};
 use crate::util::csv::people_csv;
 
 pub const FILE_NAME: &str = "anomalies.csv";
@@ -120,7 +120,7 @@ pub fn fetch(conn: &Connection, year: i32) -> Result<Vec<Anomaly>> {
 pub struct AnomaliesCsv;
 
 impl Exporter for AnomaliesCsv {
-    fn render(&self, cx: &Context) -> Result<super::Rendered> {
+    fn render(&self, cx: &Context) -> Result<Rendered> {
         Ok(vec![(
             FILE_NAME.into(),
             render(&fetch(cx.conn, cx.headline.year)?).into(),

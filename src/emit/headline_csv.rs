@@ -1,7 +1,7 @@
 //! `headline.csv`: `metric,value,unit`, one row per metric in contract
 //! order, plain decimals, UTF-8, `\n` line ends.
 
-use super::{Context, Exporter};
+use super::exporter::{Context, Exporter, Rendered};
 use crate::contract::metrics::Headline;
 use crate::util::csv::csv_bytes;
 
@@ -20,7 +20,7 @@ pub fn render(headline: &Headline) -> Vec<u8> {
 pub struct HeadlineCsv;
 
 impl Exporter for HeadlineCsv {
-    fn render(&self, cx: &Context) -> anyhow::Result<super::Rendered> {
+    fn render(&self, cx: &Context) -> anyhow::Result<Rendered> {
         Ok(vec![(FILE_NAME.into(), render(cx.headline).into())])
     }
 }

@@ -75,8 +75,8 @@ pub fn paste_text(h: &Headline) -> anyhow::Result<String> {
 /// The exporter of headline.md.
 pub struct HeadlineMd;
 
-impl super::Exporter for HeadlineMd {
-    fn render(&self, cx: &super::Context) -> anyhow::Result<super::Rendered> {
+impl super::exporter::Exporter for HeadlineMd {
+    fn render(&self, cx: &super::exporter::Context) -> anyhow::Result<super::exporter::Rendered> {
         Ok(vec![(FILE_NAME.into(), render(cx.headline)?.into())])
     }
 }

@@ -17,12 +17,12 @@
 use std::io::{BufWriter, Write};
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::{Context as _, Result};
 use duckdb::arrow::array::{Array, StringArray};
 use duckdb::Connection;
 use rust_xlsxwriter::{Workbook, Worksheet};
 
-use super::{Body, Rendered};
+use super::exporter::{Body, Context, Exporter, Rendered};
 use crate::util::book::{self, Formats};
 
 pub const CSV_NAME: &str = "rejects.csv";
@@ -393,8 +393,8 @@ fn write_files(conn: &Connection, year: i32, dir: &Path) -> Result<Rendered> {
 /// The exporter of the call-back list: rejects.csv and rejects.xlsx.
 pub struct Rejects;
 
-impl super::Exporter for Rejects {
-    fn render(&self, cx: &super::Context) -> Result<Rendered> {
+impl Exporter for Rejects {
+    fn render(&self, cx: &Context) -> Result<Rendered> {
         write_files(cx.conn, cx.headline.year, cx.dir)
     }
 }

@@ -193,8 +193,8 @@ pub fn csv(frame: &Frame) -> Vec<u8> {
 /// The exporter of summary.xlsx and the CSV twin of each of its sheets.
 pub struct Summary;
 
-impl super::Exporter for Summary {
-    fn render(&self, cx: &super::Context) -> Result<super::Rendered> {
+impl super::exporter::Exporter for Summary {
+    fn render(&self, cx: &super::exporter::Context) -> Result<super::exporter::Rendered> {
         let frames = super::frames::frames(cx.conn, cx.headline, cx.history)?;
         let mut files = vec![(FILE_NAME.to_string(), render(&frames)?.into())];
         files.extend(frames.iter().map(|f| (f.csv.to_string(), csv(f).into())));

@@ -15,7 +15,7 @@ use duckdb::arrow::array::{
 use duckdb::arrow::datatypes::{DataType, Field, Int32Type, Schema, SchemaRef};
 use duckdb::arrow::record_batch::RecordBatch;
 
-use super::{Disposition, Problem, Record, Value};
+use super::model::{Disposition, FileSummary, Problem, Record, SourceCell, Value};
 use crate::contract::schema::{Column as ContractColumn, FieldType, SheetKind};
 use crate::normalize::{MoneyUnit, UnitSource};
 
@@ -63,6 +63,26 @@ impl Table {
             Table::Problems => problems_schema(),
         }
     }
+}
+
+/// What the readers send the loader. Each file's events arrive in its
+/// reading order; events of different files interleave, and a batch may
+/// hold rows of several files (each row names its file's path).
+#[derive(Debug)]
+pub enum Event {
+    /// Rows of one table: accepted records of a sheet kind, or problems.
+    Batch(Batch),
+    /// Rows sent earlier from this sheet (all sheets: `None`) of the file
+    /// at `file` (an index into the files being ingested) are void.
+    Withdraw { file: usize, sheet: Option<String> },
+    /// The file is read; nothing more comes from it but rows of it still
+    /// gathered in a batch.
+    Done { file: usize, summary: FileSummary },
+    /// A row of the file could not be gathered (a bug): the load stops.
+    Failed { file: usize, message: String },
+    /// The worker reading these files died: every row and problem sent
+    /// for them is void (one is rejected next; the others are read again).
+    Void { files: Vec<usize> },
 }
 
 /// A batch of one table's rows.
@@ -407,25 +427,6 @@ fn record_row<'r>(width: usize, path: &'r str, year: Option<i32>, rec: &'r Recor
     row
 }
 
-/// A warehouse table's name, as the program spells it: sent by a worker
-/// as text and read back as one of the program's own names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(transparent)]
-pub struct TableName(pub &'static str);
-
-impl<'de> serde::Deserialize<'de> for TableName {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        let name = <String as serde::Deserialize>::deserialize(d)?;
-        Table::all()
-            .map(Table::name)
-            .find(|t| *t == name)
-            .map(TableName)
-            .ok_or_else(|| {
-                serde::de::Error::custom(format!("expected a table of the warehouse, found {name}"))
-            })
-    }
-}
-
 /// Input cells a batch of a sheet table holds values of (its lineage
 /// columns that name a cell).
 pub fn cells_in(batch: &Batch) -> u64 {
@@ -523,7 +524,7 @@ pub fn records_of(kind: SheetKind, batch: &RecordBatch) -> Result<Vec<(String, R
             };
             if values.last().is_some_and(Option::is_some) {
                 let note = column("note_cell")?.as_string::<i32>();
-                cells.push(super::SourceCell {
+                cells.push(SourceCell {
                     field: c.field,
                     col: col.is_valid(i).then(|| col.value(i) as u32),
                     note_cell: (!col.is_valid(i) && note.is_valid(i)).then(|| note.value(i).to_string()),

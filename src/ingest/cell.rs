@@ -3,7 +3,7 @@
 //! 活动类型, committees). Sheet-level concerns (header, notes, rows) stay in
 //! `sheet`.
 
-use super::Value;
+use super::model::Value;
 use crate::contract::schema::{Column, FieldType, COMMITTEES, EVENT_KINDS};
 use crate::normalize::{
     self, parse_credit_code, parse_date, parse_fact_code, parse_money, parse_whole, parse_year, parse_yes_no,

@@ -15,7 +15,7 @@ use anyhow::{Context, Result};
 use rayon::prelude::*;
 
 use super::error::NotUtf8;
-use super::{Disposition, InputFile, Problem};
+use super::model::{Disposition, InputFile, Problem};
 use crate::contract::materials;
 use crate::contract::schema::{self, FolderKind};
 
@@ -208,7 +208,7 @@ fn assemble(walked: Vec<Found>) -> Discovery {
         .into_iter()
         .filter_map(|f| match f {
             Found::File { abs, rel } => Some(materials::TemplateFile {
-                stat: super::stat(&abs),
+                stat: crate::util::stat::stat(&abs),
                 abs,
                 rel,
             }),
@@ -230,7 +230,7 @@ fn assemble(walked: Vec<Found>) -> Discovery {
     let _s = tracing::debug_span!("stat").entered();
     out.files
         .par_iter_mut()
-        .for_each(|f| f.stat = super::stat(&f.abs));
+        .for_each(|f| f.stat = crate::util::stat::stat(&f.abs));
     out
 }
 

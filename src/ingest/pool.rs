@@ -21,12 +21,13 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 
+use super::batch::Event;
 use super::batch::{Table, TableBatch};
 use super::error::WorkerDied;
+use super::model::{Disposition, FileSummary, InputFile, Problem};
 pub use super::process::WorkerConfig;
 use super::process::{describe, Death, Got, Worker};
 use super::wire::{self, Frame, Job, JobReply, ReadJob};
-use super::{Disposition, Event, FileSummary, InputFile, Problem};
 use crate::util::size::human_bytes;
 
 /// Jobs a worker holds at once: enough that it never waits for the next.

@@ -10,9 +10,10 @@
 //! ([`Transport::flushed`]) when it is idle, holds a full batch, or has
 //! read [`FLUSH_FILES`] files since it last did.
 
+use super::batch::Event;
 use super::batch::{Table, TableBatch, BATCH_ROWS};
-use super::sheet::Output;
-use super::{Event, FileOutput, FileSummary, Problem, Record};
+use super::model::Output;
+use super::model::{FileOutput, FileSummary, Problem, Record};
 
 /// Files a reader reads before it hands on everything it holds, at most.
 pub const FLUSH_FILES: usize = 1024;
@@ -229,14 +230,14 @@ impl Drop for Channel {
 pub fn read_one<T: Transport>(
     outbox: &mut Outbox<T>,
     file: usize,
-    input: &super::InputFile,
-    limits: super::Limits,
+    input: &super::model::InputFile,
+    limits: super::rows::Limits,
     idle: bool,
 ) -> anyhow::Result<()> {
     let guessed;
     let input = match input.folder_from_sheets {
         true => {
-            guessed = super::InputFile {
+            guessed = super::model::InputFile {
                 folder: super::workbook::guess_folder(&input.abs, limits),
                 folder_from_sheets: false,
                 ..input.clone()
@@ -246,7 +247,7 @@ pub fn read_one<T: Transport>(
         false => input,
     };
     let mut out = FileSender::new(outbox, file, &input.rel, input.year);
-    let summary = super::parse_file(input, limits, &mut out);
+    let summary = super::workbook::parse_file(input, limits, &mut out);
     let error = out.error.take();
     outbox.done(file, summary, error, idle)
 }

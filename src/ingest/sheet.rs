@@ -6,8 +6,8 @@
 use std::collections::HashMap;
 
 use super::cell::normalize_cell;
+use super::model::{raw_unless_same, Disposition, Output, Problem, Record, SourceCell, Value};
 use super::rows::{a1, ReadError, RowSource, SparseRow};
-use super::{raw_unless_same, Disposition, Problem, Record, SourceCell, Value};
 use crate::contract::schema::{Column, SheetKind, COMMITTEES};
 use crate::normalize::{committee_from_note, header_label, unit_note, CellError, MoneyUnit, Raw, UnitSource};
 
@@ -19,12 +19,6 @@ pub struct SheetContext<'a> {
     pub sheet: &'a str,
     pub kind: SheetKind,
     pub year: Option<i32>,
-}
-
-/// Where a sheet's accepted rows and problems go as they are read.
-pub trait Output {
-    fn record(&mut self, record: Record);
-    fn problem(&mut self, problem: Problem);
 }
 
 /// How one sheet went: the counts of the accounting identity.

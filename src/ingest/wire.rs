@@ -18,9 +18,10 @@ use arrow_ipc::writer::StreamWriter;
 use duckdb::arrow::buffer::Buffer;
 use serde::{Deserialize, Serialize};
 
+use super::batch::Event;
 use super::batch::{Batch, Table};
+use super::model::{FileSummary, InputFile, Problem, SheetSummary};
 use super::send::Transport;
-use super::{Event, FileSummary, InputFile, Problem, SheetSummary};
 use crate::contract::schema::FolderKind;
 
 pub const TAG_READY: u8 = 1;

@@ -17,9 +17,9 @@ use calamine::{open_workbook_from_rs, Data, Ods, Range, Reader, Xls, Xlsb, Xlsx}
 
 use super::error::{Classify, FileError, Format, ReaderError};
 use super::extent;
+use super::model::{Disposition, FileOutput, FileSummary, InputFile, Problem, SheetSummary};
 use super::rows::{data_ref_to_raw, Budget, CellRows, GridRows, Limits, ReadError, RowSource};
 use super::sheet::{parse_sheet, SheetContext, SheetOutcome};
-use super::{Disposition, FileOutput, FileSummary, InputFile, Problem, SheetSummary};
 use crate::contract::schema::{FolderKind, SheetKind};
 
 /// Read and parse one input file, sending its accepted rows and problems
@@ -353,7 +353,7 @@ impl Run<'_, '_> {
         }
         self.sheets.push(SheetSummary {
             sheet: name.to_string(),
-            table: super::batch::TableName(kind.table()),
+            table: super::model::SheetTable(kind.table()),
             header_row: outcome.header_row,
             data_rows: outcome.data_rows,
             accepted_rows: outcome.accepted_rows,

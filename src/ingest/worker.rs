@@ -14,9 +14,10 @@ use std::os::fd::AsFd;
 
 use anyhow::{Context, Result};
 
+use super::model::InputFile;
+use super::rows::Limits;
 use super::send::{read_one, Outbox};
 use super::wire::{self, Job, JobReply, WireOut};
-use super::{InputFile, Limits};
 
 /// The environment variable that makes a worker fail on purpose, for the
 /// tests of isolation: `abort:NAME`, `kill:NAME` or `sleep:NAME` (comma

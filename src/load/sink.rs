@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use duckdb::arrow::record_batch::RecordBatch;
 use duckdb::{Appender, Connection};
 
-use super::LoadReport;
+use super::report::LoadReport;
 use crate::ingest::{self, Batch, FileSummary, Table, TableBatch};
 
 /// Rows an appender holds before they are handed to their table: DuckDB

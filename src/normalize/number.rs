@@ -2,7 +2,8 @@
 
 use rust_decimal::Decimal;
 
-use super::{float_to_decimal, fold_width, CellError, Raw};
+use super::raw::{float_to_decimal, CellError, Raw};
+use super::text::{fold_width, is_missing_marker};
 
 pub use crate::contract::units::MoneyUnit;
 
@@ -44,7 +45,7 @@ pub const MONEY_SCALE: u32 = 6;
 /// accepted. Returns `Ok(None)` for a missing marker.
 pub fn parse_decimal_text(s: &str) -> Result<Option<Decimal>, CellError> {
     let folded = fold_width(s);
-    if super::is_missing_marker(&folded) {
+    if is_missing_marker(&folded) {
         return Ok(None);
     }
     let t = strip_approximation(folded.trim());

@@ -1,7 +1,7 @@
 //! Text-level rules: full-width folding, missing markers, header labels and
 //! the `单位：万元` note above a header.
 
-use super::MoneyUnit;
+use crate::contract::units::MoneyUnit;
 
 /// Fold full-width ASCII (U+FF01..U+FF5E) to ASCII and the ideographic space
 /// to a plain space. Chinese input methods produce `１２３４．５` and `，` when

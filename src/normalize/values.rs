@@ -2,7 +2,9 @@
 
 use chrono::{Duration, NaiveDate};
 
-use super::{fold_width, is_missing_marker, CellError, Raw};
+use super::number::parse_whole;
+use super::raw::{CellError, Raw};
+use super::text::{compact, fold_width, is_missing_marker};
 
 /// Yes/no cells: `是 否 Y N yes no TRUE FALSE 1 0 √ ×` (letters in any case)
 /// and Excel booleans. Blank or a missing marker is `None` (missing), which
@@ -133,7 +135,7 @@ pub fn parse_credit_code(raw: &Raw) -> Result<Option<String>, CellError> {
     if is_missing_marker(&text) {
         return Ok(None);
     }
-    let code = super::compact(&fold_width(&text)).to_ascii_uppercase();
+    let code = compact(&fold_width(&text)).to_ascii_uppercase();
     let bad = |zh: String, en: String| CellError::BadCreditCode {
         found: text.trim().to_string(),
         zh,
@@ -205,7 +207,7 @@ pub fn parse_year(raw: &Raw) -> Result<Option<i32>, CellError> {
         other => other.display(),
     };
     let bad = || CellError::NotAYear { found: raw.display() };
-    let whole = super::parse_whole(&Raw::Text(text)).map_err(|_| bad())?;
+    let whole = parse_whole(&Raw::Text(text)).map_err(|_| bad())?;
     match whole {
         None => Ok(None),
         Some(y) if (1000..=9999).contains(&y) => Ok(Some(y as i32)),
@@ -226,7 +228,7 @@ pub fn parse_fact_code(raw: &Raw) -> Result<Option<String>, CellError> {
     if is_missing_marker(text.trim()) {
         return Ok(None);
     }
-    let code = super::compact(&fold_width(&text));
+    let code = compact(&fold_width(&text));
     let bad = |zh, en| CellError::BadFactCode {
         found: text.trim().to_string(),
         zh,

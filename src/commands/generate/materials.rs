@@ -12,8 +12,8 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use docx_rs::{AlignmentType, Docx, Header, Paragraph, Run, RunFonts, Table, TableCell, TableRow};
 
+use super::world::Params;
 use super::writer::{self, Cell, Table as Sheet};
-use super::Params;
 use crate::contract::schema::SheetKind;
 use crate::util::fs::write_atomic;
 
