@@ -1,9 +1,12 @@
 //! The layout rules a newcomer relies on, checked on the source itself:
-//! the top-level modules of `src/` use one another without a circle (each
-//! only those below it), nothing but `main.rs`, `lib.rs` and `cli.rs` names
-//! clap, no library module reaches up into `cli`, and no source file is
-//! longer than 600 lines. The oracle reads the files' text; it calls no
-//! code of the crate.
+//! the modules of `src/` use one another without a circle — the top-level
+//! ones (each stage only those before it) and every file's module, a
+//! folder's `mod.rs` and its files included — nothing but `main.rs`,
+//! `lib.rs` and `cli.rs` names clap, no library module reaches up into
+//! `cli`, and no source file is longer than 600 lines. The oracle reads
+//! the files' text (the paths after `crate::` and `super::`, and a
+//! folder's own files named in its `mod.rs`); it calls no code of the
+//! crate.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -111,6 +114,123 @@ fn the_top_level_modules_use_one_another_without_a_circle() {
             uses.keys()
         );
     }
+    let circles: Vec<String> = uses
+        .keys()
+        .filter_map(|m| circle_from(m, &uses))
+        .map(|c| c.join(" → "))
+        .collect();
+    assert!(circles.is_empty(), "import circles:\n{}", circles.join("\n"));
+}
+
+/// The module path of a source file (`ingest/pool.rs` → `ingest::pool`,
+/// `ingest/mod.rs` → `ingest`, `lib.rs` → the crate root, ""); `None` for
+/// a file of tests kept beside its module.
+fn module_of(rel: &str) -> Option<String> {
+    let path = rel.trim_end_matches(".rs");
+    if path.ends_with("_tests") {
+        return None;
+    }
+    let mut parts: Vec<&str> = path.split('/').collect();
+    if parts.last() == Some(&"mod") {
+        parts.pop();
+    }
+    if parts == ["lib"] || parts == ["main"] {
+        parts.clear();
+    }
+    Some(parts.join("::"))
+}
+
+/// The longest known module that `path` (a `::` path) starts with.
+fn resolve(path: &str, modules: &BTreeSet<String>) -> Option<String> {
+    let segments: Vec<&str> = path.split("::").filter(|s| !s.is_empty()).collect();
+    (0..=segments.len())
+        .rev()
+        .map(|n| segments[..n].join("::"))
+        .find(|m| modules.contains(m))
+}
+
+/// Every module a module's code names, through `crate::…`, `super::…`
+/// (with `{…}` groups) or, in a folder's `mod.rs`, one of its own files
+/// by name. Test modules are left out: they may use anything.
+fn module_uses() -> BTreeMap<String, BTreeSet<String>> {
+    let files: Vec<(String, String)> = sources()
+        .into_iter()
+        .filter_map(|(rel, text)| module_of(&rel).map(|m| (m, text)))
+        .collect();
+    let modules: BTreeSet<String> = files.iter().map(|(m, _)| m.clone()).collect();
+    let mut uses: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (module, text) in &files {
+        let code = code_of(text.split("#[cfg(test)]\nmod tests").next().unwrap());
+        let parent = module.rsplit_once("::").map_or("", |(p, _)| p);
+        let mut named = Vec::new();
+        for base in ["crate::", "super::"] {
+            for (at, _) in code.match_indices(base) {
+                if at > 0 && code[..at].ends_with(|c: char| c.is_alphanumeric() || c == '_' || c == ':') {
+                    continue;
+                }
+                let rest = &code[at + base.len()..];
+                let path: String = rest
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':')
+                    .collect();
+                let path = path.trim_end_matches(':');
+                let start = if base == "crate::" { "" } else { parent };
+                let prefix = [start, path]
+                    .iter()
+                    .filter(|s| !s.is_empty())
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join("::");
+                let after = &rest[path.len()..];
+                match after.strip_prefix("::{").and_then(|g| g.split_once('}')) {
+                    Some((group, _)) => named.extend(group.split(',').map(|item| {
+                        let item = item.split(" as ").next().unwrap().trim();
+                        match item {
+                            "self" | "" => prefix.clone(),
+                            item => format!("{prefix}::{item}"),
+                        }
+                    })),
+                    None => named.push(prefix),
+                }
+            }
+        }
+        let own = uses.entry(module.clone()).or_default();
+        for path in named {
+            if let Some(target) = resolve(&path, &modules) {
+                if target != *module && !target.is_empty() {
+                    own.insert(target);
+                }
+            }
+        }
+        // A folder's mod.rs naming its own files (`pool::WorkerConfig`).
+        for child in modules
+            .iter()
+            .filter(|c| c.rsplit_once("::").map_or("", |(p, _)| p) == module && !c.is_empty())
+        {
+            let name = child.rsplit("::").next().unwrap();
+            let named_here = code.match_indices(&format!("{name}::")).any(|(at, _)| {
+                at == 0 || !code[..at].ends_with(|c: char| c.is_alphanumeric() || c == '_' || c == ':')
+            });
+            if named_here {
+                own.insert(child.clone());
+            }
+        }
+    }
+    uses
+}
+
+#[test]
+fn no_module_uses_another_that_uses_it_back() {
+    let uses = module_uses();
+    assert!(uses.len() > 40, "found only {} modules", uses.len());
+    assert!(
+        uses["ingest"].contains("ingest::pool"),
+        "the checker misses a folder's own files"
+    );
+    assert!(
+        uses["commands::run"].contains("state::changes"),
+        "the checker misses crate:: paths"
+    );
     let circles: Vec<String> = uses
         .keys()
         .filter_map(|m| circle_from(m, &uses))
