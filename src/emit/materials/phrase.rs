@@ -284,11 +284,25 @@ mod tests {
         }
     }
 
-    // The examples of the contract's table, one by one.
+    /// The examples of the contract's table: (figure, filter, scale word,
+    /// significant digits, in Chinese numerals, what is written).
+    const CONTRACT: [(&str, &str, &str, u32, bool, &str); 8] = [
+        ("612", "多", "", 1, false, "600多"),
+        ("102345000000.00", "超", "亿", 1, true, "超千亿"),
+        ("1030000000.00", "超过", "亿", 1, false, "超过10亿"),
+        ("487", "近", "", 1, false, "近500"),
+        ("20345", "余", "万", 1, false, "2万余"),
+        ("96", "近", "", 1, true, "近百"),
+        ("126", "上", "", 1, false, "上百"),
+        ("153", "不少于", "", 2, false, "不少于150"),
+    ];
 
     #[test]
-    fn contract_612_more_is_600_duo() {
-        assert_eq!(phrase("612", "多", "", 1, false), holds("600多"));
+    fn the_contracts_examples_are_phrased_as_it_writes_them() {
+        for (figure, filter, scale, k, chinese, written) in CONTRACT {
+            let got = phrase(figure, filter, scale, k, chinese);
+            assert_eq!(got, holds(written), "{figure} | {filter}({scale}, {k})");
+        }
     }
 
     #[test]
@@ -298,48 +312,9 @@ mod tests {
     }
 
     #[test]
-    fn contract_profit_tax_over_a_thousand_yi_in_chinese() {
-        assert_eq!(phrase("102345000000.00", "超", "亿", 1, true), holds("超千亿"));
-    }
-
-    #[test]
-    fn contract_jobs_in_wan_with_no_decimals() {
+    fn contract_exact_figures_in_wan_and_yi() {
         assert_eq!(exact(Scale::Wan.of(d("5003210")), Some(0)), "500");
-    }
-
-    #[test]
-    fn contract_donations_over_10_yi() {
-        assert_eq!(phrase("1030000000.00", "超过", "亿", 1, false), holds("超过10亿"));
-    }
-
-    #[test]
-    fn contract_487_events_near_500() {
-        assert_eq!(phrase("487", "近", "", 1, false), holds("近500"));
-    }
-
-    #[test]
-    fn contract_cumulative_financing_in_yi() {
         assert_eq!(exact(Scale::Yi.of(d("370646000000.00")), None), "3706.46");
-    }
-
-    #[test]
-    fn contract_20345_yu_wan_after_the_scale_word() {
-        assert_eq!(phrase("20345", "余", "万", 1, false), holds("2万余"));
-    }
-
-    #[test]
-    fn contract_96_near_a_hundred_in_chinese() {
-        assert_eq!(phrase("96", "近", "", 1, true), holds("近百"));
-    }
-
-    #[test]
-    fn contract_126_upward_of_a_hundred() {
-        assert_eq!(phrase("126", "上", "", 1, false), holds("上百"));
-    }
-
-    #[test]
-    fn contract_153_at_least_150_with_two_digits() {
-        assert_eq!(phrase("153", "不少于", "", 2, false), holds("不少于150"));
     }
 
     #[test]
