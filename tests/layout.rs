@@ -95,6 +95,16 @@ fn circle_from(start: &str, uses: &BTreeMap<String, BTreeSet<String>>) -> Option
     None
 }
 
+/// Fails naming every circle of `uses`.
+fn assert_no_circle(uses: &BTreeMap<String, BTreeSet<String>>) {
+    let circles: Vec<String> = uses
+        .keys()
+        .filter_map(|m| circle_from(m, uses))
+        .map(|c| c.join(" → "))
+        .collect();
+    assert!(circles.is_empty(), "import circles:\n{}", circles.join("\n"));
+}
+
 #[test]
 fn the_top_level_modules_use_one_another_without_a_circle() {
     let uses = top_level_uses();
@@ -114,12 +124,7 @@ fn the_top_level_modules_use_one_another_without_a_circle() {
             uses.keys()
         );
     }
-    let circles: Vec<String> = uses
-        .keys()
-        .filter_map(|m| circle_from(m, &uses))
-        .map(|c| c.join(" → "))
-        .collect();
-    assert!(circles.is_empty(), "import circles:\n{}", circles.join("\n"));
+    assert_no_circle(&uses);
 }
 
 /// The module path of a source file (`ingest/pool.rs` → `ingest::pool`,
@@ -231,12 +236,7 @@ fn no_module_uses_another_that_uses_it_back() {
         uses["commands::run"].contains("state::changes"),
         "the checker misses crate:: paths"
     );
-    let circles: Vec<String> = uses
-        .keys()
-        .filter_map(|m| circle_from(m, &uses))
-        .map(|c| c.join(" → "))
-        .collect();
-    assert!(circles.is_empty(), "import circles:\n{}", circles.join("\n"));
+    assert_no_circle(&uses);
 }
 
 #[test]
