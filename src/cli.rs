@@ -78,7 +78,8 @@ pub struct LimitArgs {
     /// read as whole grids.
     #[arg(long, global = true, value_name = "N", default_value_t = 4_000_000)]
     pub max_grid_cells: u64,
-    /// Memory the warehouse may hold before spilling to <warehouse>.tmp/ (DuckDB's memory_limit).
+    /// Memory the warehouse may hold before spilling to <warehouse>.tmp/ (DuckDB's memory_limit): a size
+    /// such as 512MB or 2GiB, or none.
     /// While rows are loaded it keeps to 64 MiB and 1 KiB per input file, when that is less.
     #[arg(
         long,
