@@ -50,26 +50,6 @@ pub struct Readers {
 }
 
 impl Config {
-    /// A configuration with the defaults of the command line, for `inputs`
-    /// and `outputs` (the warehouse inside `outputs`), reading in process.
-    pub fn new(inputs: PathBuf, outputs: PathBuf) -> Config {
-        Config {
-            db: outputs.join("warehouse.duckdb"),
-            inputs,
-            outputs,
-            queries: None,
-            db_memory_limit: MemoryLimit::Bytes(512_000_000),
-            limits: Limits::default(),
-            readers: Readers {
-                in_process: true,
-                workers: None,
-                memory_bytes: 1 << 30,
-                file_time: Duration::from_secs(60),
-            },
-            log: Log::default(),
-        }
-    }
-
     /// The year's output folder.
     pub fn year_dir(&self, year: i32) -> PathBuf {
         self.outputs.join(year.to_string())

@@ -47,7 +47,7 @@ pub fn materials(config: &Config, year: Option<i32>, paths: &[PathBuf]) -> Resul
         config.inputs.join(FOLDER).display()
     );
     let out = render_all(&templates, &Value::from(names))?;
-    let dir = config.outputs.join(year.to_string());
+    let dir = config.year_dir(year);
     for (name, bytes) in &out.files {
         crate::util::fs::write_atomic(&dir.join(name), bytes)?;
     }

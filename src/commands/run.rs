@@ -9,8 +9,7 @@ use anyhow::Result;
 use duckdb::Connection;
 use serde::Serialize;
 
-use crate::aggregate::RuleCounts;
-use crate::aggregate::{self, AggregateReport, QueryFile};
+use crate::aggregate::{self, AggregateReport, QueryFile, RuleCounts};
 use crate::config::Config;
 use crate::contract::metrics::Headline;
 use crate::emit;
@@ -350,7 +349,7 @@ pub fn emit_year(
         .filter(|y| *y <= headline.year)
         .map(|y| aggregate::headline(conn, y))
         .collect::<Result<Vec<_>>>()?;
-    let dir = config.outputs.join(headline.year.to_string());
+    let dir = config.year_dir(headline.year);
     let materials = {
         let _s = tracing::info_span!("materials", templates = templates.len()).entered();
         let names = crate::emit::materials::names::names(conn, headline.year, &history)?;

@@ -50,7 +50,7 @@ impl LoadError {
 }
 
 /// Open (or create) the warehouse file and bring its schema up to date.
-/// DuckDB keeps at most `memory_limit` (e.g. `512MB`) of its own buffers in
+/// DuckDB keeps at most `memory_limit` (`--db-memory-limit`) of its own buffers in
 /// memory and spills the rest to `<warehouse>.tmp/`, so a large corpus
 /// costs disk, not RAM. A file that exists but will not open as a
 /// warehouse is a [`LoadError::Damaged`] error.

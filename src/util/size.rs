@@ -1,7 +1,7 @@
-//! Sizes as an operator writes them (`256MiB`, `1GiB`, `512MB`, `1000`),
-//! in bytes: parsed once, on the command line, by `parse_size` (decimal
-//! units in powers of 1,000, binary ones in powers of 1,024); and a limit
-//! in bytes as a message names it.
+//! Sizes as an operator writes them, with or without a unit, in bytes:
+//! parsed once, on the command line, by `parse_size` (decimal units in
+//! powers of 1,000, binary ones in powers of 1,024); and a limit in bytes
+//! as a message names it.
 
 /// A size that is not one.
 #[derive(Debug, thiserror::Error)]
@@ -19,8 +19,8 @@ pub fn parse_bytes(s: &str) -> Result<u64, SizeError> {
     })
 }
 
-/// A size in bytes as a message names a limit: `1 GiB`, `256 MiB`, else
-/// `N bytes`.
+/// A size in bytes as a limit's message names it: whole GiB or MiB when it
+/// is one, else a count of bytes.
 pub fn human_bytes(n: u64) -> String {
     const GIB: u64 = 1 << 30;
     const MIB: u64 = 1 << 20;
